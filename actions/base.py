@@ -1,0 +1,197 @@
+"""Base classes shared by the payments actions: identity, order lookup and error mapping.
+
+Every payments action answers about one customer's orders. Getting the scoping or the error
+handling wrong once would leak data or show a stack trace, so it is written once here:
+
+* :class:`PaymentsAction` resolves the caller, runs the action body on a private dispatcher and
+  maps failures to polite replies plus a log line (the customer never sees a traceback, and
+  never a half-finished answer followed by an apology).
+* :class:`OrderAction` finds the order the question is about: for an authenticated customer
+  only among their own orders, for an anonymous user only when ``order_number`` and ``email``
+  both match the same order, re-checked on every call.
+
+What the domain must contain for these actions: slots ``order_number``, ``email``,
+``requested_topic``, ``handoff_reason`` and ``handoff_queue``; intents ``inform`` (entity
+``order_number``) and ``request_human`` (used as button payloads).
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import replies
+from actions.context import ActionServices, default_services, run_blocking
+from actions.topics import is_relevant
+from common.identity import VerifiedCustomer
+from store.errors import StoreUnavailable
+from store.refs import normalise_order_ref
+from store.views import OrderView
+
+logger = logging.getLogger(__name__)
+
+ORDER_SLOT = "order_number"
+EMAIL_SLOT = "email"
+TOPIC_SLOT = "requested_topic"
+
+
+class PaymentsAction(Action, ABC):
+    """An action that answers from the payments store on behalf of the verified caller."""
+
+    def __init__(self, services: ActionServices | None = None) -> None:
+        """Create the action.
+
+        Args:
+            services: Settings and repository. The action server passes nothing, so the
+                process-wide default (built lazily from the environment) is used.
+        """
+        self._services = services
+
+    @property
+    def services(self) -> ActionServices:
+        """Injected services, or the process-wide default."""
+        return self._services if self._services is not None else default_services()
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[dict[str, Any]]:
+        """Answer, or apologise politely when the store or the code fails.
+
+        The body writes to a private dispatcher whose messages are only passed on when it
+        succeeds, so an error never leaves a partial answer behind.
+        """
+        inner = CollectingDispatcher()
+        try:
+            customer = self.services.identify(tracker)
+            events = await self.answer(inner, tracker, domain, customer)
+        except StoreUnavailable:
+            logger.warning(
+                "%s: payments store unavailable (conversation %s)",
+                self.name(),
+                tracker.sender_id,
+                exc_info=True,
+            )
+            dispatcher.utter_message(
+                text=replies.STORE_UNAVAILABLE, buttons=[replies.TALK_TO_PERSON_BUTTON]
+            )
+            return []
+        except Exception:
+            logger.exception("%s failed (conversation %s)", self.name(), tracker.sender_id)
+            dispatcher.utter_message(
+                text=replies.UNEXPECTED_ERROR, buttons=[replies.TALK_TO_PERSON_BUTTON]
+            )
+            return []
+        dispatcher.messages.extend(inner.messages)
+        return events
+
+    @abstractmethod
+    async def answer(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+        customer: VerifiedCustomer | None,
+    ) -> list[EventType]:
+        """Produce the answer for ``customer`` (``None`` = anonymous)."""
+
+
+class OrderAction(PaymentsAction, ABC):
+    """A payments action about one order, chosen from the ``order_number`` slot.
+
+    Subclasses set :attr:`topic` (a ``requested_topic`` value, used to pick the orders worth
+    offering) and implement :meth:`answer_order`. Actions that can also answer across all of
+    an authenticated customer's orders override :meth:`answer_account`.
+    """
+
+    topic: ClassVar[str]
+
+    async def answer(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+        customer: VerifiedCustomer | None,
+    ) -> list[EventType]:
+        """Resolve the order the question is about, then answer about it."""
+        raw = tracker.get_slot(ORDER_SLOT)
+        order_ref = normalise_order_ref(raw) if isinstance(raw, str) else None
+        if raw is not None and order_ref is None:
+            dispatcher.utter_message(text=replies.order_number_invalid())
+            return [SlotSet(ORDER_SLOT, None)]
+
+        repository = self.services.repository
+        if customer is not None:
+            if order_ref is None:
+                orders = await run_blocking(repository.list_orders, customer.customer_ref)
+                return await self.answer_account(dispatcher, tracker, customer, orders)
+            order = await run_blocking(repository.get_order, customer.customer_ref, order_ref)
+            if order is None:
+                logger.info(
+                    "%s: order %s not on the caller's account (conversation %s)",
+                    self.name(),
+                    order_ref,
+                    tracker.sender_id,
+                )
+                dispatcher.utter_message(text=replies.order_not_on_account(order_ref))
+                return [SlotSet(ORDER_SLOT, None)]
+            return await self.answer_order(dispatcher, tracker, customer, order)
+
+        email = tracker.get_slot(EMAIL_SLOT)
+        if order_ref is None or not isinstance(email, str) or not email.strip():
+            dispatcher.utter_message(text=replies.NEED_ORDER_AND_EMAIL)
+            return []
+        order = await run_blocking(repository.get_order_by_email, order_ref, email.strip())
+        if order is None:
+            logger.info(
+                "%s: anonymous order/email pair did not match (conversation %s)",
+                self.name(),
+                tracker.sender_id,
+            )
+            dispatcher.utter_message(text=replies.order_email_mismatch(order_ref))
+            return [SlotSet(ORDER_SLOT, None), SlotSet(EMAIL_SLOT, None)]
+        return await self.answer_order(dispatcher, tracker, None, order)
+
+    async def answer_account(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        customer: VerifiedCustomer,
+        orders: Sequence[OrderView],
+    ) -> list[EventType]:
+        """Answer an authenticated customer who has not said which order they mean.
+
+        The default answers directly when exactly one order is relevant to the topic, and
+        otherwise offers the relevant orders (or all of them) as buttons.
+        """
+        relevant = [order for order in orders if is_relevant(self.topic, order)]
+        if len(relevant) == 1:
+            return await self.answer_order(dispatcher, tracker, customer, relevant[0])
+        if not orders:
+            dispatcher.utter_message(text=replies.NO_ORDERS_ON_ACCOUNT)
+            return []
+        offered = relevant or list(orders)
+        dispatcher.utter_message(
+            text=replies.choose_order_prompt(self.topic, bool(relevant)),
+            buttons=replies.order_buttons(offered),
+        )
+        return []
+
+    @abstractmethod
+    async def answer_order(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        customer: VerifiedCustomer | None,
+        order: OrderView,
+    ) -> list[EventType]:
+        """Answer about ``order``, which the caller is entitled to see."""

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# ruff over the tree; mypy in each environment over the packages that run there.
+source "$(dirname "$0")/env.sh"
+cd "${ROOT}"
+echo "==> ruff"
+"${ROOT}/.venv/bin/ruff" check .
+"${ROOT}/.venv/bin/ruff" format --check .
+echo "==> mypy (bot environment)"
+"${ROOT}/.venv/bin/mypy" bot actions store common
+echo "==> mypy (hub environment)"
+"${ROOT}/.venv-hub/bin/mypy" hub connectors store common

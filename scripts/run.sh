@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# `make run`: sets up what is missing, seeds the demo database, trains if data/config changed,
+# then starts the action server, the Rasa server and the hub, waits until all are healthy and
+# prints how to talk to the bot. Ctrl-C stops everything.
+source "$(dirname "$0")/env.sh"
+cd "${ROOT}"
+source "${ROOT}/scripts/secrets.sh"
+
+RASA_PORT="${RASA_PORT:-5005}"
+ACTIONS_PORT="${ACTIONS_PORT:-5055}"
+HUB_PORT="${HUB_PORT:-8080}"
+export PAYASSIST_DEMO="${PAYASSIST_DEMO:-1}"
+export DATABASE_URL="${DATABASE_URL:-sqlite:///${ROOT}/var/payassist.db}"
+export RASA_URL="http://127.0.0.1:${RASA_PORT}"
+export ACTION_ENDPOINT_URL="http://127.0.0.1:${ACTIONS_PORT}/webhook"
+export HUB_PORT PYTHONPATH="${ROOT}"
+LOGS="${ROOT}/var/log"
+mkdir -p "${LOGS}"
+
+bash "${ROOT}/scripts/setup.sh"
+echo "==> seeding the demo database (${DATABASE_URL})"
+"${BOT_PY}" -m store.seed
+echo "==> training (skipped when nothing changed)"
+bash "${ROOT}/scripts/train.sh" --quiet
+
+pids=()
+stop_all() {
+  trap - INT TERM EXIT
+  echo
+  echo "==> stopping"
+  for pid in "${pids[@]}"; do kill -TERM "${pid}" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "${pid}" 2>/dev/null || true; done
+  exit 0
+}
+trap stop_all INT TERM EXIT
+
+start() {  # start NAME LOGFILE CMD...
+  local name=$1 log=$2; shift 2
+  "$@" >"${log}" 2>&1 &
+  pids+=($!)
+  echo "    ${name} (pid $!) -> ${log#"${ROOT}"/}"
+}
+
+wait_http() {  # wait_http NAME URL SECONDS
+  local name=$1 url=$2 limit=$3 t=0
+  until curl -fsS -o /dev/null "${url}"; do
+    sleep 1; t=$((t + 1))
+    for pid in "${pids[@]}"; do
+      if ! kill -0 "${pid}" 2>/dev/null; then echo "error: a service exited; see ${LOGS}" >&2; exit 1; fi
+    done
+    if [ "${t}" -ge "${limit}" ]; then echo "error: ${name} not healthy after ${limit}s; see ${LOGS}" >&2; exit 1; fi
+  done
+  echo "    ${name} is up (${url})"
+}
+
+echo "==> starting services"
+start "action server" "${LOGS}/actions.log" "${ROOT}/.venv/bin/rasa" run actions --actions actions --port "${ACTIONS_PORT}"
+start "rasa server" "${LOGS}/rasa.log" "${ROOT}/.venv/bin/rasa" run --model models --endpoints endpoints.yml \
+  --credentials credentials.yml --enable-api --auth-token "${RASA_AUTH_TOKEN}" \
+  --interface 127.0.0.1 --port "${RASA_PORT}"
+start "hub" "${LOGS}/hub.log" "${HUB_PY}" -m hub
+wait_http "action server" "http://127.0.0.1:${ACTIONS_PORT}/health" 60
+wait_http "rasa server" "http://127.0.0.1:${RASA_PORT}/status?token=${RASA_AUTH_TOKEN}" 180
+wait_http "hub" "http://127.0.0.1:${HUB_PORT}/health" 60
+
+"${BOT_PY}" -m scripts.banner --hub "http://127.0.0.1:${HUB_PORT}" --rasa "http://127.0.0.1:${RASA_PORT}"
+echo "Press Ctrl-C to stop."
+wait -n "${pids[@]}" || true
+echo "error: a service stopped unexpectedly; see ${LOGS}" >&2

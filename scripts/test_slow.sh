@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Real-process tests: the hub with the real Rasa server and action server (trained model in models/).
+source "$(dirname "$0")/env.sh"
+cd "${ROOT}"
+export PYTHONPATH="${ROOT}"
+"${HUB_PY}" -m pytest -q -m slow tests/hub "$@"
