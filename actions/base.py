@@ -1,3 +1,4 @@
+# mypy: allow-subclassing-any
 """Base classes shared by the payments actions: identity, order lookup and error mapping.
 
 Every payments action answers about one customer's orders. Getting the scoping or the error
@@ -29,7 +30,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import replies
 from actions.context import ActionServices, default_services, run_blocking
-from actions.topics import is_relevant
+from actions.topics import relevant_orders
 from common.identity import VerifiedCustomer
 from store.errors import StoreUnavailable
 from store.refs import normalise_order_ref
@@ -81,9 +82,7 @@ class PaymentsAction(Action, ABC):
                 tracker.sender_id,
                 exc_info=True,
             )
-            dispatcher.utter_message(
-                text=replies.STORE_UNAVAILABLE, buttons=[replies.TALK_TO_PERSON_BUTTON]
-            )
+            dispatcher.utter_message(response=replies.RESPONSE_RECORDS_UNAVAILABLE)
             return []
         except Exception:
             logger.exception("%s failed (conversation %s)", self.name(), tracker.sender_id)
@@ -109,8 +108,8 @@ class OrderAction(PaymentsAction, ABC):
     """A payments action about one order, chosen from the ``order_number`` slot.
 
     Subclasses set :attr:`topic` (a ``requested_topic`` value, used to pick the orders worth
-    offering) and implement :meth:`answer_order`. Actions that can also answer across all of
-    an authenticated customer's orders override :meth:`answer_account`.
+    offering) and implement :meth:`answer_order`. Actions that answer across all of an
+    authenticated customer's orders override :meth:`answer_account`.
     """
 
     topic: ClassVar[str]
@@ -126,7 +125,7 @@ class OrderAction(PaymentsAction, ABC):
         raw = tracker.get_slot(ORDER_SLOT)
         order_ref = normalise_order_ref(raw) if isinstance(raw, str) else None
         if raw is not None and order_ref is None:
-            dispatcher.utter_message(text=replies.order_number_invalid())
+            dispatcher.utter_message(response=replies.RESPONSE_ORDER_NUMBER_INVALID)
             return [SlotSet(ORDER_SLOT, None)]
 
         repository = self.services.repository
@@ -137,9 +136,8 @@ class OrderAction(PaymentsAction, ABC):
             order = await run_blocking(repository.get_order, customer.customer_ref, order_ref)
             if order is None:
                 logger.info(
-                    "%s: order %s not on the caller's account (conversation %s)",
+                    "%s: order not on the caller's account (conversation %s)",
                     self.name(),
-                    order_ref,
                     tracker.sender_id,
                 )
                 dispatcher.utter_message(text=replies.order_not_on_account(order_ref))
@@ -157,7 +155,7 @@ class OrderAction(PaymentsAction, ABC):
                 self.name(),
                 tracker.sender_id,
             )
-            dispatcher.utter_message(text=replies.order_email_mismatch(order_ref))
+            dispatcher.utter_message(response=replies.RESPONSE_ORDER_NOT_FOUND)
             return [SlotSet(ORDER_SLOT, None), SlotSet(EMAIL_SLOT, None)]
         return await self.answer_order(dispatcher, tracker, None, order)
 
@@ -168,21 +166,25 @@ class OrderAction(PaymentsAction, ABC):
         customer: VerifiedCustomer,
         orders: Sequence[OrderView],
     ) -> list[EventType]:
-        """Answer an authenticated customer who has not said which order they mean.
+        """Answer a signed-in customer who has not said which order they mean.
 
-        The default answers directly when exactly one order is relevant to the topic, and
-        otherwise offers the relevant orders (or all of them) as buttons.
+        One order relevant to the topic: answer about it. Several: offer them as buttons.
+        None: say so when the topic has a reply for that, otherwise offer every order.
         """
-        relevant = [order for order in orders if is_relevant(self.topic, order)]
-        if len(relevant) == 1:
-            return await self.answer_order(dispatcher, tracker, customer, relevant[0])
         if not orders:
             dispatcher.utter_message(text=replies.NO_ORDERS_ON_ACCOUNT)
             return []
+        relevant = relevant_orders(self.topic, list(orders), self.services.today())
+        if len(relevant) == 1:
+            return await self.answer_order(dispatcher, tracker, customer, relevant[0])
+        if not relevant and self.topic in replies.NOTHING_RELEVANT:
+            dispatcher.utter_message(text=replies.NOTHING_RELEVANT[self.topic])
+            return []
         offered = relevant or list(orders)
+        if len(offered) == 1:
+            return await self.answer_order(dispatcher, tracker, customer, offered[0])
         dispatcher.utter_message(
-            text=replies.choose_order_prompt(self.topic, bool(relevant)),
-            buttons=replies.order_buttons(offered),
+            text=replies.choose_order_text(self.topic), buttons=replies.order_buttons(offered)
         )
         return []
 

@@ -21,7 +21,7 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timezone
 from typing import Any, ParamSpec, TypeVar
 
 from rasa_sdk import Tracker
@@ -32,7 +32,7 @@ from store.repository import PaymentsRepository
 
 logger = logging.getLogger(__name__)
 
-TOKEN_METADATA_KEY = "customer_token"
+TOKEN_METADATA_KEY = "customer_token"  # noqa: S105 - a metadata key, not a secret
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -63,12 +63,17 @@ class ActionSettings:
             The settings. ``DATABASE_URL`` falls back to the store's default SQLite file.
         """
         env = os.environ if environ is None else environ
-        secret = env.get("CUSTOMER_TOKEN_SECRET") or None
-        database_url = env.get("DATABASE_URL") or database_url_from_env()
-        return cls(customer_token_secret=secret, database_url=database_url)
+        secret = env.get("CUSTOMER_TOKEN_SECRET", "").strip() or None
+        return cls(customer_token_secret=secret, database_url=database_url_from_env(env))
 
 
 RepositoryFactory = Callable[[ActionSettings], PaymentsRepository]
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(timezone.utc)
 
 
 def build_repository(settings: ActionSettings) -> PaymentsRepository:
@@ -93,6 +98,7 @@ class ActionServices:
         *,
         repository: PaymentsRepository | None = None,
         repository_factory: RepositoryFactory = build_repository,
+        clock: Clock = utc_now,
     ) -> None:
         """Create services.
 
@@ -100,7 +106,9 @@ class ActionServices:
             settings: Fixed settings; read from the environment on first use when omitted.
             repository: A ready repository (tests); built from the settings when omitted.
             repository_factory: How to build the repository from settings.
+            clock: Source of "now" (UTC), so tests can pin "today" to their seeded data.
         """
+        self.clock = clock
         self._settings = settings
         self._repository = repository
         self._factory = repository_factory
@@ -124,12 +132,15 @@ class ActionServices:
                 self._repository = self._factory(settings)
             return self._repository
 
-    def identify(self, tracker: Tracker, now: datetime | None = None) -> VerifiedCustomer | None:
+    def today(self) -> date:
+        """Today's date in UTC: instalment due dates are UTC calendar days."""
+        return self.clock().date()
+
+    def identify(self, tracker: Tracker) -> VerifiedCustomer | None:
         """Return the verified customer of this conversation turn, or ``None`` (anonymous).
 
         Args:
             tracker: The conversation; only user-message metadata is read.
-            now: Clock override for tests (UTC).
         """
         secret = self.settings.customer_token_secret
         if secret is None:
@@ -137,7 +148,7 @@ class ActionServices:
                 self._warned_no_secret = True
                 logger.warning("CUSTOMER_TOKEN_SECRET is not set: every user is anonymous")
             return None
-        return identify_customer(tracker, secret, now=now)
+        return identify_customer(tracker, secret, now=self.clock())
 
 
 _default_services: ActionServices | None = None

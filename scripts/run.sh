@@ -63,7 +63,7 @@ wait_http "action server" "http://127.0.0.1:${ACTIONS_PORT}/health" 60
 wait_http "rasa server" "http://127.0.0.1:${RASA_PORT}/status?token=${RASA_AUTH_TOKEN}" 180
 wait_http "hub" "http://127.0.0.1:${HUB_PORT}/health" 60
 
-"${BOT_PY}" -m scripts.banner --hub "http://127.0.0.1:${HUB_PORT}" --rasa "http://127.0.0.1:${RASA_PORT}"
+"${BOT_PY}" "${ROOT}/scripts/banner.py" --hub "http://127.0.0.1:${HUB_PORT}" --rasa "http://127.0.0.1:${RASA_PORT}"
 echo "Press Ctrl-C to stop."
 wait -n "${pids[@]}" || true
 echo "error: a service stopped unexpectedly; see ${LOGS}" >&2

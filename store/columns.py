@@ -1,3 +1,4 @@
+# mypy: allow-subclassing-any
 """Column types that make money and time safe on every backend.
 
 SQLite has no decimal or time-zone types. ``Money`` keeps ``Numeric(12, 2)`` in the schema (so
@@ -17,7 +18,7 @@ from sqlalchemy.types import DateTime, Numeric, TypeDecorator
 from store.constants import CENT
 
 
-class Money(TypeDecorator):  # type: ignore[misc]
+class Money(TypeDecorator):
     """``Numeric(12, 2)`` that only accepts and returns ``Decimal`` with two places."""
 
     impl = Numeric(12, 2)
@@ -48,7 +49,7 @@ class Money(TypeDecorator):  # type: ignore[misc]
         return Decimal(text).quantize(CENT)
 
 
-class UTCDateTime(TypeDecorator):  # type: ignore[misc]
+class UTCDateTime(TypeDecorator):
     """Timezone-aware datetime stored as UTC; naive datetimes are a bug and are refused."""
 
     impl = DateTime(timezone=True)

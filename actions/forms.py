@@ -1,0 +1,360 @@
+# mypy: allow-subclassing-any
+"""The order form: which order a payment question is about, collected safely.
+
+``order_form`` (domain.yml) lists ``order_number``; ``validate_order_form`` decides per turn
+what is really required:
+
+* anonymous user: ``order_number`` and ``email``; the pair must match one order, checked as soon
+  as both are known. On a mismatch both are cleared and the user is told the details do not
+  match, never which of the two was wrong.
+* signed-in customer: ``order_number`` only, and only their own orders are accepted. With
+  exactly one order relevant to ``requested_topic`` it is filled in without asking; for the
+  account-wide topics (next payment, late fees) and for topics with nothing relevant on the
+  account, nothing is required and the action answers across all orders.
+
+``action_ask_order_number`` asks the question: signed-in customers get their orders as buttons.
+After :data:`MAX_FAILURES` rejected answers in one form run the user is also told how to reach
+a person.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
+
+from actions import replies, topics
+from actions.base import EMAIL_SLOT, ORDER_SLOT, TOPIC_SLOT, PaymentsAction
+from actions.context import ActionServices, default_services, run_blocking
+from common.identity import VerifiedCustomer
+from store.errors import StoreUnavailable
+from store.refs import normalise_order_ref
+from store.views import OrderView
+
+logger = logging.getLogger(__name__)
+
+FORM_NAME = "order_form"
+MAX_FAILURES = 3
+_EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[A-Za-z]{2,}$")
+_MAX_EMAIL = 254
+
+GET_HELP = (
+    "If you can't find these details, they're in your order confirmation email. I can also "
+    "bring in a person from our team to help."
+)
+
+
+def normalise_email(value: Any) -> str | None:
+    """A plausible email address, stripped and lower-cased, or None.
+
+    Deliberately loose (the store compares case-insensitively); it only catches answers that
+    are clearly not an email address, such as an order number typed into the wrong question.
+    """
+    if not isinstance(value, str):
+        return None
+    candidate = value.strip().strip("<>").strip()
+    if not candidate or len(candidate) > _MAX_EMAIL or not _EMAIL.match(candidate):
+        return None
+    return candidate.lower()
+
+
+def previous_failures(tracker: Tracker) -> int:
+    """How many earlier turns of the current form run had an answer rejected.
+
+    Counted from the conversation itself (a rejected answer is a ``SlotSet`` of
+    ``order_number`` or ``email`` to ``None``) so no extra slot is needed in the domain; the
+    count restarts whenever the form is activated again.
+    """
+    events = tracker.events
+    start = 0
+    for index in range(len(events) - 1, -1, -1):
+        event = events[index]
+        if event.get("event") == "active_loop" and event.get("name") == FORM_NAME:
+            start = index
+            break
+    turn = 0
+    rejected_turns: set[int] = set()
+    for event in events[start:]:
+        kind = event.get("event")
+        if kind == "user":
+            turn += 1
+        elif (
+            kind == "slot"
+            and event.get("name") in (ORDER_SLOT, EMAIL_SLOT)
+            and event.get("value") is None
+        ):
+            rejected_turns.add(turn)
+    return len(rejected_turns)
+
+
+@dataclass(frozen=True)
+class _FormTurn:
+    """What one run of the validation action knows about the caller, computed once per run."""
+
+    customer: VerifiedCustomer | None
+    topic: str | None
+    # Loaded only for a signed-in customer whose order is not chosen yet.
+    orders: tuple[OrderView, ...] | None
+    relevant: tuple[OrderView, ...]
+
+    def order_to_fill(self) -> str | None:
+        """The order to use without asking, if there is exactly one sensible choice."""
+        if self.orders is None:
+            return None
+        if len(self.relevant) == 1:
+            return self.relevant[0].order_ref
+        if not self.relevant and len(self.orders) == 1 and not self._answer_account_wide():
+            return self.orders[0].order_ref
+        return None
+
+    def _answer_account_wide(self) -> bool:
+        return self.topic in replies.NOTHING_RELEVANT
+
+    def needs_no_order(self) -> bool:
+        """Whether the action can answer a signed-in customer without a chosen order."""
+        if self.topic in topics.ACCOUNT_WIDE_TOPICS:
+            return True
+        if self.orders is None:
+            return False
+        if not self.orders:
+            return True  # the action says there are no orders on the account
+        return not self.relevant and self._answer_account_wide()
+
+
+_TURN: contextvars.ContextVar[_FormTurn] = contextvars.ContextVar("order_form_turn")
+
+
+class ValidateOrderForm(FormValidationAction):
+    """Validates and, for signed-in customers, pre-fills the slots of ``order_form``."""
+
+    def __init__(self, services: ActionServices | None = None) -> None:
+        """Create the validation action.
+
+        Args:
+            services: Settings and repository; the process-wide default when omitted.
+        """
+        self._services = services
+
+    @property
+    def services(self) -> ActionServices:
+        """Injected services, or the process-wide default."""
+        return self._services if self._services is not None else default_services()
+
+    def name(self) -> str:
+        """Action name in domain.yml."""
+        return "validate_order_form"
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[dict[str, Any]]:
+        """Validate this turn's answers; map store and code failures to a polite reply.
+
+        On a failure the answers of this turn are cleared, so the form asks again instead of
+        finishing with unchecked values.
+        """
+        inner = CollectingDispatcher()
+        try:
+            turn = await self._form_turn(tracker)
+            token = _TURN.set(turn)
+            try:
+                events: list[dict[str, Any]] = await super().run(inner, tracker, domain)
+            finally:
+                _TURN.reset(token)
+        except StoreUnavailable:
+            logger.warning(
+                "validate_order_form: payments store unavailable (conversation %s)",
+                tracker.sender_id,
+                exc_info=True,
+            )
+            dispatcher.utter_message(response=replies.RESPONSE_RECORDS_UNAVAILABLE)
+            return [SlotSet(ORDER_SLOT, None), SlotSet(EMAIL_SLOT, None)]
+        except Exception:
+            logger.exception("validate_order_form failed (conversation %s)", tracker.sender_id)
+            dispatcher.utter_message(
+                text=replies.UNEXPECTED_ERROR, buttons=[replies.TALK_TO_PERSON_BUTTON]
+            )
+            return [SlotSet(ORDER_SLOT, None), SlotSet(EMAIL_SLOT, None)]
+        dispatcher.messages.extend(inner.messages)
+        return events
+
+    async def _form_turn(self, tracker: Tracker) -> _FormTurn:
+        customer = self.services.identify(tracker)
+        topic = tracker.get_slot(TOPIC_SLOT)
+        topic = topic if isinstance(topic, str) else None
+        needs_orders = (
+            customer is not None
+            and tracker.get_slot(ORDER_SLOT) is None
+            and topic not in topics.ACCOUNT_WIDE_TOPICS
+        )
+        if customer is None or not needs_orders:
+            return _FormTurn(customer=customer, topic=topic, orders=None, relevant=())
+        orders = await run_blocking(self.services.repository.list_orders, customer.customer_ref)
+        relevant = topics.relevant_orders(topic, orders, self.services.today())
+        return _FormTurn(customer, topic, tuple(orders), tuple(relevant))
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        """``order_number`` + ``email`` when anonymous; only what is needed when signed in."""
+        turn = _TURN.get()
+        if turn.customer is None:
+            return [ORDER_SLOT, EMAIL_SLOT]
+        if tracker.get_slot(ORDER_SLOT) is None and turn.needs_no_order():
+            return []
+        return [ORDER_SLOT]
+
+    async def extract_order_number(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        """Fill the order of a signed-in customer when only one order fits the question."""
+        if tracker.get_slot(ORDER_SLOT) is not None:
+            return {}
+        order_ref = _TURN.get().order_to_fill()
+        return {ORDER_SLOT: order_ref} if order_ref is not None else {}
+
+    async def validate_order_number(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        """Accept a well-formed order number; for a signed-in customer, only their own."""
+        order_ref = normalise_order_ref(slot_value) if isinstance(slot_value, str) else None
+        if order_ref is None:
+            self._reject(dispatcher, tracker, response=replies.RESPONSE_ORDER_NUMBER_INVALID)
+            return {ORDER_SLOT: None}
+        customer = _TURN.get().customer
+        if customer is None:
+            return {ORDER_SLOT: order_ref}  # checked together with the email
+        order = await run_blocking(
+            self.services.repository.get_order, customer.customer_ref, order_ref
+        )
+        if order is None:
+            logger.info(
+                "validate_order_form: order not on the caller's account (conversation %s)",
+                tracker.sender_id,
+            )
+            self._reject(dispatcher, tracker, text=replies.order_not_on_account(order_ref))
+            return {ORDER_SLOT: None}
+        return {ORDER_SLOT: order_ref}
+
+    async def validate_email(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        """Accept something that looks like an email address (matched with the order later)."""
+        email = normalise_email(slot_value)
+        if email is None:
+            self._reject(dispatcher, tracker, response=replies.RESPONSE_EMAIL_INVALID)
+            return {EMAIL_SLOT: None}
+        return {EMAIL_SLOT: email}
+
+    async def get_validation_events(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[EventType]:
+        """Validate each slot, then check an anonymous user's order + email pair together."""
+        events: list[EventType] = await super().get_validation_events(dispatcher, tracker, domain)
+        if _TURN.get().customer is not None:
+            return events
+        changed = {e.get("name") for e in events if e.get("event") == "slot"}
+        order_ref = tracker.get_slot(ORDER_SLOT)
+        email = tracker.get_slot(EMAIL_SLOT)
+        if not changed & {ORDER_SLOT, EMAIL_SLOT} or order_ref is None or email is None:
+            return events
+        order = await run_blocking(
+            self.services.repository.get_order_by_email, str(order_ref), str(email)
+        )
+        if order is not None:
+            return events
+        logger.info(
+            "validate_order_form: anonymous order/email pair did not match (conversation %s)",
+            tracker.sender_id,
+        )
+        self._reject(dispatcher, tracker, response=replies.RESPONSE_ORDER_NOT_FOUND)
+        cleared: dict[str, Any] = {ORDER_SLOT: None, EMAIL_SLOT: None}
+        tracker.slots.update(cleared)
+        kept = [e for e in events if e.get("name") not in cleared]
+        return kept + [SlotSet(name, value) for name, value in cleared.items()]
+
+    @staticmethod
+    def _reject(
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        *,
+        text: str | None = None,
+        response: str | None = None,
+    ) -> None:
+        """Explain a rejected answer; after repeated failures also say how to get help."""
+        if response is not None:
+            dispatcher.utter_message(response=response)
+        else:
+            dispatcher.utter_message(text=text)
+        failures = previous_failures(tracker) + 1
+        if failures >= MAX_FAILURES:
+            logger.info(
+                "validate_order_form: %d rejected answers (conversation %s)",
+                failures,
+                tracker.sender_id,
+            )
+            dispatcher.utter_message(text=GET_HELP, buttons=[replies.TALK_TO_PERSON_BUTTON])
+
+
+class ActionAskOrderNumber(PaymentsAction):
+    """Asks the form's order question; a signed-in customer picks from their own orders.
+
+    Rasa runs ``action_ask_order_number`` instead of ``utter_ask_order_number`` when the domain
+    lists it under ``actions``.
+    """
+
+    def name(self) -> str:
+        """Action name in domain.yml."""
+        return "action_ask_order_number"
+
+    async def answer(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+        customer: VerifiedCustomer | None,
+    ) -> list[EventType]:
+        """Ask, with buttons for the candidate orders when the customer is known."""
+        if customer is None:
+            dispatcher.utter_message(response=replies.RESPONSE_ASK_ORDER_NUMBER)
+            return []
+        orders = await run_blocking(self.services.repository.list_orders, customer.customer_ref)
+        if not orders:
+            dispatcher.utter_message(text=replies.NO_ORDERS_ON_ACCOUNT)
+            return []
+        topic = tracker.get_slot(TOPIC_SLOT)
+        topic = topic if isinstance(topic, str) else None
+        relevant = topics.relevant_orders(topic, orders, self.services.today())
+        dispatcher.utter_message(
+            text=replies.choose_order_text(topic),
+            buttons=replies.order_buttons(relevant or orders),
+        )
+        return []

@@ -1,0 +1,627 @@
+"""Conversation-level handoff scoring, as pure functions over a simple turn model.
+
+The handoff policy (``bot/handoff_policy.py``) decides *whether* a person must take over; this
+module holds *how* that is decided, free of Rasa objects, so that:
+
+* every signal can be unit- and property-tested on plain data;
+* the policy (Rasa ``Event`` objects) and the actions (rasa-sdk event dicts) both feed it
+  through small adapters and get the same answer;
+* the latency per prediction stays predictable (one pass over the current session).
+
+A conversation is a list of :class:`UserTurn` (one per customer message in the current
+session, after the last hand-back) carrying what the NLU said about that message and what the
+bot did in reply. :func:`decide` returns a :class:`HandoffDecision` or ``None``.
+
+Decision order (first match wins):
+
+1. ``explicit_request`` -- the latest message asks for a person (intent ``request_human`` at or
+   above the confidence floor, or the phrase matcher's ``explicit_request.matched``).
+2. ``topic`` -- the latest message's intent is a topic that always goes to a person.
+3. ``frustration`` / ``bot_failure`` -- the weighted sum of the accumulated signals reaches the
+   threshold; the reason names the larger group (the customer's emotion, or the bot failing).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import Any
+
+REASON_EXPLICIT = "explicit_request"
+REASON_FRUSTRATION = "frustration"
+REASON_TOPIC = "topic"
+REASON_BOT_FAILURE = "bot_failure"
+
+SIGNAL_MESSAGE = "message_frustration"
+SIGNAL_FALLBACKS = "consecutive_fallbacks"
+SIGNAL_REPEATED_INTENT = "repeated_intent"
+SIGNAL_REPEATED_ANSWER = "repeated_bot_answer"
+SIGNAL_TREND = "negative_trend"
+
+# Which group each conversation signal belongs to when naming the reason.
+_EMOTION_SIGNALS = frozenset({SIGNAL_MESSAGE, SIGNAL_TREND, SIGNAL_REPEATED_INTENT})
+_BOT_FAILURE_SIGNALS = frozenset({SIGNAL_FALLBACKS, SIGNAL_REPEATED_ANSWER})
+
+DEFAULT_WEIGHTS: dict[str, float] = {
+    SIGNAL_MESSAGE: 1.0,
+    SIGNAL_FALLBACKS: 0.6,
+    SIGNAL_REPEATED_INTENT: 0.5,
+    SIGNAL_REPEATED_ANSWER: 0.4,
+    SIGNAL_TREND: 0.3,
+}
+
+DEFAULT_TOPIC_INTENTS: dict[str, str] = {
+    "report_fraud": "disputes",
+    "cannot_afford": "collections",
+    "bereavement": "collections",
+}
+
+DEFAULT_TOPIC_ACTIONS: dict[str, str] = {
+    # A dispute is recorded first (so the agent finds it), then a person takes over.
+    "action_open_dispute": "disputes",
+}
+
+DEFAULT_INTENT_QUEUES: dict[str, str] = {
+    "dispute_charge": "disputes",
+    "report_fraud": "disputes",
+    "cannot_afford": "collections",
+    "bereavement": "collections",
+    "late_fees": "collections",
+}
+
+# Intents that say nothing about the customer's problem, so repeating them is not a signal.
+DEFAULT_REPEAT_IGNORED_INTENTS: tuple[str, ...] = (
+    "greet",
+    "goodbye",
+    "thank",
+    "affirm",
+    "deny",
+    "inform",
+    "nlu_fallback",
+    "request_human",
+)
+
+
+@dataclass(frozen=True)
+class MessageSignal:
+    """One named reason the per-message frustration component gave for its score."""
+
+    name: str
+    score: float
+    evidence: str
+
+
+@dataclass(frozen=True)
+class UserTurn:
+    """One customer message and the bot's reaction to it.
+
+    Attributes:
+        number: 1-based position of the message in the session (what the agent sees).
+        text: The message as typed.
+        intent: Intent name from the NLU, ``None`` when there was none.
+        confidence: The intent's confidence.
+        frustration: The ``frustration.score`` the NLU component gave the message (0 to 1).
+        frustration_signals: The named signals behind that score.
+        explicit: ``explicit_request.matched`` from the phrase matcher.
+        explicit_phrase: The phrase that matched, if any.
+        bot_texts: Texts the bot sent after this message (before the next one).
+        actions: Actions the bot ran after this message (before the next one).
+        external: ``True`` for intents triggered through the HTTP API, not typed by a person.
+    """
+
+    number: int
+    text: str
+    intent: str | None
+    confidence: float = 1.0
+    frustration: float = 0.0
+    frustration_signals: tuple[MessageSignal, ...] = ()
+    explicit: bool = False
+    explicit_phrase: str | None = None
+    bot_texts: tuple[str, ...] = ()
+    actions: tuple[str, ...] = ()
+    external: bool = False
+
+
+@dataclass(frozen=True)
+class Signal:
+    """A signal as reported in the handoff request (``signals`` in the payload)."""
+
+    name: str
+    score: float
+    turn: int
+    evidence: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON shape of the handoff contract (docs/architecture.md)."""
+        return {
+            "name": self.name,
+            "score": round(self.score, 3),
+            "turn": self.turn,
+            "evidence": self.evidence,
+        }
+
+
+@dataclass(frozen=True)
+class HandoffDecision:
+    """Why and where a conversation goes to a person."""
+
+    reason: str
+    queue: str
+    score: float
+    turn: int
+    intent: str | None
+    signals: tuple[Signal, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly form, stored in the ``handoff_signals`` slot for the action."""
+        return {
+            "reason": self.reason,
+            "queue": self.queue,
+            "score": round(self.score, 3),
+            "turn": self.turn,
+            "intent": self.intent,
+            "signals": [signal.as_dict() for signal in self.signals],
+        }
+
+
+def _float_map(raw: Any, default: Mapping[str, float]) -> dict[str, float]:
+    merged = dict(default)
+    if isinstance(raw, Mapping):
+        merged.update({str(key): float(value) for key, value in raw.items()})
+    return merged
+
+
+def _str_map(raw: Any, default: Mapping[str, str]) -> dict[str, str]:
+    if raw is None:
+        return dict(default)
+    if not isinstance(raw, Mapping):
+        raise ValueError(f"expected a mapping of names to queues, got {raw!r}")
+    return {str(key): str(value) for key, value in raw.items()}
+
+
+@dataclass(frozen=True)
+class SignalSettings:
+    """Every tunable of the decision; the policy builds it from ``config.yml``.
+
+    Attributes:
+        threshold: Weighted score at which accumulated signals hand off.
+        decay: Factor applied to a message's frustration per later turn (1 = never forget).
+        message_floor: Per-message scores below this count as 0 (calm text with a sad word).
+        weights: Weight of each conversation signal (see ``DEFAULT_WEIGHTS``).
+        request_human_floor: Minimum ``request_human`` confidence for an explicit request.
+        topic_floor: Minimum intent confidence for a topic handoff.
+        fallback_limit: Consecutive fallbacks at which ``consecutive_fallbacks`` starts.
+        repeated_intent_limit: Times the same intent is asked at which ``repeated_intent`` starts.
+        repeated_answer_limit: Times the bot sends the same text at which
+            ``repeated_bot_answer`` starts.
+        trend_window: Number of latest messages the ``negative_trend`` looks at.
+        trend_min_rise: Rise of the frustration score over that window that counts as a trend.
+        max_units: Cap on how many times one count-based signal can add its weight.
+        fallback_intents: Intents that mean the NLU did not understand.
+        fallback_actions: Bot actions that mean the bot did not know what to do.
+        repeat_ignored_intents: Intents whose repetition is not a signal.
+        explicit_intent: The intent that means "get me a person".
+        topic_intents: Intent -> queue for topics that always go to a person.
+        topic_actions: Action -> queue; after these actions a person takes over.
+        intent_queues: Intent -> queue used to route the other handoffs.
+        default_queue: Queue when nothing in the conversation names one.
+    """
+
+    threshold: float = 1.0
+    decay: float = 0.7
+    message_floor: float = 0.15
+    weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    request_human_floor: float = 0.5
+    topic_floor: float = 0.6
+    fallback_limit: int = 2
+    repeated_intent_limit: int = 3
+    repeated_answer_limit: int = 2
+    trend_window: int = 3
+    trend_min_rise: float = 0.2
+    max_units: int = 3
+    fallback_intents: tuple[str, ...] = ("nlu_fallback",)
+    fallback_actions: tuple[str, ...] = ("action_default_fallback", "utter_default")
+    repeat_ignored_intents: tuple[str, ...] = DEFAULT_REPEAT_IGNORED_INTENTS
+    explicit_intent: str = "request_human"
+    topic_intents: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_TOPIC_INTENTS))
+    topic_actions: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_TOPIC_ACTIONS))
+    intent_queues: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_INTENT_QUEUES))
+    default_queue: str = "payments"
+
+    def __post_init__(self) -> None:
+        """Reject settings that would silently disable the guarantee or break the maths."""
+        if self.threshold <= 0:
+            raise ValueError("threshold must be positive")
+        if not 0.0 <= self.decay <= 1.0:
+            raise ValueError("decay must be between 0 and 1")
+        for name in ("fallback_limit", "repeated_intent_limit", "repeated_answer_limit"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+        if self.trend_window < 2:
+            raise ValueError("trend_window must be at least 2")
+        if self.max_units < 1:
+            raise ValueError("max_units must be at least 1")
+        unknown = set(self.weights) - set(DEFAULT_WEIGHTS)
+        if unknown:
+            raise ValueError(f"unknown signal weights: {sorted(unknown)}")
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> SignalSettings:
+        """Build settings from a policy config, merging nested maps with the defaults.
+
+        Rasa merges a component's config with its defaults one level deep only, so a
+        ``weights`` entry in config.yml that names one signal would otherwise drop the others.
+        """
+        return cls(
+            threshold=float(config.get("threshold", cls.threshold)),
+            decay=float(config.get("decay", cls.decay)),
+            message_floor=float(config.get("message_floor", cls.message_floor)),
+            weights=_float_map(config.get("weights"), DEFAULT_WEIGHTS),
+            request_human_floor=float(config.get("request_human_floor", cls.request_human_floor)),
+            topic_floor=float(config.get("topic_floor", cls.topic_floor)),
+            fallback_limit=int(config.get("fallback_limit", cls.fallback_limit)),
+            repeated_intent_limit=int(
+                config.get("repeated_intent_limit", cls.repeated_intent_limit)
+            ),
+            repeated_answer_limit=int(
+                config.get("repeated_answer_limit", cls.repeated_answer_limit)
+            ),
+            trend_window=int(config.get("trend_window", cls.trend_window)),
+            trend_min_rise=float(config.get("trend_min_rise", cls.trend_min_rise)),
+            max_units=int(config.get("max_units", cls.max_units)),
+            fallback_intents=tuple(config.get("fallback_intents", cls.fallback_intents)),
+            fallback_actions=tuple(config.get("fallback_actions", cls.fallback_actions)),
+            repeat_ignored_intents=tuple(
+                config.get("repeat_ignored_intents", cls.repeat_ignored_intents)
+            ),
+            explicit_intent=str(config.get("explicit_intent", cls.explicit_intent)),
+            topic_intents=_str_map(config.get("topic_intents"), DEFAULT_TOPIC_INTENTS),
+            topic_actions=_str_map(config.get("topic_actions"), DEFAULT_TOPIC_ACTIONS),
+            intent_queues=_str_map(config.get("intent_queues"), DEFAULT_INTENT_QUEUES),
+            default_queue=str(config.get("default_queue", cls.default_queue)),
+        )
+
+
+def _units(count: int, limit: int, max_units: int) -> int:
+    """How many times a count-based signal adds its weight: once at the limit, +1 per extra."""
+    if count < limit:
+        return 0
+    return min(count - limit + 1, max_units)
+
+
+def _short(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def is_explicit_request(turn: UserTurn, settings: SignalSettings) -> bool:
+    """Whether a message asks for a person (by intent above the floor, or by phrase)."""
+    if turn.external:
+        return False
+    if turn.explicit:
+        return True
+    return turn.intent == settings.explicit_intent and turn.confidence >= (
+        settings.request_human_floor
+    )
+
+
+def message_frustration(turns: Sequence[UserTurn], settings: SignalSettings) -> list[Signal]:
+    """Per-message frustration, decayed by how many turns ago it was said.
+
+    Returns one signal per contributing message (score = its decayed contribution, evidence
+    = the component's own signal names and evidence), so the agent sees which messages
+    were angry and why.
+    """
+    if not turns:
+        return []
+    latest = turns[-1].number
+    signals: list[Signal] = []
+    for turn in turns:
+        if turn.frustration < settings.message_floor:
+            continue
+        contribution = turn.frustration * settings.decay ** (latest - turn.number)
+        if contribution <= 0:
+            continue
+        details = "; ".join(
+            f"{sig.name}: {_short(sig.evidence, 40)}" for sig in turn.frustration_signals
+        )
+        evidence = f'"{_short(turn.text, 60)}"' + (f" ({details})" if details else "")
+        signals.append(Signal(SIGNAL_MESSAGE, contribution, turn.number, evidence))
+    return signals
+
+
+def _is_fallback(turn: UserTurn, settings: SignalSettings) -> bool:
+    return turn.intent in settings.fallback_intents or any(
+        action in settings.fallback_actions for action in turn.actions
+    )
+
+
+def consecutive_fallbacks(turns: Sequence[UserTurn], settings: SignalSettings) -> Signal | None:
+    """The bot failed to understand several messages in a row, ending at the latest one."""
+    count = 0
+    for turn in reversed(turns):
+        if not _is_fallback(turn, settings):
+            break
+        count += 1
+    units = _units(count, settings.fallback_limit, settings.max_units)
+    if not units:
+        return None
+    return Signal(
+        SIGNAL_FALLBACKS,
+        units,
+        turns[-1].number,
+        f"{count} messages in a row not understood",
+    )
+
+
+def repeated_intent(turns: Sequence[UserTurn], settings: SignalSettings) -> Signal | None:
+    """The customer asked the same thing several times: the answers did not help."""
+    intents = [
+        turn.intent
+        for turn in turns
+        if turn.intent and not turn.external and turn.intent not in settings.repeat_ignored_intents
+    ]
+    if not intents:
+        return None
+    intent, count = Counter(intents).most_common(1)[0]
+    units = _units(count, settings.repeated_intent_limit, settings.max_units)
+    if not units:
+        return None
+    return Signal(
+        SIGNAL_REPEATED_INTENT, units, turns[-1].number, f"asked '{intent}' {count} times"
+    )
+
+
+def repeated_bot_answer(turns: Sequence[UserTurn], settings: SignalSettings) -> Signal | None:
+    """The bot sent the same text several times: it is going round in circles."""
+    texts = [" ".join(text.split()).lower() for turn in turns for text in turn.bot_texts]
+    texts = [text for text in texts if text]
+    if not texts:
+        return None
+    text, count = Counter(texts).most_common(1)[0]
+    units = _units(count, settings.repeated_answer_limit, settings.max_units)
+    if not units:
+        return None
+    return Signal(
+        SIGNAL_REPEATED_ANSWER,
+        units,
+        turns[-1].number,
+        f'bot said "{_short(text, 60)}" {count} times',
+    )
+
+
+def negative_trend(turns: Sequence[UserTurn], settings: SignalSettings) -> Signal | None:
+    """Frustration has been rising over the latest messages, never falling."""
+    window = [turn for turn in turns if not turn.external][-settings.trend_window :]
+    if len(window) < settings.trend_window:
+        return None
+    scores = [turn.frustration for turn in window]
+    rising = all(later >= earlier for earlier, later in pairwise(scores))
+    rise = scores[-1] - scores[0]
+    if not rising or rise < settings.trend_min_rise:
+        return None
+    trail = " -> ".join(f"{score:.2f}" for score in scores)
+    return Signal(SIGNAL_TREND, 1.0, window[-1].number, f"frustration {trail}")
+
+
+def accumulated_signals(turns: Sequence[UserTurn], settings: SignalSettings) -> list[Signal]:
+    """All accumulated signals, each scored as ``weight x value`` (its contribution)."""
+    raw: list[Signal] = list(message_frustration(turns, settings))
+    for check in (consecutive_fallbacks, repeated_intent, repeated_bot_answer, negative_trend):
+        signal = check(turns, settings)
+        if signal is not None:
+            raw.append(signal)
+    weighted = [
+        Signal(sig.name, sig.score * settings.weights.get(sig.name, 0.0), sig.turn, sig.evidence)
+        for sig in raw
+    ]
+    return [sig for sig in weighted if sig.score > 0]
+
+
+def resolve_queue(turns: Sequence[UserTurn], settings: SignalSettings) -> str:
+    """The queue named by the most recent intent that names one, else the default queue."""
+    for turn in reversed(turns):
+        queue = settings.intent_queues.get(turn.intent or "")
+        if queue is not None:
+            return queue
+    return settings.default_queue
+
+
+def decide(
+    turns: Sequence[UserTurn],
+    settings: SignalSettings,
+    after_action: str | None = None,
+) -> HandoffDecision | None:
+    """Decide whether the conversation goes to a person now.
+
+    Args:
+        turns: The current session's customer messages since the last hand-back, oldest
+            first; the last one is the message being answered.
+        settings: Thresholds, weights and mappings.
+        after_action: When deciding right after a bot action (not a customer message), the
+            action's name: only ``topic_actions`` are considered then.
+
+    Returns:
+        The decision, or ``None`` when the bot should carry on.
+    """
+    if not turns:
+        return None
+    latest = turns[-1]
+    if after_action is not None:
+        queue = settings.topic_actions.get(after_action)
+        if queue is None:
+            return None
+        signal = Signal("topic", 1.0, latest.number, f"after {after_action}")
+        return HandoffDecision(REASON_TOPIC, queue, 1.0, latest.number, latest.intent, (signal,))
+    if latest.external:
+        return None
+
+    if is_explicit_request(latest, settings):
+        evidence = (
+            f'phrase "{latest.explicit_phrase}"'
+            if latest.explicit and latest.explicit_phrase
+            else f"intent {latest.intent} ({latest.confidence:.2f})"
+        )
+        signal = Signal(REASON_EXPLICIT, 1.0, latest.number, evidence)
+        return HandoffDecision(
+            REASON_EXPLICIT,
+            resolve_queue(turns[:-1], settings),
+            1.0,
+            latest.number,
+            latest.intent,
+            (signal,),
+        )
+
+    topic_queue = settings.topic_intents.get(latest.intent or "")
+    if topic_queue is not None and latest.confidence >= settings.topic_floor:
+        signal = Signal(
+            "topic",
+            latest.confidence,
+            latest.number,
+            f"intent {latest.intent} ({latest.confidence:.2f})",
+        )
+        return HandoffDecision(
+            REASON_TOPIC,
+            topic_queue,
+            1.0,
+            latest.number,
+            latest.intent,
+            (signal,),
+        )
+
+    signals = accumulated_signals(turns, settings)
+    total = sum(sig.score for sig in signals)
+    if total < settings.threshold:
+        return None
+    emotion = sum(sig.score for sig in signals if sig.name in _EMOTION_SIGNALS)
+    failure = sum(sig.score for sig in signals if sig.name in _BOT_FAILURE_SIGNALS)
+    reason = REASON_BOT_FAILURE if failure > emotion else REASON_FRUSTRATION
+    ordered = tuple(sorted(signals, key=lambda sig: (-sig.score, sig.turn)))
+    return HandoffDecision(
+        reason,
+        resolve_queue(turns, settings),
+        total,
+        latest.number,
+        latest.intent,
+        ordered,
+    )
+
+
+def turn_from_parse_data(
+    number: int,
+    text: str,
+    parse_data: Mapping[str, Any],
+    *,
+    bot_texts: Sequence[str] = (),
+    actions: Sequence[str] = (),
+    external: bool = False,
+) -> UserTurn:
+    """Build a turn from a message's parse data (the same shape in Rasa and rasa-sdk).
+
+    Missing or malformed ``frustration`` / ``explicit_request`` records (e.g. an NLU
+    pipeline without those components) count as "no signal" rather than failing.
+    """
+    intent = parse_data.get("intent") or {}
+    intent_name = intent.get("name") if isinstance(intent, Mapping) else None
+    confidence = intent.get("confidence") if isinstance(intent, Mapping) else None
+
+    frustration = parse_data.get("frustration") or {}
+    score = frustration.get("score") if isinstance(frustration, Mapping) else None
+    raw_signals = frustration.get("signals") if isinstance(frustration, Mapping) else None
+    message_signals = tuple(
+        MessageSignal(
+            str(sig.get("name", "?")),
+            float(sig.get("score") or 0.0),
+            str(sig.get("evidence") or ""),
+        )
+        for sig in (raw_signals if isinstance(raw_signals, list) else [])
+        if isinstance(sig, Mapping)
+    )
+    explicit = parse_data.get("explicit_request") or {}
+    matched = bool(explicit.get("matched")) if isinstance(explicit, Mapping) else False
+    phrase = explicit.get("phrase") if isinstance(explicit, Mapping) else None
+
+    return UserTurn(
+        number=number,
+        text=text,
+        intent=str(intent_name) if intent_name else None,
+        confidence=float(confidence) if isinstance(confidence, (int, float)) else 0.0,
+        frustration=min(1.0, max(0.0, float(score))) if isinstance(score, (int, float)) else 0.0,
+        frustration_signals=message_signals,
+        explicit=matched,
+        explicit_phrase=str(phrase) if phrase else None,
+        bot_texts=tuple(bot_texts),
+        actions=tuple(actions),
+        external=external,
+    )
+
+
+EPOCH_ACTIONS: frozenset[str] = frozenset({"action_handback"})
+
+
+def turns_from_event_dicts(events: Sequence[Mapping[str, Any]]) -> list[UserTurn]:
+    """Turns of the current session since the last hand-back, from event dicts.
+
+    Works on rasa-sdk's ``tracker.events`` and on ``Event.as_dict()``. Restarts and session
+    starts clear the history, a hand-back starts a fresh count of signals, and
+    ``rewind`` (UserUtteranceReverted) removes the last message.
+    """
+    turns: list[UserTurn] = []
+    number = 0
+    pending: dict[str, Any] | None = None
+    bot_texts: list[str] = []
+    actions: list[str] = []
+
+    def close() -> None:
+        nonlocal pending, bot_texts, actions
+        if pending is not None:
+            turns.append(
+                turn_from_parse_data(
+                    pending["number"],
+                    pending["text"],
+                    pending["parse_data"],
+                    bot_texts=bot_texts,
+                    actions=actions,
+                    external=pending["external"],
+                )
+            )
+        pending, bot_texts, actions = None, [], []
+
+    for event in events:
+        kind = event.get("event")
+        if kind in ("restart", "session_started"):
+            turns, number, pending, bot_texts, actions = [], 0, None, [], []
+        elif kind == "user":
+            close()
+            number += 1
+            metadata = event.get("metadata") or {}
+            pending = {
+                "number": number,
+                "text": str(event.get("text") or ""),
+                "parse_data": event.get("parse_data") or {},
+                "external": bool(metadata.get("is_external")),
+            }
+        elif kind == "rewind":
+            if pending is not None:
+                pending, bot_texts, actions = None, [], []
+                number -= 1
+            elif turns:
+                turns.pop()
+                number -= 1
+        elif kind == "bot" and event.get("text"):
+            bot_texts.append(str(event["text"]))
+        elif kind == "action" and event.get("name"):
+            name = str(event["name"])
+            if name == "action_listen":
+                continue
+            actions.append(name)
+            if name in EPOCH_ACTIONS:
+                pending, bot_texts, actions = None, [], []
+                turns = []
+        elif kind == "resume":
+            close()
+            turns = []
+    close()
+    return turns

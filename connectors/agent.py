@@ -1,0 +1,266 @@
+"""Agent Socket.IO namespace ("/agent").
+
+Only agents with a valid session token (from ``POST /api/agent/login``) can connect; the
+token is checked again on every event so logout and expiry take effect at once. Rooms:
+``agent:<id>`` (all tabs of one agent), ``conv:<id>`` (agents working a conversation) and
+``supervisors``. Every queue change pushes a fresh snapshot (and an offer, if any) to
+each connected agent. See docs/protocol.md.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from connectors.customer import (
+    STATUS_TEXT,
+    CustomerNamespace,
+    GuardedNamespace,
+    jsonable,
+)
+from connectors.validation import (
+    EventError,
+    parse_agent_reply,
+    parse_close,
+    parse_conversation_ref,
+    parse_presence,
+    parse_transfer,
+)
+from hub.logging import log_event
+from hub.service import HubService
+from hub.views import AgentView
+
+logger = logging.getLogger(__name__)
+
+SUPERVISORS_ROOM = "supervisors"
+
+
+class AgentNamespace(GuardedNamespace):
+    """Socket.IO handlers for agents and supervisors.
+
+    Per-connection session: ``agent_id``, ``display_name``, ``role`` and the ``token``.
+    """
+
+    log_prefix = "agent"
+
+    def __init__(
+        self,
+        service: HubService,
+        customers: CustomerNamespace,
+        *,
+        max_text_chars: int,
+        namespace: str = "/agent",
+    ) -> None:
+        """Wire the namespace to the domain service and the customer side."""
+        super().__init__(namespace)
+        self.service = service
+        self.customers = customers
+        self.max_text_chars = max_text_chars
+        # Agents connected to this process: agent id -> socket ids (several tabs).
+        self._connected: dict[int, set[str]] = {}
+
+    def conversation_room(self, conversation_id: str) -> str:
+        """Room of the agents working one conversation."""
+        return f"conv:{conversation_id}"
+
+    @staticmethod
+    def agent_room(agent_id: int) -> str:
+        """Room of all connections of one agent."""
+        return f"agent:{agent_id}"
+
+    # ---- connection -----------------------------------------------------------------------
+
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
+        """Refuse the connection unless ``auth.token`` is a live agent session."""
+        token = auth.get("token") if isinstance(auth, dict) else None
+        agent = await self.call(self.service.authenticate, token) if isinstance(token, str) else None
+        if agent is None:
+            log_event(logger, "agent.connect_refused")
+            return False
+        await self.save_session(sid, {"agent_id": agent.agent_id, "token": token,
+                                      "display_name": agent.display_name, "role": agent.role})
+        self._connected.setdefault(agent.agent_id, set()).add(sid)
+        await self.enter_room(sid, self.agent_room(agent.agent_id))
+        if agent.role == "supervisor":
+            await self.enter_room(sid, SUPERVISORS_ROOM)
+        log_event(logger, "agent.connected", agent_id=agent.agent_id, role=agent.role)
+        return True
+
+    async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        """When an agent's last connection goes, start their grace period."""
+        session = await self.get_session(sid)
+        agent_id = session.get("agent_id")
+        if agent_id is None:
+            return
+        sids = self._connected.get(agent_id, set())
+        sids.discard(sid)
+        if sids:
+            return
+        self._connected.pop(agent_id, None)
+        await self.call(self.service.agent_disconnected, agent_id)
+        log_event(logger, "agent.disconnected", agent_id=agent_id, reason=str(reason))
+        await self.queues_changed()
+
+    async def _agent(self, sid: str) -> AgentView:
+        session = await self.get_session(sid)
+        agent = await self.call(self.service.authenticate, session.get("token"))
+        if agent is None or agent.agent_id != session.get("agent_id"):
+            await self.emit("error", {"code": "unauthorized",
+                                      "message": "Your session has ended; log in again."}, to=sid)
+            await self.disconnect(sid)
+            raise EventError("unauthorized", "Your session has ended; log in again.")
+        return agent
+
+    async def _join(self, agent_id: int, conversation_id: str) -> None:
+        for sid in self._connected.get(agent_id, ()):
+            await self.enter_room(sid, self.conversation_room(conversation_id))
+
+    async def _leave(self, agent_id: int, conversation_id: str) -> None:
+        for sid in self._connected.get(agent_id, ()):
+            await self.leave_room(sid, self.conversation_room(conversation_id))
+
+    # ---- queue pushes ---------------------------------------------------------------------
+
+    async def push_snapshot(self, agent_id: int) -> dict[str, Any]:
+        """Send one agent their queue snapshot and the longest-waiting offer, if any."""
+        snapshot = jsonable(await self.call(self.service.queue_snapshot, agent_id))
+        await self.emit("queue", snapshot, room=self.agent_room(agent_id))
+        offer = await self.call(self.service.next_offer, agent_id)
+        if offer is not None:
+            await self.emit("offer", jsonable(offer), room=self.agent_room(agent_id))
+        return dict(snapshot)
+
+    async def queues_changed(self) -> None:
+        """Push fresh snapshots to every agent connected to this process."""
+        for agent_id in list(self._connected):
+            await self.push_snapshot(agent_id)
+
+    async def relay_message(self, conversation_id: str, message: Any) -> None:
+        """Show a new message to the agents working this conversation."""
+        await self.emit(
+            "message",
+            {"conversation_id": conversation_id, **self.customers.message_payload(message)},
+            room=self.conversation_room(conversation_id),
+        )
+
+    async def requeue_sweep(self, now: datetime) -> list[str]:
+        """Requeue conversations of agents whose grace period ran out (periodic task)."""
+        requeued: list[str] = await self.call(self.service.requeue_expired, now)
+        for conversation_id in requeued:
+            log_event(logger, "agent.requeued", conversation_id=conversation_id)
+            await self.customers.status(
+                conversation_id, "queued", STATUS_TEXT["requeued"], requeued=True, position=1
+            )
+        if requeued:
+            await self.queues_changed()
+        return requeued
+
+    # ---- events ---------------------------------------------------------------------------
+
+    async def on_presence(self, sid: str, data: Any) -> dict[str, Any]:
+        """Set online/away/offline; only online agents with capacity get offers."""
+        status = parse_presence(data)
+        agent = await self._agent(sid)
+        view = await self.call(self.service.set_presence, agent.agent_id, status)
+        log_event(logger, "agent.presence", agent_id=agent.agent_id, presence=status)
+        await self.queues_changed()
+        return {"presence": view.presence}
+
+    async def on_queue(self, sid: str, data: Any) -> dict[str, Any]:
+        """Return (and push) the agent's current queue snapshot."""
+        agent = await self._agent(sid)
+        return await self.push_snapshot(agent.agent_id)
+
+    async def on_tickets(self, sid: str, data: Any) -> dict[str, Any]:
+        """Open tickets in the agent's queues."""
+        agent = await self._agent(sid)
+        snapshot = await self.call(self.service.queue_snapshot, agent.agent_id)
+        return {"tickets": jsonable(snapshot.tickets)}
+
+    async def on_claim(self, sid: str, data: Any) -> dict[str, Any]:
+        """Take a waiting conversation; the ack is the context packet."""
+        conversation_id = parse_conversation_ref(data, "claim")
+        agent = await self._agent(sid)
+        packet = await self.call(self.service.claim, agent.agent_id, conversation_id)
+        await self._join(agent.agent_id, conversation_id)
+        log_event(logger, "agent.claimed", conversation_id=conversation_id,
+                  agent_id=agent.agent_id, wait_seconds=packet.wait_seconds)
+        await self.customers.status(
+            conversation_id, "agent_joined",
+            STATUS_TEXT["agent_joined"].format(name=agent.display_name),
+            agent_name=agent.display_name,
+        )
+        await self.queues_changed()
+        return dict(jsonable(packet))
+
+    async def on_reply(self, sid: str, data: Any) -> dict[str, Any]:
+        """Store the agent's message and send it to the customer as ``bot_uttered``."""
+        reply = parse_agent_reply(data, max_chars=self.max_text_chars)
+        agent = await self._agent(sid)
+        result = await self.call(
+            self.service.agent_reply, agent.agent_id, reply.conversation_id, reply.text,
+            reply.client_msg_id,
+        )
+        if result.created:
+            await self.customers.deliver(reply.conversation_id, result.message)
+            await self.relay_message(reply.conversation_id, result.message)
+        return {"id": result.message.id, "duplicate": not result.created}
+
+    async def on_typing(self, sid: str, data: Any) -> dict[str, Any]:
+        """Tell the customer the agent is typing (not stored)."""
+        conversation_id = parse_conversation_ref(data, "typing")
+        agent = await self._agent(sid)
+        conversation = await self.call(self.service.get_conversation, conversation_id)
+        if conversation.state != "agent" or conversation.owner_agent_id != agent.agent_id:
+            raise EventError("not_allowed", "You do not own this conversation.")
+        await self.customers.transient_status(
+            conversation_id, "agent_typing", agent_name=agent.display_name
+        )
+        return {"ok": True}
+
+    async def on_transfer(self, sid: str, data: Any) -> dict[str, Any]:
+        """Move the conversation to another queue; it waits there for a new claim."""
+        conversation_id, queue = parse_transfer(data)
+        agent = await self._agent(sid)
+        conversation = await self.call(self.service.transfer, agent.agent_id, conversation_id, queue)
+        await self._leave(agent.agent_id, conversation_id)
+        log_event(logger, "agent.transferred", conversation_id=conversation_id,
+                  agent_id=agent.agent_id, queue=conversation.queue)
+        await self.customers.status(
+            conversation_id, "queued", STATUS_TEXT["transferred"].format(queue=conversation.queue),
+            queue=conversation.queue, reason="transfer",
+        )
+        await self.queues_changed()
+        return {"state": conversation.state, "queue": conversation.queue}
+
+    async def on_hand_back(self, sid: str, data: Any) -> dict[str, Any]:
+        """Give the conversation back to the bot, which resumes with the context."""
+        conversation_id = parse_conversation_ref(data, "hand_back")
+        agent = await self._agent(sid)
+        conversation = await self.call(self.service.hand_back, agent.agent_id, conversation_id)
+        await self._leave(agent.agent_id, conversation_id)
+        log_event(logger, "agent.handed_back", conversation_id=conversation_id,
+                  agent_id=agent.agent_id)
+        await self.customers.status(
+            conversation_id, "agent_left", STATUS_TEXT["agent_left"].format(name=agent.display_name),
+            agent_name=agent.display_name,
+        )
+        await self.customers.bot_resumed(conversation_id)
+        await self.queues_changed()
+        latest = await self.call(self.service.get_conversation, conversation_id)
+        return {"state": latest.state if latest else conversation.state}
+
+    async def on_close(self, sid: str, data: Any) -> dict[str, Any]:
+        """Close the conversation with a disposition; the customer may then rate it."""
+        conversation_id, disposition = parse_close(data)
+        agent = await self._agent(sid)
+        conversation = await self.call(
+            self.service.close, agent.agent_id, conversation_id, disposition
+        )
+        await self._leave(agent.agent_id, conversation_id)
+        log_event(logger, "agent.closed", conversation_id=conversation_id,
+                  agent_id=agent.agent_id, disposition=disposition)
+        await self.customers.status(conversation_id, "closed", STATUS_TEXT["closed"])
+        await self.queues_changed()
+        return {"state": conversation.state}

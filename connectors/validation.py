@@ -1,0 +1,308 @@
+"""Validation of incoming Socket.IO event payloads.
+
+Clients are untrusted: every event is checked here for shape, types, size and valid
+UTF-8 before anything is stored or forwarded. Parsers return small frozen dataclasses
+so the namespaces only ever see clean values, and raise ``EventError`` with a stable
+error code that the namespace sends back as an ``error`` event. Error messages never
+contain the offending input.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+MAX_ID_CHARS = 128
+MAX_NOTE_CHARS = 1000
+MAX_METADATA_BYTES = 16_384
+MAX_DEPTH = 8
+
+
+class EventError(Exception):
+    """An event was rejected; ``code`` is the machine-readable reason for the client.
+
+    Codes: ``malformed`` (wrong shape, types or missing fields), ``too_large``,
+    ``invalid_encoding`` (not valid UTF-8), plus the codes the namespaces add
+    (``no_session``, ``unknown_session``, ``invalid_state``, ``not_found``,
+    ``forbidden``, ``unknown_event``, ``unavailable``, ``internal``).
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        """Keep the code and the client-facing message (never echoing input)."""
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    def as_event(self) -> dict[str, str]:
+        """The ``error`` event payload."""
+        return {"code": self.code, "message": self.message}
+
+
+def clean_value(value: Any, depth: int = 0) -> Any:
+    """Return ``value`` with every string proven to be valid UTF-8.
+
+    Socket.IO text frames are JSON, which can carry lone surrogates (``"\\ud800"``);
+    binary attachments arrive as ``bytes``. Strings with surrogates and bytes that are
+    not UTF-8 are rejected; valid bytes are decoded to ``str``.
+
+    Raises:
+        EventError: ``invalid_encoding`` or ``malformed`` (too deeply nested, NaN).
+    """
+    if depth > MAX_DEPTH:
+        raise EventError("malformed", "The event is nested too deeply.")
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise EventError("invalid_encoding", "Text must be valid UTF-8.") from exc
+        return value
+    if isinstance(value, bytes | bytearray):
+        try:
+            return bytes(value).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise EventError("invalid_encoding", "Text must be valid UTF-8.") from exc
+    if isinstance(value, dict):
+        return {
+            clean_value(k, depth + 1): clean_value(v, depth + 1) for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [clean_value(v, depth + 1) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        raise EventError("malformed", "Numbers must be finite.")
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    raise EventError("malformed", "The event contains an unsupported value type.")
+
+
+def _mapping(data: Any, event: str) -> Mapping[str, Any]:
+    if not isinstance(data, dict):
+        raise EventError("malformed", f"{event} expects a JSON object.")
+    cleaned = clean_value(data)
+    assert isinstance(cleaned, dict)
+    return cleaned
+
+
+def _text(
+    data: Mapping[str, Any], key: str, *, max_chars: int, required: bool = True
+) -> str | None:
+    value = data.get(key)
+    if value is None:
+        if required:
+            raise EventError("malformed", f"'{key}' is required.")
+        return None
+    if not isinstance(value, str):
+        raise EventError("malformed", f"'{key}' must be a string.")
+    if len(value) > max_chars:
+        raise EventError("too_large", f"'{key}' is longer than {max_chars} characters.")
+    return value
+
+
+def _required_text(data: Mapping[str, Any], key: str, *, max_chars: int) -> str:
+    value = _text(data, key, max_chars=max_chars)
+    assert value is not None
+    if not value.strip():
+        raise EventError("malformed", f"'{key}' must not be empty.")
+    return value
+
+
+def _identifier(data: Mapping[str, Any], key: str, *, required: bool) -> str | None:
+    value = data.get(key)
+    if value is None or value == "":
+        if required:
+            raise EventError("malformed", f"'{key}' is required.")
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise EventError("malformed", f"'{key}' must be a string.")
+    if len(value) > MAX_ID_CHARS:
+        raise EventError("too_large", f"'{key}' is too long.")
+    return value
+
+
+def _required_identifier(data: Mapping[str, Any], key: str) -> str:
+    value = _identifier(data, key, required=True)
+    assert value is not None
+    return value
+
+
+@dataclass(frozen=True)
+class SessionRequest:
+    """``session_request``: the session a client wants back (if any) and its key."""
+
+    session_id: str | None
+    session_key: str | None
+
+
+@dataclass(frozen=True)
+class UserUttered:
+    """``user_uttered``: one customer message."""
+
+    message: str
+    session_id: str | None
+    metadata: dict[str, Any]
+    client_msg_id: str | None
+
+
+@dataclass(frozen=True)
+class Resume:
+    """``resume``: replay everything after ``last_seen_id``."""
+
+    session_id: str | None
+    last_seen_id: int | None
+
+
+@dataclass(frozen=True)
+class LeaveContact:
+    """``leave_contact``: how the customer wants to be reached when nobody is online."""
+
+    email: str | None
+    phone: str | None
+    note: str | None
+
+
+def parse_session_request(data: Any) -> SessionRequest:
+    """Parse ``session_request``; Rasa clients may send nothing or ``{session_id: null}``."""
+    if data is None:
+        return SessionRequest(None, None)
+    if isinstance(data, str | bytes):
+        # Some clients send the bare session id.
+        return SessionRequest(_identifier({"s": clean_value(data)}, "s", required=False), None)
+    fields = _mapping(data, "session_request")
+    return SessionRequest(
+        _identifier(fields, "session_id", required=False),
+        _identifier(fields, "session_key", required=False),
+    )
+
+
+def parse_user_uttered(data: Any, *, max_chars: int) -> UserUttered:
+    """Parse ``user_uttered {message, session_id, metadata, client_msg_id?}``.
+
+    ``metadata`` may be an object or (as Rasa's own channel accepts) a JSON string.
+    """
+    fields = _mapping(data, "user_uttered")
+    message = _required_text(fields, "message", max_chars=max_chars)
+    raw_metadata = fields.get("metadata")
+    if raw_metadata is None:
+        metadata: dict[str, Any] = {}
+    elif isinstance(raw_metadata, dict):
+        metadata = raw_metadata
+    elif isinstance(raw_metadata, str):
+        if len(raw_metadata) > MAX_METADATA_BYTES:
+            raise EventError("too_large", "'metadata' is too large.")
+        try:
+            decoded = json.loads(raw_metadata)
+        except ValueError as exc:
+            raise EventError("malformed", "'metadata' is not valid JSON.") from exc
+        if not isinstance(decoded, dict):
+            raise EventError("malformed", "'metadata' must be an object.")
+        metadata = clean_value(decoded)
+    else:
+        raise EventError("malformed", "'metadata' must be an object.")
+    if len(json.dumps(metadata)) > MAX_METADATA_BYTES:
+        raise EventError("too_large", "'metadata' is too large.")
+    return UserUttered(
+        message=message,
+        session_id=_identifier(fields, "session_id", required=False),
+        metadata=metadata,
+        client_msg_id=_identifier(fields, "client_msg_id", required=False),
+    )
+
+
+def parse_session_only(data: Any, event: str) -> str | None:
+    """Parse events whose only field is an optional ``session_id``."""
+    if data is None:
+        return None
+    return _identifier(_mapping(data, event), "session_id", required=False)
+
+
+def parse_resume(data: Any) -> Resume:
+    """Parse ``resume {session_id, last_seen_id}`` (``last_seen_id`` null = from start)."""
+    fields = _mapping(data, "resume")
+    last_seen = fields.get("last_seen_id")
+    if last_seen is not None and (
+        isinstance(last_seen, bool) or not isinstance(last_seen, int) or last_seen < 0
+    ):
+        raise EventError("malformed", "'last_seen_id' must be a non-negative integer.")
+    return Resume(_identifier(fields, "session_id", required=False), last_seen)
+
+
+def parse_leave_contact(data: Any) -> LeaveContact:
+    """Parse ``leave_contact {email?, phone?, note?}``; at least one way to reach them.
+
+    Only shape and size are checked here; the ticket service validates the address.
+    """
+    fields = _mapping(data, "leave_contact")
+    email = _text(fields, "email", max_chars=254, required=False)
+    phone = _text(fields, "phone", max_chars=32, required=False)
+    note = _text(fields, "note", max_chars=MAX_NOTE_CHARS, required=False)
+    if not (email and email.strip()) and not (phone and phone.strip()):
+        raise EventError("malformed", "Give an email address or a phone number.")
+    return LeaveContact(email or None, phone or None, note or None)
+
+
+def parse_rate(data: Any) -> int:
+    """Parse ``rate {score}`` with an integer score from 1 to 5."""
+    fields = _mapping(data, "rate")
+    score = fields.get("score")
+    if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+        raise EventError("malformed", "'score' must be an integer from 1 to 5.")
+    return score
+
+
+# ---- agent events -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgentReply:
+    """``reply``: an agent's message to the customer of a conversation they own."""
+
+    conversation_id: str
+    text: str
+    client_msg_id: str | None
+
+
+def parse_conversation_ref(data: Any, event: str) -> str:
+    """Parse events addressed to one conversation: ``{conversation_id}``."""
+    return _required_identifier(_mapping(data, event), "conversation_id")
+
+
+def parse_agent_reply(data: Any, *, max_chars: int) -> AgentReply:
+    """Parse ``reply {conversation_id, text, client_msg_id?}``."""
+    fields = _mapping(data, "reply")
+    return AgentReply(
+        conversation_id=_required_identifier(fields, "conversation_id"),
+        text=_required_text(fields, "text", max_chars=max_chars),
+        client_msg_id=_identifier(fields, "client_msg_id", required=False),
+    )
+
+
+def parse_transfer(data: Any) -> tuple[str, str]:
+    """Parse ``transfer {conversation_id, queue}``."""
+    fields = _mapping(data, "transfer")
+    return _required_identifier(fields, "conversation_id"), _required_identifier(fields, "queue")
+
+
+def parse_close(data: Any) -> tuple[str, str]:
+    """Parse ``close {conversation_id, disposition}``."""
+    fields = _mapping(data, "close")
+    return (
+        _required_identifier(fields, "conversation_id"),
+        _required_identifier(fields, "disposition"),
+    )
+
+
+PRESENCE_STATES = ("online", "away", "offline")
+
+
+def parse_presence(data: Any) -> str:
+    """Parse ``presence {status: online|away|offline}``."""
+    fields = _mapping(data, "presence")
+    status = fields.get("status")
+    if status not in PRESENCE_STATES:
+        raise EventError("malformed", "'status' must be online, away or offline.")
+    assert isinstance(status, str)
+    return status

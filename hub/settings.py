@@ -1,0 +1,143 @@
+"""Hub settings read once from the environment.
+
+One frozen object is built at start-up (``HubSettings.from_env()``) and passed into
+``create_app``; nothing else in the hub reads ``os.environ``. Tests build the object
+directly with the values they need (random ports, a temporary SQLite file, a fake Rasa).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value the hub cannot run with."""
+
+
+def _default_database_url() -> str:
+    return f"sqlite:///{REPO_ROOT / 'var' / 'payassist.db'}"
+
+
+@dataclass(frozen=True)
+class HubSettings:
+    """Everything the hub process needs to know about its surroundings.
+
+    Attributes:
+        database_url: SQLAlchemy URL of the store shared with the actions.
+        rasa_url: Base URL of the Rasa server (REST webhook and HTTP API).
+        rasa_auth_token: Token for Rasa's HTTP API (``--auth-token``); needed to resume
+            a paused conversation on hand-back.
+        customer_token_secret: HS256 secret of customer identity tokens; ``None`` means
+            every customer is anonymous.
+        host: Interface the hub listens on.
+        port: TCP port the hub listens on (0 picks a free one, used by tests).
+        redis_url: When set, Socket.IO events fan out through Redis across processes.
+        demo: Demo mode: demo pages, demo token minting and a demo agent are enabled.
+        rasa_timeout_seconds: Per-request timeout towards Rasa; beyond it the bot counts
+            as failing for that message.
+        rasa_failure_threshold: Consecutive Rasa failures after which a customer is
+            handed to a person (connection refused hands off at once).
+        max_text_chars: Longest text accepted in one customer or agent message.
+        requeue_interval_seconds: How often the grace-period requeue sweep runs.
+        static_dir: Where the built widget and console live.
+        log_level: Root log level name.
+        cors_origins: Extra origins allowed to open customer sockets (host sites that
+            embed the widget); ``*`` allows any. Same-origin always works.
+        hub_config_path: ``hub.yml`` with queues and business hours (default: repo root).
+    """
+
+    database_url: str = field(default_factory=_default_database_url)
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_auth_token: str | None = None
+    customer_token_secret: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8080
+    redis_url: str | None = None
+    demo: bool = False
+    rasa_timeout_seconds: float = 5.0
+    rasa_failure_threshold: int = 2
+    max_text_chars: int = 4000
+    requeue_interval_seconds: float = 5.0
+    static_dir: Path = field(default_factory=lambda: REPO_ROOT / "hub" / "static")
+    log_level: str = "INFO"
+    cors_origins: tuple[str, ...] = ()
+    hub_config_path: Path | None = None
+
+    def __post_init__(self) -> None:
+        """Reject values that would make the hub misbehave quietly."""
+        if self.rasa_timeout_seconds <= 0:
+            raise SettingsError("HUB_RASA_TIMEOUT must be a positive number of seconds")
+        if self.rasa_failure_threshold < 1:
+            raise SettingsError("HUB_RASA_FAILURES must be at least 1")
+        if self.max_text_chars < 1:
+            raise SettingsError("HUB_MAX_TEXT_CHARS must be at least 1")
+        if self.requeue_interval_seconds <= 0:
+            raise SettingsError("HUB_REQUEUE_INTERVAL must be positive")
+        if not 0 <= self.port <= 65535:
+            raise SettingsError("HUB_PORT must be a TCP port number")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> HubSettings:
+        """Build settings from environment variables (see docs/architecture.md).
+
+        Args:
+            environ: The mapping to read; ``os.environ`` when omitted.
+
+        Returns:
+            The settings, with defaults for unset variables.
+
+        Raises:
+            SettingsError: A variable is set to something unusable.
+        """
+        env = os.environ if environ is None else environ
+
+        def text(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        def number(name: str, default: float) -> float:
+            raw = text(name)
+            if raw is None:
+                return default
+            try:
+                return float(raw)
+            except ValueError as exc:
+                raise SettingsError(f"{name} must be a number") from exc
+
+        def integer(name: str, default: int) -> int:
+            raw = text(name)
+            if raw is None:
+                return default
+            try:
+                return int(raw)
+            except ValueError as exc:
+                raise SettingsError(f"{name} must be an integer") from exc
+
+        static_dir = text("HUB_STATIC_DIR")
+        return cls(
+            database_url=text("DATABASE_URL") or _default_database_url(),
+            rasa_url=(text("RASA_URL") or "http://127.0.0.1:5005").rstrip("/"),
+            rasa_auth_token=text("RASA_AUTH_TOKEN"),
+            customer_token_secret=text("CUSTOMER_TOKEN_SECRET"),
+            host=text("HUB_HOST") or "127.0.0.1",
+            port=integer("HUB_PORT", 8080),
+            redis_url=text("REDIS_URL"),
+            demo=(text("PAYASSIST_DEMO") or "").lower() in _TRUE,
+            rasa_timeout_seconds=number("HUB_RASA_TIMEOUT", 5.0),
+            rasa_failure_threshold=integer("HUB_RASA_FAILURES", 2),
+            max_text_chars=integer("HUB_MAX_TEXT_CHARS", 4000),
+            requeue_interval_seconds=number("HUB_REQUEUE_INTERVAL", 5.0),
+            static_dir=Path(static_dir) if static_dir else REPO_ROOT / "hub" / "static",
+            log_level=(text("HUB_LOG_LEVEL") or "INFO").upper(),
+            cors_origins=tuple(
+                o.strip() for o in (text("HUB_CORS_ORIGINS") or "").split(",") if o.strip()
+            ),
+            hub_config_path=Path(config_path) if (config_path := text("HUB_CONFIG")) else None,
+        )

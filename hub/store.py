@@ -1,0 +1,413 @@
+"""HubStore: every read and write of the hub's tables, in explicit transactions.
+
+The database is the only truth (a restart loses nothing, several hub processes may share it).
+Races are settled by the database, not by Python locks: state changes are conditional updates
+(``UPDATE ... WHERE state = <state read>``) whose row count says who won, and rows that bound a
+decision (an agent's capacity, a conversation's message order) are locked ``FOR UPDATE`` on
+PostgreSQL. On SQLite every transaction starts with ``BEGIN IMMEDIATE``, which serialises
+writers up front instead of failing a read-then-write upgrade with "database is locked".
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import event, func, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from hub import models as m
+from hub.errors import ClaimConflict, NotFound
+from hub.state import next_state
+from store.db import create_engine_from_url
+
+log = logging.getLogger(__name__)
+
+
+def create_hub_engine(url: str) -> Engine:
+    """Build the hub's engine for ``url`` (SQLite file or PostgreSQL).
+
+    Uses the payments store's engine factory (WAL, busy timeout, foreign keys, pre-ping) and,
+    on SQLite, adds ``BEGIN IMMEDIATE`` transactions (see the module docstring): the driver's
+    own implicit transactions are switched off so SQLAlchemy's ``begin`` is the only one.
+    """
+    engine = create_engine_from_url(url)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_manual_transactions)
+        event.listen(engine, "begin", _sqlite_begin_immediate)
+    return engine
+
+
+def _sqlite_manual_transactions(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin_immediate(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class HubStore:
+    """Persistence of the hub; every method runs inside a caller's transaction.
+
+    Args:
+        engine: Engine from :func:`create_hub_engine` (or any engine for the same database).
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(bind=engine, future=True, expire_on_commit=False)
+
+    @classmethod
+    def from_url(cls, url: str) -> HubStore:
+        """Open the store at ``url`` and make sure its tables exist."""
+        store = cls(create_hub_engine(url))
+        store.create_schema()
+        return store
+
+    def create_schema(self) -> None:
+        """Create the hub's tables if missing (idempotent)."""
+        m.hub_metadata.create_all(self.engine)
+
+    def ping(self) -> None:
+        """Run a trivial query; raises the driver's error when the database is unreachable."""
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+
+    def dispose(self) -> None:
+        """Close pooled connections (at shutdown or between tests)."""
+        self.engine.dispose()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One unit of work: committed on success, rolled back on any exception."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    # --- conversations -------------------------------------------------------------------
+
+    def conversation(
+        self, s: Session, conversation_id: str, *, lock: bool = False
+    ) -> m.Conversation:
+        """Load a conversation (locked for update when ``lock``), or raise NotFound."""
+        query = select(m.Conversation).where(m.Conversation.id == conversation_id)
+        if lock:
+            query = query.with_for_update()
+        row = s.execute(query).scalar_one_or_none()
+        if row is None:
+            raise NotFound("conversation", conversation_id)
+        return row  # type: ignore[no-any-return]
+
+    def conversation_by_session(self, s: Session, session_id: str) -> m.Conversation | None:
+        """The conversation bound to a customer-facing session id, if any."""
+        return s.execute(  # type: ignore[no-any-return]
+            select(m.Conversation).where(m.Conversation.session_id == session_id)
+        ).scalar_one_or_none()
+
+    def transition(
+        self,
+        s: Session,
+        conv: m.Conversation,
+        event_name: str,
+        *,
+        now: datetime,
+        reason: str | None = None,
+        agent_id: int | None = None,
+        **values: Any,
+    ) -> str:
+        """Apply a state-machine event with a conditional update and record it.
+
+        Args:
+            s: Open transaction.
+            conv: The conversation as read in this transaction.
+            event_name: State-machine event.
+            now: Time of the change (UTC).
+            reason: Why, stored with the transition.
+            agent_id: Acting agent, if any.
+            **values: Other columns to set in the same update.
+
+        Returns:
+            The new state.
+
+        Raises:
+            InvalidTransition: The event is not allowed from the state read.
+            ClaimConflict: Another transaction changed the state since it was read.
+        """
+        from_state = str(conv.state)
+        to_state = next_state(from_state, event_name)
+        result = s.execute(
+            update(m.Conversation)
+            .where(m.Conversation.id == conv.id, m.Conversation.state == from_state)
+            .values(state=to_state, updated_at=now, **values)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            raise ClaimConflict(str(conv.id))
+        s.add(
+            m.Transition(
+                conversation_id=conv.id,
+                from_state=from_state,
+                to_state=to_state,
+                event=event_name,
+                reason=reason,
+                agent_id=agent_id,
+                at=now,
+            )
+        )
+        s.flush()
+        s.refresh(conv)
+        return to_state
+
+    def transitions(self, s: Session, conversation_id: str) -> list[m.Transition]:
+        """The audit trail of one conversation, oldest first."""
+        return list(
+            s.execute(
+                select(m.Transition)
+                .where(m.Transition.conversation_id == conversation_id)
+                .order_by(m.Transition.id)
+            ).scalars()
+        )
+
+    def waiting(self, s: Session, queues: Sequence[str] | None) -> list[m.Conversation]:
+        """Queued conversations, requeued ones first, then longest waiting first."""
+        query = select(m.Conversation).where(m.Conversation.state == "queued")
+        if queues is not None:
+            query = query.where(m.Conversation.queue.in_(list(queues)))
+        query = query.order_by(
+            m.Conversation.priority.desc(), m.Conversation.queued_at, m.Conversation.id
+        )
+        return list(s.execute(query).scalars())
+
+    def owned(self, s: Session, agent_id: int) -> list[m.Conversation]:
+        """Conversations an agent currently owns."""
+        return list(
+            s.execute(
+                select(m.Conversation)
+                .where(m.Conversation.owner_agent_id == agent_id, m.Conversation.state == "agent")
+                .order_by(m.Conversation.updated_at)
+            ).scalars()
+        )
+
+    def owned_count(self, s: Session, agent_id: int) -> int:
+        """How many conversations an agent currently owns."""
+        return int(
+            s.execute(
+                select(func.count())
+                .select_from(m.Conversation)
+                .where(m.Conversation.owner_agent_id == agent_id, m.Conversation.state == "agent")
+            ).scalar_one()
+        )
+
+    # --- messages ------------------------------------------------------------------------
+
+    def message_by_client_id(
+        self, s: Session, conversation_id: str, client_msg_id: str
+    ) -> m.Message | None:
+        """The message a client already sent with this id, if any (idempotent retries)."""
+        return s.execute(  # type: ignore[no-any-return]
+            select(m.Message).where(
+                m.Message.conversation_id == conversation_id,
+                m.Message.client_msg_id == client_msg_id,
+            )
+        ).scalar_one_or_none()
+
+    def add_message(self, s: Session, message: m.Message) -> tuple[m.Message, bool]:
+        """Insert a message; if its client id already exists, return the stored one instead.
+
+        The caller holds the conversation row lock, so ids within a conversation are assigned
+        and committed in order and a reader resuming after id N never misses a later commit.
+        """
+        if message.client_msg_id is not None:
+            existing = self.message_by_client_id(s, message.conversation_id, message.client_msg_id)
+            if existing is not None:
+                return existing, False
+        try:
+            with s.begin_nested():
+                s.add(message)
+        except IntegrityError:
+            if message.client_msg_id is None:
+                raise
+            existing = self.message_by_client_id(s, message.conversation_id, message.client_msg_id)
+            if existing is None:
+                raise
+            return existing, False
+        s.execute(
+            update(m.Conversation)
+            .where(m.Conversation.id == message.conversation_id)
+            .values(last_message_id=message.id)
+            .execution_options(synchronize_session=False)
+        )
+        return message, True
+
+    def messages_after(
+        self, s: Session, conversation_id: str, after_id: int | None, limit: int | None = None
+    ) -> list[m.Message]:
+        """Messages with a server id above ``after_id`` (all when None), in id order."""
+        query = select(m.Message).where(m.Message.conversation_id == conversation_id)
+        if after_id is not None:
+            query = query.where(m.Message.id > after_id)
+        query = query.order_by(m.Message.id)
+        if limit is not None:
+            query = query.limit(limit)
+        return list(s.execute(query).scalars())
+
+    # --- handoffs ------------------------------------------------------------------------
+
+    def handoff(self, s: Session, handoff_id: int | None) -> m.Handoff | None:
+        """The routing episode by id."""
+        if handoff_id is None:
+            return None
+        return s.get(m.Handoff, handoff_id)  # type: ignore[no-any-return]
+
+    def recent_waits(self, s: Session, queue: str, since: datetime) -> list[float]:
+        """Seconds from request to claim for claims in ``queue`` since ``since``."""
+        rows = s.execute(
+            select(m.Handoff.requested_at, m.Handoff.claimed_at).where(
+                m.Handoff.queue == queue, m.Handoff.claimed_at >= since
+            )
+        ).all()
+        return [(claimed - requested).total_seconds() for requested, claimed in rows]
+
+    # --- agents --------------------------------------------------------------------------
+
+    def agent(self, s: Session, agent_id: int, *, lock: bool = False) -> m.Agent:
+        """Load an agent (locked for update when ``lock``), or raise NotFound."""
+        query = select(m.Agent).where(m.Agent.id == agent_id)
+        if lock:
+            query = query.with_for_update()
+        row = s.execute(query).scalar_one_or_none()
+        if row is None:
+            raise NotFound("agent", agent_id)
+        return row  # type: ignore[no-any-return]
+
+    def agent_by_username(self, s: Session, username: str, *, lock: bool = False) -> m.Agent | None:
+        """Load an agent by username."""
+        query = select(m.Agent).where(m.Agent.username == username)
+        if lock:
+            query = query.with_for_update()
+        return s.execute(query).scalar_one_or_none()  # type: ignore[no-any-return]
+
+    def agents(self, s: Session) -> list[m.Agent]:
+        """Every agent, by username."""
+        return list(s.execute(select(m.Agent).order_by(m.Agent.username)).scalars())
+
+    def online_agents(self, s: Session) -> list[m.Agent]:
+        """Active agents whose presence is online."""
+        return list(
+            s.execute(
+                select(m.Agent).where(m.Agent.active.is_(True), m.Agent.presence == "online")
+            ).scalars()
+        )
+
+    def session_by_token_hash(self, s: Session, token_hash: str) -> m.AgentSession | None:
+        """An agent login session by the SHA-256 of its token."""
+        return s.execute(  # type: ignore[no-any-return]
+            select(m.AgentSession).where(m.AgentSession.token_hash == token_hash)
+        ).scalar_one_or_none()
+
+    def expired_disconnects(self, s: Session, cutoff: datetime) -> list[m.Agent]:
+        """Agents still away since before ``cutoff`` (their grace period is over)."""
+        return list(
+            s.execute(
+                select(m.Agent)
+                .where(
+                    m.Agent.disconnected_at.is_not(None),
+                    m.Agent.disconnected_at <= cutoff,
+                    m.Agent.presence != "online",
+                )
+                .with_for_update()
+            ).scalars()
+        )
+
+    # --- tickets and ratings -------------------------------------------------------------
+
+    def open_tickets(self, s: Session, queues: Sequence[str] | None) -> list[m.Ticket]:
+        """Open tickets, oldest first, optionally for some queues only."""
+        query = select(m.Ticket).where(m.Ticket.status == "open")
+        if queues is not None:
+            query = query.where(m.Ticket.queue.in_(list(queues)))
+        return list(s.execute(query.order_by(m.Ticket.created_at, m.Ticket.id)).scalars())
+
+    def tickets_for(self, s: Session, conversation_id: str) -> list[m.Ticket]:
+        """Tickets left in one conversation."""
+        return list(
+            s.execute(
+                select(m.Ticket)
+                .where(m.Ticket.conversation_id == conversation_id)
+                .order_by(m.Ticket.id)
+            ).scalars()
+        )
+
+    def ticket(self, s: Session, ticket_id: int) -> m.Ticket:
+        """Load a ticket or raise NotFound."""
+        row = s.get(m.Ticket, ticket_id)
+        if row is None:
+            raise NotFound("ticket", ticket_id)
+        return row  # type: ignore[no-any-return]
+
+    def set_rating(self, s: Session, conversation_id: str, score: int, now: datetime) -> None:
+        """Store or replace the CSAT score of a conversation."""
+        row = s.get(m.Rating, conversation_id)
+        if row is None:
+            s.add(m.Rating(conversation_id=conversation_id, score=score, rated_at=now))
+        else:
+            row.score = score
+            row.rated_at = now
+
+    def rating(self, s: Session, conversation_id: str) -> int | None:
+        """The CSAT score of a conversation, if rated."""
+        row = s.get(m.Rating, conversation_id)
+        return None if row is None else int(row.score)
+
+    # --- aggregates for metrics ----------------------------------------------------------
+
+    def handoff_counts(self, s: Session) -> dict[tuple[str, str, str], int]:
+        """Bot-to-person handoff requests per (reason, queue, outcome)."""
+        rows = s.execute(
+            select(m.Handoff.reason, m.Handoff.queue, m.Handoff.outcome, func.count())
+            .where(m.Handoff.kind == "handoff")
+            .group_by(m.Handoff.reason, m.Handoff.queue, m.Handoff.outcome)
+        ).all()
+        return {(r, q, o): int(n) for r, q, o, n in rows}
+
+    def message_counts(self, s: Session) -> dict[str, int]:
+        """Stored messages per sender type."""
+        rows = s.execute(
+            select(m.Message.sender_type, func.count()).group_by(m.Message.sender_type)
+        ).all()
+        return {str(t): int(n) for t, n in rows}
+
+    def containment(self, s: Session) -> tuple[int, int]:
+        """(conversations with a customer message, those never queued for a person)."""
+        talked = (
+            select(m.Message.conversation_id)
+            .where(m.Message.sender_type == "customer")
+            .distinct()
+            .subquery()
+        )
+        queued = (
+            select(m.Handoff.conversation_id)
+            .where(m.Handoff.kind == "handoff", m.Handoff.outcome == "queued")
+            .distinct()
+            .subquery()
+        )
+        total = s.execute(select(func.count()).select_from(talked)).scalar_one()
+        escalated = s.execute(
+            select(func.count())
+            .select_from(talked)
+            .where(talked.c.conversation_id.in_(select(queued.c.conversation_id)))
+        ).scalar_one()
+        return int(total), int(total) - int(escalated)
+
+    def recent_claims(self, s: Session, since: datetime) -> list[m.Handoff]:
+        """Routing episodes claimed since ``since``."""
+        return list(s.execute(select(m.Handoff).where(m.Handoff.claimed_at >= since)).scalars())
+
+    def csat_counts(self, s: Session) -> dict[int, int]:
+        """Ratings per score."""
+        rows = s.execute(select(m.Rating.score, func.count()).group_by(m.Rating.score)).all()
+        return {int(score): int(n) for score, n in rows}

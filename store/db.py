@@ -1,0 +1,84 @@
+"""Engine, sessions and schema for any SQLAlchemy URL (SQLite by default, PostgreSQL to scale).
+
+Nothing here runs at import time: services call ``database_url_from_env()`` once at start-up and
+inject the session factory where it is needed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from store.models import Base
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_SQLITE_PATH = REPO_ROOT / "var" / "payassist.db"
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
+def database_url_from_env(environ: Mapping[str, str] | None = None) -> str:
+    """Return ``DATABASE_URL`` if set, else the SQLite file under ``var/`` (git-ignored).
+
+    Args:
+        environ: The environment to read; ``os.environ`` when omitted (tests pass a dict).
+    """
+    env = os.environ if environ is None else environ
+    url = env.get("DATABASE_URL", "").strip()
+    if not url:
+        return f"sqlite:///{DEFAULT_SQLITE_PATH}"
+    if url.startswith("postgres://"):  # Heroku-style alias SQLAlchemy 1.4 no longer accepts
+        url = "postgresql://" + url[len("postgres://") :]
+    return url
+
+
+def _is_memory_sqlite(database: str | None) -> bool:
+    return not database or database == ":memory:" or "mode=memory" in database
+
+
+def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """WAL lets the action server read while the importer writes; FKs are off by default."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; avoids an fsync per commit
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+    finally:
+        cursor.close()
+
+
+def create_engine_from_url(url: str, *, echo: bool = False) -> Engine:
+    """Create a 2.0-style engine with the settings each backend needs.
+
+    SQLite: creates the file's parent directory, enables WAL, ``busy_timeout`` and foreign keys,
+    and shares one connection for in-memory databases (otherwise each connection would see an
+    empty database). Other backends get ``pool_pre_ping`` so a restarted server is survived.
+    """
+    sa_url = make_url(url)
+    if sa_url.get_backend_name() != "sqlite":
+        return create_engine(url, future=True, echo=echo, pool_pre_ping=True)
+    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
+    if _is_memory_sqlite(sa_url.database):
+        kwargs["poolclass"] = StaticPool
+    else:
+        Path(str(sa_url.database)).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, future=True, echo=echo, **kwargs)
+    event.listen(engine, "connect", _set_sqlite_pragmas)
+    return engine
+
+
+def make_session_factory(engine: Engine) -> sessionmaker:
+    """Sessions in 2.0 style; objects stay readable after commit (views are built after it)."""
+    return sessionmaker(bind=engine, future=True, expire_on_commit=False)
+
+
+def create_schema(engine: Engine) -> None:
+    """Create any missing tables (idempotent; no migrations are needed for a fresh store)."""
+    Base.metadata.create_all(engine)

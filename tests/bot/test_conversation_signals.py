@@ -1,0 +1,375 @@
+"""Unit tests of every conversation signal and of the combination logic (pure functions)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.conversation_signals import (
+    REASON_BOT_FAILURE,
+    REASON_EXPLICIT,
+    REASON_FRUSTRATION,
+    REASON_TOPIC,
+    SIGNAL_FALLBACKS,
+    SIGNAL_MESSAGE,
+    SIGNAL_REPEATED_ANSWER,
+    SIGNAL_REPEATED_INTENT,
+    SIGNAL_TREND,
+    MessageSignal,
+    SignalSettings,
+    UserTurn,
+    accumulated_signals,
+    consecutive_fallbacks,
+    decide,
+    is_explicit_request,
+    message_frustration,
+    negative_trend,
+    repeated_bot_answer,
+    repeated_intent,
+    resolve_queue,
+    turn_from_parse_data,
+    turns_from_event_dicts,
+)
+
+SETTINGS = SignalSettings()
+
+
+def turns_of(*specs: dict) -> list[UserTurn]:
+    """Turns numbered 1..n from keyword specs."""
+    return [
+        UserTurn(number=i, text=spec.pop("text", f"message {i}"), **{"intent": None, **spec})
+        for i, spec in enumerate(specs, start=1)
+    ]
+
+
+# --- explicit request ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("turn", "expected"),
+    [
+        (UserTurn(1, "agent", "request_human", confidence=0.9), True),
+        (UserTurn(1, "agent", "request_human", confidence=0.5), True),
+        (UserTurn(1, "agent?", "request_human", confidence=0.49), False),
+        (UserTurn(1, "humaaan", "nlu_fallback", confidence=0.3, explicit=True), True),
+        (UserTurn(1, "where is my refund", "refund_status", confidence=0.99), False),
+        (UserTurn(1, "EXTERNAL", "request_human", confidence=1.0, external=True), False),
+    ],
+)
+def test_explicit_request_by_intent_floor_or_phrase(turn: UserTurn, expected: bool) -> None:
+    assert is_explicit_request(turn, SETTINGS) is expected
+
+
+def test_explicit_request_wins_whatever_came_before() -> None:
+    turns = turns_of(
+        {"intent": "nlu_fallback", "confidence": 0.2},
+        {"intent": "refund_status", "frustration": 0.9},
+        {"intent": "inform", "explicit": True, "explicit_phrase": "real person"},
+    )
+    decision = decide(turns, SETTINGS)
+    assert decision is not None
+    assert decision.reason == REASON_EXPLICIT
+    assert decision.turn == 3
+    assert decision.score == 1.0
+    assert decision.signals[0].evidence == 'phrase "real person"'
+
+
+def test_explicit_request_routes_to_the_queue_of_the_topic_discussed() -> None:
+    turns = turns_of({"intent": "late_fees"}, {"intent": "request_human", "confidence": 0.95})
+    decision = decide(turns, SETTINGS)
+    assert decision is not None
+    assert decision.queue == "collections"
+
+
+# --- topics -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("intent", "queue"),
+    [("report_fraud", "disputes"), ("cannot_afford", "collections"), ("bereavement", "collections")],
+)
+def test_topic_intents_hand_off_to_their_queue(intent: str, queue: str) -> None:
+    decision = decide(turns_of({"intent": intent, "confidence": 0.8}), SETTINGS)
+    assert decision is not None
+    assert (decision.reason, decision.queue) == (REASON_TOPIC, queue)
+
+
+def test_topic_below_its_floor_does_not_hand_off() -> None:
+    assert decide(turns_of({"intent": "report_fraud", "confidence": 0.59}), SETTINGS) is None
+
+
+def test_topic_action_hands_off_after_the_action_only() -> None:
+    turns = turns_of({"intent": "dispute_charge"}, {"intent": "inform"})
+    decision = decide(turns, SETTINGS, after_action="action_open_dispute")
+    assert decision is not None
+    assert (decision.reason, decision.queue) == (REASON_TOPIC, "disputes")
+    assert decide(turns, SETTINGS, after_action="action_refund_status") is None
+
+
+# --- message frustration ------------------------------------------------------------------
+
+
+def test_message_frustration_decays_per_turn_and_keeps_evidence() -> None:
+    turns = turns_of(
+        {
+            "frustration": 0.8,
+            "text": "this is useless",
+            "frustration_signals": (MessageSignal("frustration_phrase", 0.8, "useless"),),
+        },
+        {"frustration": 0.0},
+        {"frustration": 0.5},
+    )
+    signals = message_frustration(turns, SETTINGS)
+    assert [(s.turn, round(s.score, 3)) for s in signals] == [(1, round(0.8 * 0.49, 3)), (3, 0.5)]
+    assert "frustration_phrase: useless" in signals[0].evidence
+
+
+def test_message_scores_below_the_floor_are_ignored() -> None:
+    turns = turns_of(*({"frustration": 0.14} for _ in range(20)))
+    assert message_frustration(turns, SETTINGS) == []
+    assert decide(turns, SETTINGS) is None
+
+
+def test_decay_one_never_forgets() -> None:
+    settings = SignalSettings(decay=1.0)
+    turns = turns_of({"frustration": 0.5}, {"frustration": 0.0}, {"frustration": 0.5})
+    assert sum(s.score for s in message_frustration(turns, settings)) == pytest.approx(1.0)
+
+
+# --- consecutive fallbacks ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("intents", "units"),
+    [
+        (["nlu_fallback"], None),
+        (["nlu_fallback", "nlu_fallback"], 1),
+        (["nlu_fallback", "nlu_fallback", "nlu_fallback"], 2),
+        (["nlu_fallback", "nlu_fallback", "greet"], None),
+        (["nlu_fallback", "greet", "nlu_fallback"], None),
+        (["nlu_fallback"] * 9, 3),  # capped at max_units
+    ],
+)
+def test_consecutive_fallbacks(intents: list[str], units: int | None) -> None:
+    signal = consecutive_fallbacks(turns_of(*({"intent": i} for i in intents)), SETTINGS)
+    assert (signal.score if signal else None) == units
+
+
+def test_core_fallback_action_counts_as_a_fallback() -> None:
+    turns = turns_of(
+        {"intent": "greet", "actions": ("action_default_fallback",)},
+        {"intent": "nlu_fallback"},
+    )
+    assert consecutive_fallbacks(turns, SETTINGS) is not None
+
+
+# --- repeated intent ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("intents", "units"),
+    [
+        (["refund_status"] * 2, None),
+        (["refund_status", "greet", "refund_status", "refund_status"], 1),
+        (["refund_status"] * 4, 2),
+        (["inform"] * 5, None),  # answers to the form are not a signal
+        (["affirm", "affirm", "affirm"], None),
+    ],
+)
+def test_repeated_intent(intents: list[str], units: int | None) -> None:
+    signal = repeated_intent(turns_of(*({"intent": i} for i in intents)), SETTINGS)
+    assert (signal.score if signal else None) == units
+
+
+# --- repeated bot answer ------------------------------------------------------------------
+
+
+def test_repeated_bot_answer_ignores_case_and_spacing() -> None:
+    turns = turns_of(
+        {"bot_texts": ("Which order is this about?",)},
+        {"bot_texts": ("which order  is this about?",)},
+    )
+    signal = repeated_bot_answer(turns, SETTINGS)
+    assert signal is not None
+    assert signal.score == 1
+
+
+def test_different_bot_answers_are_no_signal() -> None:
+    turns = turns_of({"bot_texts": ("a",)}, {"bot_texts": ("b",)}, {"bot_texts": ()})
+    assert repeated_bot_answer(turns, SETTINGS) is None
+
+
+# --- negative trend -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("scores", "fires"),
+    [
+        ([0.1, 0.3, 0.6], True),
+        ([0.2, 0.2, 0.4], True),
+        ([0.1, 0.5, 0.4], False),  # fell back
+        ([0.3, 0.35, 0.4], False),  # rise too small
+        ([0.1, 0.5], False),  # window not full
+        ([0.9, 0.0, 0.1, 0.3, 0.5], True),  # only the latest window counts
+    ],
+)
+def test_negative_trend(scores: list[float], fires: bool) -> None:
+    signal = negative_trend(turns_of(*({"frustration": s} for s in scores)), SETTINGS)
+    assert (signal is not None) is fires
+
+
+# --- combination --------------------------------------------------------------------------
+
+
+def test_three_increasingly_annoyed_messages_hand_off_for_frustration() -> None:
+    turns = turns_of(
+        {"intent": "refund_status", "frustration": 0.2},
+        {"intent": "complain", "frustration": 0.45},
+        {"intent": "complain", "frustration": 0.7},
+    )
+    decision = decide(turns, SETTINGS)
+    assert decision is not None
+    assert decision.reason == REASON_FRUSTRATION
+    names = {signal.name for signal in decision.signals}
+    assert {SIGNAL_MESSAGE, SIGNAL_TREND} <= names
+    assert decision.score >= SETTINGS.threshold
+
+
+def test_calm_problem_questions_do_not_hand_off() -> None:
+    turns = turns_of(
+        {"intent": "payment_declined", "bot_texts": ("Which order?",)},
+        {"intent": "inform", "bot_texts": ("It failed because ...",)},
+        {"intent": "refund_status", "bot_texts": ("Your refund ...",)},
+        {"intent": "thank"},
+    )
+    assert decide(turns, SETTINGS) is None
+
+
+def test_repeated_fallbacks_hand_off_as_bot_failure() -> None:
+    turns = turns_of(*({"intent": "nlu_fallback", "bot_texts": ("Sorry?",)} for _ in range(3)))
+    decision = decide(turns, SETTINGS)
+    assert decision is not None
+    assert decision.reason == REASON_BOT_FAILURE
+    assert {s.name for s in decision.signals} == {SIGNAL_FALLBACKS, SIGNAL_REPEATED_ANSWER}
+
+
+def test_signals_are_weighted_and_summed() -> None:
+    turns = turns_of(*({"intent": "refund_status"} for _ in range(3)))
+    signals = accumulated_signals(turns, SETTINGS)
+    assert [(s.name, s.score) for s in signals] == [(SIGNAL_REPEATED_INTENT, 0.5)]
+    assert decide(turns, SETTINGS) is None
+    assert decide(turns, SignalSettings(threshold=0.5)) is not None
+
+
+def test_a_zero_weight_switches_a_signal_off() -> None:
+    turns = turns_of(*({"intent": "nlu_fallback"} for _ in range(4)))
+    settings = SignalSettings.from_config({"weights": {SIGNAL_FALLBACKS: 0.0}})
+    assert decide(turns, settings) is None
+    assert decide(turns, SETTINGS) is not None
+
+
+def test_external_intents_never_hand_off() -> None:
+    turns = turns_of({"intent": "request_human"}, {"intent": "EXTERNAL_handback", "external": True})
+    assert decide(turns, SETTINGS) is None
+
+
+def test_resolve_queue_defaults_to_payments() -> None:
+    assert resolve_queue(turns_of({"intent": "greet"}), SETTINGS) == "payments"
+    assert resolve_queue([], SETTINGS) == "payments"
+
+
+# --- settings -----------------------------------------------------------------------------
+
+
+def test_from_config_merges_nested_weights_with_defaults() -> None:
+    settings = SignalSettings.from_config(
+        {"threshold": 0.8, "weights": {SIGNAL_TREND: 0.9}, "topic_intents": {"bereavement": "x"}}
+    )
+    assert settings.threshold == 0.8
+    assert settings.weights[SIGNAL_TREND] == 0.9
+    assert settings.weights[SIGNAL_MESSAGE] == 1.0
+    assert dict(settings.topic_intents) == {"bereavement": "x"}
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"threshold": 0},
+        {"decay": 1.5},
+        {"fallback_limit": 0},
+        {"trend_window": 1},
+        {"weights": {"no_such_signal": 1.0}},
+        {"topic_intents": ["report_fraud"]},
+    ],
+)
+def test_invalid_settings_are_rejected(config: dict) -> None:
+    with pytest.raises(ValueError):  # noqa: PT011 - each case has its own message
+        SignalSettings.from_config(config)
+
+
+# --- adapters -----------------------------------------------------------------------------
+
+
+def test_turn_from_parse_data_reads_the_contract_keys() -> None:
+    turn = turn_from_parse_data(
+        4,
+        "this is useless!!",
+        {
+            "intent": {"name": "complain", "confidence": 0.87},
+            "frustration": {
+                "score": 0.72,
+                "signals": [{"name": "anger_form", "score": 0.4, "evidence": "!!"}],
+            },
+            "explicit_request": {"matched": False, "phrase": None, "language": None},
+        },
+    )
+    assert (turn.intent, turn.confidence, turn.frustration) == ("complain", 0.87, 0.72)
+    assert turn.frustration_signals == (MessageSignal("anger_form", 0.4, "!!"),)
+    assert not turn.explicit
+
+
+@pytest.mark.parametrize(
+    "parse_data",
+    [{}, {"intent": None, "frustration": "bad", "explicit_request": 3}, {"frustration": {}}],
+)
+def test_missing_or_malformed_nlu_records_mean_no_signal(parse_data: dict) -> None:
+    turn = turn_from_parse_data(1, "hi", parse_data)
+    assert (turn.intent, turn.frustration, turn.explicit) == (None, 0.0, False)
+
+
+def user(text: str, intent: str, **extra: object) -> dict:
+    return {"event": "user", "text": text, "parse_data": {"intent": {"name": intent, "confidence": 1.0}, **extra}}
+
+
+def test_turns_from_events_attach_bot_replies_and_actions() -> None:
+    events = [
+        {"event": "action", "name": "action_session_start"},
+        {"event": "session_started"},
+        {"event": "action", "name": "action_listen"},
+        user("where is my refund", "refund_status"),
+        {"event": "action", "name": "order_form"},
+        {"event": "bot", "text": "Which order?"},
+        {"event": "action", "name": "action_listen"},
+        user("ORD-104233", "inform"),
+    ]
+    turns = turns_from_event_dicts(events)
+    assert [(t.number, t.intent) for t in turns] == [(1, "refund_status"), (2, "inform")]
+    assert turns[0].bot_texts == ("Which order?",)
+    assert turns[0].actions == ("order_form",)
+
+
+def test_turns_restart_after_handback_restart_and_rewind() -> None:
+    events = [
+        user("agent", "request_human"),
+        {"event": "action", "name": "action_handoff"},
+        {"event": "pause"},
+        {"event": "resume"},
+        {"event": "user", "text": "EXTERNAL: EXTERNAL_handback", "metadata": {"is_external": True},
+         "parse_data": {"intent": {"name": "EXTERNAL_handback"}}},
+        {"event": "action", "name": "action_handback"},
+        user("hi", "greet"),
+        user("oops", "complain"),
+        {"event": "rewind"},
+    ]
+    turns = turns_from_event_dicts(events)
+    assert [(t.number, t.intent) for t in turns] == [(3, "greet")]
+    assert turns_from_event_dicts([*events, {"event": "restart"}]) == []

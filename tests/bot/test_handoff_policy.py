@@ -1,0 +1,248 @@
+"""The handoff policy with real Rasa objects: predictions, ensemble, persistence, config."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+from rasa.core.policies.ensemble import DefaultPolicyPredictionEnsemble
+from rasa.core.policies.policy import PolicyPrediction
+from rasa.core.policies.rule_policy import RulePolicy
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ConversationPaused,
+    ConversationResumed,
+    SlotSet,
+    UserUttered,
+)
+from rasa.shared.exceptions import InvalidConfigException
+
+from bot.handoff_policy import HandoffPolicy
+from tests.bot.handoff_fixtures import (
+    bot,
+    form_started,
+    make_domain,
+    make_policy,
+    tracker_of,
+    user,
+)
+
+DOMAIN = make_domain()
+
+
+@pytest.fixture
+def policy(tmp_path: Path) -> HandoffPolicy:
+    policy, *_ = make_policy(tmp_path)
+    policy.train([], DOMAIN)
+    return policy
+
+
+def predicted(prediction: PolicyPrediction) -> str | None:
+    if prediction.max_confidence == 0.0:
+        return None
+    return DOMAIN.action_names_or_texts[prediction.max_confidence_index]
+
+
+def slot_events(prediction: PolicyPrediction) -> dict[str, object]:
+    return {e.key: e.value for e in prediction.optional_events if isinstance(e, SlotSet)}
+
+
+def test_explicit_request_predicts_handoff_with_full_confidence(policy: HandoffPolicy) -> None:
+    tracker = tracker_of(DOMAIN, user("I want to speak to a person", "request_human", 0.97))
+    prediction = policy.predict_action_probabilities(tracker, DOMAIN)
+    assert predicted(prediction) == "action_handoff"
+    assert prediction.max_confidence == 1.0
+    assert prediction.policy_priority == 7
+    assert prediction.is_no_user_prediction
+    slots = slot_events(prediction)
+    assert slots["handoff_reason"] == "explicit_request"
+    assert slots["handoff_queue"] == "payments"
+    decision = json.loads(str(slots["handoff_signals"]))
+    assert decision["signals"][0]["name"] == "explicit_request"
+
+
+def test_calm_question_gets_an_all_zero_prediction(policy: HandoffPolicy) -> None:
+    tracker = tracker_of(DOMAIN, user("why was my payment declined?", "payment_declined"))
+    prediction = policy.predict_action_probabilities(tracker, DOMAIN)
+    assert prediction.probabilities == [0.0] * DOMAIN.num_actions
+    assert prediction.optional_events == []
+
+
+def test_phrase_match_hands_off_even_when_the_intent_is_wrong(policy: HandoffPolicy) -> None:
+    tracker = tracker_of(DOMAIN, user("humaaan", "nlu_fallback", 0.2, explicit=True))
+    assert predicted(policy.predict_action_probabilities(tracker, DOMAIN)) == "action_handoff"
+
+
+def test_request_below_the_floor_is_left_to_other_policies(policy: HandoffPolicy) -> None:
+    tracker = tracker_of(DOMAIN, user("person?", "request_human", 0.3))
+    assert predicted(policy.predict_action_probabilities(tracker, DOMAIN)) is None
+
+
+def test_listen_after_handoff(policy: HandoffPolicy) -> None:
+    tracker = tracker_of(DOMAIN, user("agent", "request_human"), bot("action_handoff"))
+    prediction = policy.predict_action_probabilities(tracker, DOMAIN)
+    assert predicted(prediction) == "action_listen"
+
+
+def test_paused_conversation_gets_no_prediction(policy: HandoffPolicy) -> None:
+    tracker = tracker_of(
+        DOMAIN,
+        user("agent", "request_human"),
+        [ActionExecuted("action_handoff"), ConversationPaused()],
+        user("hello??", "request_human"),
+    )
+    assert tracker.is_paused()
+    assert predicted(policy.predict_action_probabilities(tracker, DOMAIN)) is None
+
+
+def test_no_second_handoff_right_after_handback(policy: HandoffPolicy) -> None:
+    """The request that led to the first handoff must not trigger another one."""
+    tracker = tracker_of(
+        DOMAIN,
+        user("agent", "request_human"),
+        [ActionExecuted("action_handoff"), ConversationPaused(), ConversationResumed()],
+        [
+            ActionExecuted("action_listen"),
+            UserUttered.create_external("EXTERNAL_handback"),
+        ],
+    )
+    assert predicted(policy.predict_action_probabilities(tracker, DOMAIN)) is None
+    tracker.update_with_events(
+        [*bot("action_handback", "I'm back."), *user("thanks", "greet")], DOMAIN
+    )
+    assert predicted(policy.predict_action_probabilities(tracker, DOMAIN)) is None
+
+
+def test_handoff_after_the_dispute_is_recorded(policy: HandoffPolicy) -> None:
+    tracker = tracker_of(
+        DOMAIN,
+        user("I want to dispute a charge", "dispute_charge"),
+        form_started(),
+        user("ORD-104233", "inform"),
+        bot("action_open_dispute", "I'm opening a dispute ..."),
+    )
+    prediction = policy.predict_action_probabilities(tracker, DOMAIN)
+    assert predicted(prediction) == "action_handoff"
+    assert slot_events(prediction)["handoff_queue"] == "disputes"
+    assert slot_events(prediction)["handoff_reason"] == "topic"
+
+
+def test_handoff_only_right_after_a_message_or_a_topic_action(policy: HandoffPolicy) -> None:
+    tracker = tracker_of(
+        DOMAIN, user("agent", "request_human"), bot("action_refund_status", "Your refund ...")
+    )
+    assert predicted(policy.predict_action_probabilities(tracker, DOMAIN)) is None
+
+
+def _rule_policy(tmp_path: Path) -> RulePolicy:
+    (tmp_path / "rules").mkdir()
+    storage = LocalModelStorage(tmp_path / "rules")
+    context = ExecutionContext(GraphSchema({}), "test")
+    rules = RulePolicy.create(
+        RulePolicy.get_default_config(), storage, Resource("rules"), context
+    )
+    rules.train([], DOMAIN)
+    return rules
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        user("I want to speak to a person", "request_human", 0.9),
+        user("ORD-104233, now get me a human", "inform", 0.9, explicit=True),
+    ],
+)
+def test_explicit_request_beats_the_active_form(
+    policy: HandoffPolicy, tmp_path: Path, message: list
+) -> None:
+    """RulePolicy predicts the active form as a no-user prediction; the handoff must win."""
+    tracker = tracker_of(
+        DOMAIN, user("where is my order", "order_status"), form_started(), message
+    )
+    rules = _rule_policy(tmp_path)
+    rule_prediction = rules.predict_action_probabilities(tracker, DOMAIN)
+    assert predicted(rule_prediction) == "order_form"
+    assert rule_prediction.is_no_user_prediction
+
+    ours = policy.predict_action_probabilities(tracker, DOMAIN)
+    ensemble = DefaultPolicyPredictionEnsemble()
+    for order in ([rule_prediction, ours], [ours, rule_prediction]):
+        winner = ensemble.combine_predictions(order, tracker, DOMAIN)
+        assert predicted(winner) == "action_handoff"
+        assert winner.policy_name == "HandoffPolicy"
+        assert any(isinstance(e, SlotSet) and e.key == "handoff_reason" for e in winner.events)
+
+
+def test_frustration_builds_up_to_a_handoff_with_its_signals(policy: HandoffPolicy) -> None:
+    tracker = tracker_of(
+        DOMAIN,
+        user("where is my refund", "refund_status", frustration=0.2),
+        form_started(),
+        user("I've been waiting for weeks", "complain", frustration=0.45),
+    )
+    assert predicted(policy.predict_action_probabilities(tracker, DOMAIN)) is None
+    tracker.update_with_events(
+        [*bot("utter_ask_order_number", "Which order is this about?")], DOMAIN
+    )
+    tracker.update_with_events(
+        user("this is useless, you're not helping", "complain", frustration=0.7), DOMAIN
+    )
+    prediction = policy.predict_action_probabilities(tracker, DOMAIN)
+    assert predicted(prediction) == "action_handoff"
+    decision = json.loads(str(slot_events(prediction)["handoff_signals"]))
+    assert decision["reason"] == "frustration"
+    assert {s["name"] for s in decision["signals"]} >= {
+        "message_frustration",
+        "negative_trend",
+        "repeated_bot_answer",
+    }
+    assert decision["turn"] == 3
+
+
+def test_threshold_from_config_changes_behaviour(tmp_path: Path) -> None:
+    tracker = tracker_of(DOMAIN, user("still nothing", "complain", frustration=0.6))
+    strict, *_ = make_policy(tmp_path / "a")
+    lenient, *_ = make_policy(tmp_path / "b", {"threshold": 0.5})
+    assert predicted(strict.predict_action_probabilities(tracker, DOMAIN)) is None
+    assert predicted(lenient.predict_action_probabilities(tracker, DOMAIN)) == "action_handoff"
+
+
+def test_invalid_config_fails_at_creation(tmp_path: Path) -> None:
+    with pytest.raises(InvalidConfigException, match="decay"):
+        make_policy(tmp_path, {"decay": 2})
+
+
+def test_training_fails_without_the_handoff_action(tmp_path: Path) -> None:
+    policy, *_ = make_policy(tmp_path, {"handoff_action": "action_missing"})
+    with pytest.raises(InvalidConfigException, match="action_missing"):
+        policy.train([], DOMAIN)
+
+
+def test_persist_and_load_round_trip(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    config = {"topic_intents": {"report_fraud": "disputes", "not_in_domain": "x"}}
+    policy, storage, resource, context = make_policy(tmp_path, config)
+    with caplog.at_level(logging.WARNING, logger="bot.handoff_policy"):
+        policy.train([], DOMAIN)
+    assert "not_in_domain" in caplog.text
+
+    loaded = HandoffPolicy.load(
+        {**HandoffPolicy.get_default_config(), **config}, storage, resource, context
+    )
+    assert dict(loaded.settings.topic_intents) == {"report_fraud": "disputes"}
+    assert loaded.settings == policy.settings
+    tracker = tracker_of(DOMAIN, user("someone stole my card", "report_fraud"))
+    assert predicted(loaded.predict_action_probabilities(tracker, DOMAIN)) == "action_handoff"
+
+
+def test_load_without_metadata_keeps_config_as_is(tmp_path: Path) -> None:
+    storage = LocalModelStorage(tmp_path)
+    context = ExecutionContext(GraphSchema({}), "test")
+    loaded = HandoffPolicy.load(
+        HandoffPolicy.get_default_config(), storage, Resource("never-trained"), context
+    )
+    assert "bereavement" in loaded.settings.topic_intents

@@ -1,0 +1,122 @@
+"""Page objects for the demo page with the widget and for the agent console.
+
+Selectors pierce the widget's open shadow root (Playwright CSS does that by default), and
+prefer roles and labels so the tests also check what assistive technology sees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from playwright.sync_api import Locator, Page, expect
+
+TIMEOUT_MS = 30_000
+
+
+@dataclass
+class WidgetPage:
+    """The demo merchant page with the PayAssist widget embedded."""
+
+    page: Page
+    hub_url: str
+
+    def goto(self, customer_ref: str | None = None) -> None:
+        self.page.goto(f"{self.hub_url}/")
+        if customer_ref is not None:
+            self.page.select_option("#demo-customer", customer_ref)
+            self.page.click("#demo-form button[type=submit]")
+            expect(self.page.locator("#demo-status")).to_contain_text(customer_ref)
+        expect(self.launcher).to_be_visible()
+
+    @property
+    def launcher(self) -> Locator:
+        return self.page.get_by_role("button", name="Open chat")
+
+    @property
+    def panel(self) -> Locator:
+        return self.page.get_by_role("dialog")
+
+    @property
+    def input(self) -> Locator:
+        return self.page.get_by_label("Your message")
+
+    @property
+    def human_button(self) -> Locator:
+        return self.page.get_by_role("button", name="Talk to a person")
+
+    @property
+    def banner(self) -> Locator:
+        return self.page.locator(".banner")
+
+    @property
+    def log(self) -> Locator:
+        return self.page.get_by_role("log")
+
+    def messages(self, sender: str) -> Locator:
+        return self.page.locator(f"li.msg.{sender}")
+
+    def open(self) -> None:
+        if not self.panel.is_visible():
+            self.launcher.click()
+        expect(self.panel).to_be_visible()
+        expect(self.page.locator(".status")).to_have_text("Online", timeout=TIMEOUT_MS)
+
+    def send(self, text: str) -> None:
+        self.input.fill(text)
+        self.input.press("Enter")
+        expect(self.messages("customer").last).to_contain_text(text)
+
+    def wait_for_new(self, sender: str, count_before: int) -> Locator:
+        """Wait until there are more messages from ``sender`` than before; return the newest."""
+        expect(self.messages(sender)).to_have_count(count_before + 1, timeout=TIMEOUT_MS)
+        return self.messages(sender).last
+
+    def ask_bot(self, text: str) -> Locator:
+        before = self.messages("bot").count()
+        self.send(text)
+        return self.wait_for_new("bot", before)
+
+
+@dataclass
+class ConsolePage:
+    """The agent console."""
+
+    page: Page
+    hub_url: str
+
+    def login(self, username: str, password: str) -> None:
+        self.page.goto(f"{self.hub_url}/console")
+        self.page.get_by_label("Username").fill(username)
+        self.page.get_by_label("Password").fill(password)
+        self.page.get_by_role("button", name="Sign in").click()
+        expect(self.page.locator("#conn")).to_have_text("Connected", timeout=TIMEOUT_MS)
+
+    def set_presence(self, status: str) -> None:
+        self.page.get_by_label("Status").select_option(status)
+        # The hub pushes a new snapshot after every presence change.
+        self.page.wait_for_function(
+            "s => document.getElementById('presence').value === s", arg=status
+        )
+
+    def queue_item(self, customer: str) -> Locator:
+        return self.page.locator("#queue-list li.item", has_text=customer)
+
+    def claim(self, customer: str) -> None:
+        item = self.queue_item(customer)
+        expect(item).to_be_visible(timeout=TIMEOUT_MS)
+        item.get_by_role("button", name="Claim").click()
+        expect(self.page.locator("#conv-h")).to_contain_text("Conversation with", timeout=TIMEOUT_MS)
+
+    @property
+    def transcript(self) -> Locator:
+        return self.page.locator("#transcript")
+
+    @property
+    def context(self) -> Locator:
+        return self.page.locator("#context")
+
+    def reply(self, text: str) -> None:
+        box = self.page.get_by_label("Reply to the customer")
+        box.fill(text)
+        box.press("Enter")
+        expect(self.transcript.locator("li.agent").last).to_contain_text(text, timeout=TIMEOUT_MS)

@@ -1,0 +1,743 @@
+/**
+ * The customer chat widget: launcher, panel, and the Socket.IO conversation with the hub.
+ *
+ * Protocol: docs/architecture.md "Hub contract" and docs/protocol.md. The widget
+ * is one class so a host page can create, reopen and destroy it; all DOM is built
+ * with `h()` / `richText()` (text nodes only) so nothing typed by anyone is parsed
+ * as HTML.
+ */
+import { io, type Socket } from "socket.io-client";
+
+import { append, clear, h, richText } from "../shared/dom";
+import { formatClock, formatDuration, randomId } from "../shared/format";
+import { safeHref } from "../shared/text";
+import { validateContact } from "./contact";
+import { type ChatMessage, MessageLog, parseServerMessage } from "./messages";
+import { type KeyValueStorage, SessionStore } from "./session";
+import { type Strings, stringsFor } from "./strings";
+import { WIDGET_CSS } from "./styles";
+
+export interface WidgetOptions {
+  /** Base URL of the hub (defaults to the origin that served widget.js). */
+  hubUrl?: string;
+  /** Signed customer token (JWT) minted by the host's backend; omit for anonymous. */
+  token?: string | null;
+  title?: string;
+  /** CSS colour overrides: primary, onPrimary, bot, agent, customer, focus... */
+  colors?: Record<string, string>;
+  language?: string;
+  /** Open the panel at start. */
+  open?: boolean;
+  /** Where to mount (default: document.body). */
+  container?: HTMLElement;
+}
+
+type Mode = "bot" | "queued" | "agent" | "no_agents" | "closed";
+
+const ACK_TIMEOUT_MS = 10_000;
+const BOT_TYPING_TIMEOUT_MS = 20_000;
+const AGENT_TYPING_TIMEOUT_MS = 6_000;
+const COLOR_VARS: Record<string, string> = {
+  primary: "--pa-primary",
+  onPrimary: "--pa-on-primary",
+  background: "--pa-bg",
+  text: "--pa-text",
+  bot: "--pa-bot",
+  agent: "--pa-agent",
+  agentAccent: "--pa-agent-accent",
+  customer: "--pa-customer",
+  onCustomer: "--pa-on-customer",
+  focus: "--pa-focus",
+};
+
+function asRecord(value: unknown): Record<string, unknown> {
+  return typeof value === "object" && value !== null ? (value as Record<string, unknown>) : {};
+}
+
+function numberOrNull(value: unknown): number | null {
+  return typeof value === "number" && Number.isFinite(value) ? value : null;
+}
+
+function stringOrNull(value: unknown): string | null {
+  return typeof value === "string" && value !== "" ? value : null;
+}
+
+/** The agent's display name from a handoff_status payload (`agent_name` or `agent.name`). */
+function agentNameOf(data: Record<string, unknown>): string | null {
+  return stringOrNull(data.agent_name) ?? stringOrNull(asRecord(data.agent).name) ?? stringOrNull(data.name);
+}
+
+export class ChatWidget {
+  readonly host: HTMLElement;
+  private readonly root: ShadowRoot;
+  private readonly t: Strings;
+  private readonly hubUrl: string;
+  private readonly store: SessionStore;
+  private readonly log = new MessageLog();
+  private readonly socket: Socket;
+  private sessionId: string | null = null;
+  private ready = false;
+  private mode: Mode = "bot";
+  private unread = 0;
+  private botTypingTimer: number | undefined;
+  private agentTypingTimer: number | undefined;
+  private lastAgentName: string | null = null;
+  private destroyed = false;
+  private freshStart = false;
+  private lastAgentMessageAt = 0;
+
+  // Elements
+  private readonly launcher: HTMLButtonElement;
+  private readonly badge: HTMLSpanElement;
+  private readonly panel: HTMLElement;
+  private readonly status: HTMLElement;
+  private readonly humanBtn: HTMLButtonElement;
+  private readonly banner: HTMLElement;
+  private readonly list: HTMLOListElement;
+  private readonly typing: HTMLElement;
+  private readonly contactForm: HTMLFormElement;
+  private readonly csat: HTMLElement;
+  private readonly composer: HTMLFormElement;
+  private readonly input: HTMLTextAreaElement;
+
+  constructor(options: WidgetOptions, storage: KeyValueStorage | null) {
+    this.t = stringsFor(options.language);
+    this.hubUrl = (options.hubUrl ?? window.location.origin).replace(/\/+$/, "");
+    this.store = new SessionStore(storage, this.hubUrl);
+    const title = options.title ?? this.t.title;
+
+    this.host = h("div", { "data-payassist": "widget" });
+    this.root = this.host.attachShadow({ mode: "open" });
+    const style = document.createElement("style");
+    style.textContent = WIDGET_CSS;
+
+    this.badge = h("span", { class: "badge", hidden: true });
+    this.launcher = h(
+      "button",
+      { type: "button", class: "launcher", "aria-expanded": "false", "aria-controls": "pa-panel" },
+      h("span", { "aria-hidden": "true" }, "💬"),
+      h("span", {}, this.t.open),
+      this.badge,
+    );
+    this.status = h("p", { class: "status", role: "status" }, this.t.connecting);
+    this.humanBtn = h("button", { type: "button", class: "human" }, this.t.talkToPerson);
+    const closeBtn = h("button", { type: "button", class: "x", "aria-label": this.t.close, title: this.t.close }, "×");
+    this.banner = h("div", { class: "banner", role: "status", hidden: true });
+    this.list = h("ol", {
+      class: "log",
+      role: "log",
+      "aria-live": "polite",
+      "aria-relevant": "additions",
+      "aria-label": this.t.conversation,
+      tabindex: "0",
+    });
+    this.typing = h("div", { class: "typing", "aria-live": "polite" });
+    this.contactForm = this.buildContactForm();
+    this.csat = this.buildCsat();
+    this.input = h("textarea", {
+      id: "pa-input",
+      rows: 1,
+      maxlength: 4000,
+      placeholder: this.t.placeholder,
+      autocomplete: "off",
+    });
+    this.composer = h(
+      "form",
+      { class: "composer" },
+      h("label", { class: "sr", for: "pa-input" }, this.t.messageLabel),
+      this.input,
+      h("button", { type: "submit", class: "send" }, this.t.send),
+    );
+    this.panel = h(
+      "section",
+      { id: "pa-panel", class: "panel", role: "dialog", "aria-label": title, hidden: true },
+      h(
+        "header",
+        {},
+        h("div", { class: "row" }, h("h2", {}, title), closeBtn),
+        h("div", { class: "row" }, this.status, this.humanBtn),
+      ),
+      this.banner,
+      this.list,
+      this.typing,
+      this.contactForm,
+      this.csat,
+      this.composer,
+    );
+    const wrapper = h("div", { class: "pa" }, this.panel, this.launcher);
+    for (const [name, value] of Object.entries(options.colors ?? {})) {
+      const cssVar = COLOR_VARS[name];
+      if (cssVar !== undefined && /^[#a-zA-Z0-9(),.%\s-]{1,64}$/.test(value)) {
+        wrapper.style.setProperty(cssVar, value);
+      }
+    }
+    this.root.append(style, wrapper);
+
+    this.launcher.addEventListener("click", () => this.open());
+    closeBtn.addEventListener("click", () => this.close());
+    this.panel.addEventListener("keydown", (ev) => {
+      if (ev.key === "Escape") {
+        ev.preventDefault();
+        this.close();
+      }
+    });
+    this.humanBtn.addEventListener("click", () => this.requestHuman());
+    this.composer.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      this.sendTyped();
+    });
+    this.input.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) {
+        ev.preventDefault();
+        this.sendTyped();
+      }
+    });
+
+    (options.container ?? document.body).appendChild(this.host);
+
+    const auth: Record<string, string> = {};
+    if (options.token) {
+      auth.token = options.token;
+    }
+    this.socket = io(this.hubUrl, { auth, reconnectionDelayMax: 5000, transports: ["websocket", "polling"] });
+    this.wireSocket();
+
+    if (options.open === true || this.readOpenFlag()) {
+      this.open(false);
+    }
+  }
+
+  /** Opens the panel and moves focus to the message box. */
+  open(focus = true): void {
+    this.panel.hidden = false;
+    this.launcher.hidden = true;
+    this.launcher.setAttribute("aria-expanded", "true");
+    this.unread = 0;
+    this.renderBadge();
+    this.writeOpenFlag(true);
+    this.scrollToEnd();
+    if (focus) {
+      this.input.focus();
+    }
+  }
+
+  /** Closes the panel and returns focus to the launcher. */
+  close(): void {
+    this.panel.hidden = true;
+    this.launcher.hidden = false;
+    this.launcher.setAttribute("aria-expanded", "false");
+    this.writeOpenFlag(false);
+    this.launcher.focus();
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    window.clearTimeout(this.botTypingTimer);
+    window.clearTimeout(this.agentTypingTimer);
+    this.socket.disconnect();
+    this.host.remove();
+  }
+
+  // ---- socket ---------------------------------------------------------------------------
+
+  private wireSocket(): void {
+    const s = this.socket;
+    s.on("connect", () => {
+      this.ready = false;
+      this.setStatus(this.t.connecting);
+      const stored = this.store.load();
+      s.emit("session_request", {
+        session_id: stored?.sessionId ?? null,
+        session_key: stored?.sessionKey ?? null,
+      });
+    });
+    s.on("disconnect", () => {
+      this.ready = false;
+      if (!this.destroyed) {
+        this.setStatus(this.t.reconnecting);
+      }
+    });
+    s.on("connect_error", () => this.setStatus(this.t.reconnecting));
+    s.on("session_confirm", (data: unknown) => this.onSessionConfirm(data));
+    s.on("bot_uttered", (data: unknown) => this.onServerMessage(data));
+    s.on("user_uttered", (data: unknown) => this.onServerMessage(data, "customer"));
+    s.on("handoff_status", (data: unknown) => this.onHandoffStatus(asRecord(data)));
+    s.on("error", (data: unknown) => {
+      const rec = asRecord(data);
+      console.warn("PayAssist hub error", rec.code, rec.message);
+    });
+  }
+
+  private onSessionConfirm(data: unknown): void {
+    const rec = typeof data === "string" ? { session_id: data } : asRecord(data);
+    const sid = stringOrNull(rec.session_id);
+    if (sid === null) {
+      return;
+    }
+    const stored = this.store.load();
+    if (this.freshStart) {
+      // A new conversation after a closed one: keep the old one on screen, forget its ids.
+      this.freshStart = false;
+      this.log.resetIds();
+      this.setMode("bot");
+    } else if (this.sessionId !== null && this.sessionId !== sid) {
+      // The hub gave us a different conversation (e.g. another customer logged in).
+      this.log.reset();
+      clear(this.list);
+    }
+    this.sessionId = sid;
+    const sameAsStored = stored !== null && stored.sessionId === sid;
+    this.store.save({
+      sessionId: sid,
+      sessionKey: stringOrNull(rec.session_key) ?? (sameAsStored ? stored.sessionKey : null),
+      lastSeenId: sameAsStored ? stored.lastSeenId : null,
+    });
+    this.socket
+      .timeout(ACK_TIMEOUT_MS)
+      .emit("resume", { session_id: sid, last_seen_id: this.log.lastSeenId }, (err: unknown, ack: unknown) => {
+        if (err === null && ack !== undefined) {
+          const ackRec = asRecord(ack);
+          const replay = Array.isArray(ack) ? ack : Array.isArray(ackRec.messages) ? ackRec.messages : [];
+          for (const m of replay) {
+            this.onServerMessage(m);
+          }
+          const ackState = stringOrNull(ackRec.state) ?? stringOrNull(rec.state);
+          if (ackState !== null && ackState !== this.mode) {
+            this.applyConversationState(ackState);
+          }
+        }
+        this.ready = true;
+        this.setStatus(this.t.connected);
+        this.flushOutbox();
+      });
+  }
+
+  /** Restores the mode after a (re)connect, before any live handoff_status refines it. */
+  private applyConversationState(state: string): void {
+    if (state === "queued") {
+      this.onHandoffStatus({ state: "queued", position: null, estimated_wait_seconds: null });
+    } else if (state === "agent") {
+      this.onHandoffStatus({ state: "agent_joined", agent_name: this.lastAgentName });
+    } else if (state === "bot" || state === "closed") {
+      if (state !== this.mode) this.setMode(state);
+    }
+  }
+
+  private onServerMessage(data: unknown, fallbackSender?: "customer"): void {
+    const rec = asRecord(data);
+    if (fallbackSender !== undefined && rec.sender === undefined && rec.sender_type === undefined) {
+      rec.sender = { type: fallbackSender };
+    }
+    const msg = parseServerMessage(rec);
+    if (msg === null || !this.log.acceptServer(msg)) {
+      return;
+    }
+    if (msg.sender !== "customer") {
+      this.stopBotTyping();
+      if (msg.sender === "agent") {
+        this.stopAgentTyping();
+        this.lastAgentMessageAt = Date.now();
+        this.lastAgentName = msg.senderName ?? this.lastAgentName;
+      }
+    }
+    this.renderMessage(msg);
+    if (msg.id !== null) {
+      this.store.markSeen(msg.id);
+    }
+    if (this.panel.hidden && msg.sender !== "customer") {
+      this.unread += 1;
+      this.renderBadge();
+    }
+  }
+
+  private onHandoffStatus(data: Record<string, unknown>): void {
+    const state = stringOrNull(data.state);
+    switch (state) {
+      case "queued": {
+        this.setMode("queued");
+        const wait = formatDuration(numberOrNull(data.estimated_wait_seconds));
+        this.showBanner(this.t.queued(numberOrNull(data.position), wait ?? this.t.waitUnknown), {
+          label: this.t.cancelWaiting,
+          onClick: () => this.socket.emit("cancel_handoff", { session_id: this.sessionId }),
+        });
+        break;
+      }
+      case "agent_joined": {
+        this.lastAgentName = agentNameOf(data) ?? this.t.agent;
+        this.setMode("agent");
+        this.showBanner(this.t.agentJoined(this.lastAgentName));
+        break;
+      }
+      case "agent_typing": {
+        const name = agentNameOf(data) ?? this.lastAgentName ?? this.t.agent;
+        // A typing notice that overtook the agent's own message must not linger after it.
+        if (data.typing === false || Date.now() - this.lastAgentMessageAt < 1500) {
+          this.stopAgentTyping();
+        } else {
+          this.showAgentTyping(name);
+        }
+        break;
+      }
+      case "agent_left":
+        this.stopAgentTyping();
+        this.showBanner(this.t.agentLeft);
+        break;
+      case "bot_resumed":
+        this.setMode("bot");
+        this.hideBanner();
+        break;
+      case "no_agents": {
+        this.setMode("no_agents");
+        const outOfHours = data.within_hours === false;
+        this.showBanner(outOfHours ? this.t.outOfHours : this.t.noAgents);
+        break;
+      }
+      case "ticket_created":
+        this.contactForm.hidden = true;
+        this.showBanner(this.t.ticketCreated);
+        break;
+      case "closed":
+        this.setMode("closed");
+        break;
+      default:
+        break;
+    }
+  }
+
+  private setMode(mode: Mode): void {
+    this.mode = mode;
+    this.stopBotTyping();
+    if (mode !== "agent") {
+      this.stopAgentTyping();
+    }
+    this.humanBtn.disabled = mode === "queued" || mode === "agent";
+    this.contactForm.hidden = mode !== "no_agents";
+    this.csat.hidden = mode !== "closed";
+    if (mode === "closed") {
+      this.showBanner(this.t.closed);
+      this.resetCsat();
+    }
+    if (mode === "bot") {
+      this.hideBanner();
+    }
+  }
+
+  // ---- sending ------------------------------------------------------------------------
+
+  private sendTyped(): void {
+    const text = this.input.value.trim();
+    if (text === "") {
+      return;
+    }
+    this.input.value = "";
+    this.send(text, text);
+  }
+
+  /** Shows the message at once, then emits it (now or after reconnecting) until acked. */
+  private send(payload: string, display: string): void {
+    const msg: ChatMessage = {
+      id: null,
+      clientMsgId: randomId(),
+      sender: "customer",
+      senderName: null,
+      text: display,
+      buttons: [],
+      attachmentUrl: null,
+      ts: new Date().toISOString(),
+      payload,
+    };
+    this.log.addPending(msg);
+    this.renderMessage(msg);
+    if (this.mode === "bot") {
+      this.startBotTyping();
+    }
+    this.emitMessage(msg);
+  }
+
+  private emitMessage(msg: ChatMessage): void {
+    if (!this.ready || this.sessionId === null || msg.clientMsgId === null) {
+      return;
+    }
+    const clientMsgId = msg.clientMsgId;
+    const payload = msg.payload ?? msg.text;
+    this.socket
+      .timeout(ACK_TIMEOUT_MS)
+      .emit(
+        "user_uttered",
+        { message: payload, session_id: this.sessionId, client_msg_id: clientMsgId, metadata: {} },
+        (err: unknown, ack: unknown) => {
+          const ackRec = asRecord(ack);
+          const id = numberOrNull(ackRec.id);
+          const code = stringOrNull(asRecord(ackRec.error).code);
+          if (code === "conversation_closed") {
+            // The agent closed the old conversation: start a new one and resend there.
+            this.startNewSession();
+            return;
+          }
+          if (code !== null && code !== "unavailable" && code !== "internal") {
+            // Rejected for good (too long, malformed...): say so instead of retrying forever.
+            this.markRejected(clientMsgId, stringOrNull(asRecord(ackRec.error).message));
+            return;
+          }
+          if (err === null && id !== null) {
+            this.log.acknowledge(clientMsgId, id);
+            this.store.markSeen(id);
+            const node = this.list.querySelector(`[data-client-id="${clientMsgId}"]`);
+            node?.classList.remove("pending");
+            node?.setAttribute("data-id", String(id));
+            node?.querySelector(".retry")?.remove();
+          } else {
+            this.markNotSent(clientMsgId);
+          }
+        },
+      );
+  }
+
+  private startNewSession(): void {
+    this.ready = false;
+    this.sessionId = null;
+    this.freshStart = true;
+    this.store.clear();
+    this.socket.emit("session_request", { session_id: null, session_key: null });
+  }
+
+  private markRejected(clientMsgId: string, message: string | null): void {
+    this.stopBotTyping();
+    this.log.drop(clientMsgId);
+    const node = this.list.querySelector(`[data-client-id="${clientMsgId}"]`);
+    node?.classList.add("rejected");
+    node?.querySelector(".retry")?.remove();
+    node?.appendChild(h("span", { class: "meta retry", role: "alert" }, message ?? this.t.notSent));
+  }
+
+  private flushOutbox(): void {
+    for (const msg of this.log.unacknowledged()) {
+      this.emitMessage(msg);
+    }
+  }
+
+  private markNotSent(clientMsgId: string): void {
+    this.stopBotTyping();
+    const node = this.list.querySelector(`[data-client-id="${clientMsgId}"]`);
+    if (node !== null && node.querySelector(".retry") === null) {
+      node.appendChild(h("span", { class: "meta retry" }, this.t.notSent));
+    }
+    // Retry once the connection is back (flushOutbox) or after a short pause.
+    window.setTimeout(() => {
+      if (this.log.isPending(clientMsgId) && this.ready) {
+        this.flushOutbox();
+      }
+    }, 3000);
+  }
+
+  private requestHuman(): void {
+    this.socket.emit("request_human", { session_id: this.sessionId });
+    this.humanBtn.disabled = true;
+    this.startBotTyping();
+  }
+
+  // ---- rendering ----------------------------------------------------------------------
+
+  private senderLabel(msg: ChatMessage): string {
+    switch (msg.sender) {
+      case "customer":
+        return this.t.you;
+      case "agent":
+        return msg.senderName ?? this.t.agent;
+      case "system":
+        return this.t.system;
+      default:
+        return msg.senderName ?? this.t.assistant;
+    }
+  }
+
+  private renderMessage(msg: ChatMessage): void {
+    const classes = ["msg", msg.sender];
+    if (msg.id === null && msg.sender === "customer") {
+      classes.push("pending");
+    }
+    const time = formatClock(msg.ts, document.documentElement.lang || navigator.language || "en");
+    const meta = h(
+      "div",
+      { class: "meta" },
+      h("span", { class: "who" }, this.senderLabel(msg)),
+      time !== "" ? " · " : null,
+      time !== "" ? h("time", { datetime: msg.ts ?? "" }, time) : null,
+    );
+    const bubble = h("div", { class: "bubble" });
+    if (msg.text !== "") {
+      bubble.appendChild(richText(msg.text));
+    }
+    if (msg.attachmentUrl !== null) {
+      const href = safeHref(msg.attachmentUrl);
+      if (href !== null) {
+        if (msg.text !== "") {
+          bubble.appendChild(document.createTextNode(" "));
+        }
+        const a = h("a", { href, target: "_blank", rel: "noopener noreferrer nofollow" }, this.t.link);
+        bubble.appendChild(a);
+      }
+    }
+    const item = h(
+      "li",
+      {
+        class: classes.join(" "),
+        "data-id": msg.id ?? null,
+        "data-client-id": msg.clientMsgId ?? null,
+        "data-sender": msg.sender,
+      },
+      meta,
+      bubble,
+    );
+    if (msg.buttons.length > 0) {
+      const group = h("div", { class: "buttons", role: "group", "aria-label": this.t.assistant });
+      for (const b of msg.buttons) {
+        const btn = h("button", { type: "button" }, b.title);
+        btn.addEventListener("click", () => {
+          for (const other of Array.from(group.querySelectorAll("button"))) {
+            other.disabled = true;
+          }
+          this.send(b.payload, b.title);
+          this.input.focus();
+        });
+        group.appendChild(btn);
+      }
+      item.appendChild(group);
+    }
+    this.list.appendChild(item);
+    this.scrollToEnd();
+  }
+
+  private showBanner(text: string, action?: { label: string; onClick: () => void }): void {
+    clear(this.banner);
+    append(this.banner, h("span", {}, text));
+    if (action !== undefined) {
+      const btn = h("button", { type: "button" }, action.label);
+      btn.addEventListener("click", action.onClick);
+      append(this.banner, " ", btn);
+    }
+    this.banner.hidden = false;
+  }
+
+  private hideBanner(): void {
+    this.banner.hidden = true;
+    clear(this.banner);
+  }
+
+  private setStatus(text: string): void {
+    this.status.textContent = text;
+    this.panel.setAttribute("aria-busy", text === this.t.connected ? "false" : "true");
+  }
+
+  private renderBadge(): void {
+    this.badge.hidden = this.unread === 0;
+    this.badge.textContent = this.unread === 0 ? "" : String(this.unread);
+    this.badge.setAttribute("aria-label", this.t.unread(this.unread));
+  }
+
+  private startBotTyping(): void {
+    this.typing.textContent = this.t.botTyping;
+    window.clearTimeout(this.botTypingTimer);
+    this.botTypingTimer = window.setTimeout(() => this.stopBotTyping(), BOT_TYPING_TIMEOUT_MS);
+  }
+
+  private stopBotTyping(): void {
+    window.clearTimeout(this.botTypingTimer);
+    if (this.typing.textContent === this.t.botTyping) {
+      this.typing.textContent = "";
+    }
+  }
+
+  private showAgentTyping(name: string): void {
+    this.typing.textContent = this.t.agentTyping(name);
+    window.clearTimeout(this.agentTypingTimer);
+    this.agentTypingTimer = window.setTimeout(() => this.stopAgentTyping(), AGENT_TYPING_TIMEOUT_MS);
+  }
+
+  private stopAgentTyping(): void {
+    window.clearTimeout(this.agentTypingTimer);
+    if (this.typing.textContent !== this.t.botTyping) {
+      this.typing.textContent = "";
+    }
+  }
+
+  private scrollToEnd(): void {
+    this.list.scrollTop = this.list.scrollHeight;
+  }
+
+  private buildContactForm(): HTMLFormElement {
+    const email = h("input", { id: "pa-email", type: "email", name: "email", autocomplete: "email", "aria-describedby": "pa-email-err" });
+    const phone = h("input", { id: "pa-phone", type: "tel", name: "phone", autocomplete: "tel", "aria-describedby": "pa-phone-err" });
+    const note = h("textarea", { id: "pa-note", name: "note", rows: 2, maxlength: 1000 });
+    const emailErr = h("span", { id: "pa-email-err", class: "err" });
+    const phoneErr = h("span", { id: "pa-phone-err", class: "err" });
+    const formErr = h("p", { class: "err", role: "alert" });
+    const form = h(
+      "form",
+      { class: "contact", hidden: true, novalidate: true, "aria-label": this.t.contactIntro },
+      h("p", {}, this.t.contactIntro),
+      h("label", { for: "pa-email" }, this.t.email, email),
+      emailErr,
+      h("label", { for: "pa-phone" }, this.t.phone, phone),
+      phoneErr,
+      h("label", { for: "pa-note" }, this.t.note, note),
+      formErr,
+      h("button", { type: "submit" }, this.t.submitContact),
+    );
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const result = validateContact({ email: email.value, phone: phone.value, note: note.value });
+      emailErr.textContent = result.errors.email !== undefined ? this.t.invalidEmail : "";
+      phoneErr.textContent = result.errors.phone !== undefined ? this.t.invalidPhone : "";
+      formErr.textContent = result.errors.form !== undefined ? this.t.needOne : "";
+      email.setAttribute("aria-invalid", String(result.errors.email !== undefined));
+      phone.setAttribute("aria-invalid", String(result.errors.phone !== undefined));
+      if (!result.ok) {
+        (result.errors.email !== undefined ? email : result.errors.phone !== undefined ? phone : email).focus();
+        return;
+      }
+      this.socket.emit("leave_contact", { session_id: this.sessionId, ...result.value });
+    });
+    return form;
+  }
+
+  private buildCsat(): HTMLElement {
+    const stars = h("div", { class: "stars", role: "group", "aria-label": this.t.rateQuestion });
+    for (let n = 1; n <= 5; n += 1) {
+      const btn = h("button", { type: "button", "aria-label": this.t.rateLabel(n), "data-score": n }, String(n));
+      btn.addEventListener("click", () => {
+        this.socket.emit("rate", { session_id: this.sessionId, score: n });
+        clear(this.csat);
+        append(this.csat, h("p", { role: "status" }, this.t.rateThanks));
+      });
+      stars.appendChild(btn);
+    }
+    return h("div", { class: "csat", hidden: true }, h("p", {}, this.t.rateQuestion), stars);
+  }
+
+  private resetCsat(): void {
+    if (this.csat.querySelector(".stars") === null) {
+      const fresh = this.buildCsat();
+      clear(this.csat);
+      while (fresh.firstChild !== null) {
+        this.csat.appendChild(fresh.firstChild);
+      }
+    }
+  }
+
+  private readOpenFlag(): boolean {
+    try {
+      return window.sessionStorage.getItem("payassist:open") === "1";
+    } catch {
+      return false;
+    }
+  }
+
+  private writeOpenFlag(open: boolean): void {
+    try {
+      window.sessionStorage.setItem("payassist:open", open ? "1" : "0");
+    } catch {
+      // Storage disabled: the panel just starts closed after a reload.
+    }
+  }
+}

@@ -1,0 +1,144 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+
+import { formatDuration } from "../src/shared/format";
+import { validateContact } from "../src/widget/contact";
+import { type ChatMessage, MessageLog, parseServerMessage } from "../src/widget/messages";
+import { SessionStore } from "../src/widget/session";
+
+class MapStorage {
+  readonly data = new Map<string, string>();
+  getItem(key: string): string | null {
+    return this.data.get(key) ?? null;
+  }
+  setItem(key: string, value: string): void {
+    this.data.set(key, value);
+  }
+  removeItem(key: string): void {
+    this.data.delete(key);
+  }
+}
+
+function msg(id: number | null, clientMsgId: string | null = null): ChatMessage {
+  return { id, clientMsgId, sender: "bot", senderName: null, text: "x", buttons: [], attachmentUrl: null, ts: null };
+}
+
+describe("MessageLog", () => {
+  it("accepts each server id once and tracks the highest", () => {
+    const log = new MessageLog();
+    assert.equal(log.acceptServer(msg(3)), true);
+    assert.equal(log.acceptServer(msg(1)), true);
+    assert.equal(log.acceptServer(msg(3)), false);
+    assert.equal(log.lastSeenId, 3);
+  });
+
+  it("treats the replay of our own acknowledged message as a duplicate", () => {
+    const log = new MessageLog();
+    const mine = { ...msg(null, "c1"), sender: "customer" as const };
+    log.addPending(mine);
+    log.acknowledge("c1", 7);
+    assert.equal(mine.id, 7);
+    assert.equal(log.acceptServer({ ...msg(7, "c1"), sender: "customer" }), false);
+    assert.deepEqual(log.unacknowledged(), []);
+  });
+
+  it("matches a replayed message to a still-pending one by client id", () => {
+    const log = new MessageLog();
+    const mine = { ...msg(null, "c2"), sender: "customer" as const };
+    log.addPending(mine);
+    assert.equal(log.acceptServer({ ...msg(9, "c2"), sender: "customer" }), false);
+    assert.equal(mine.id, 9);
+    assert.equal(log.isPending("c2"), false);
+  });
+
+  it("keeps unsent messages across resetIds (new conversation)", () => {
+    const log = new MessageLog();
+    log.acceptServer(msg(5));
+    log.addPending({ ...msg(null, "c3"), sender: "customer" });
+    log.resetIds();
+    assert.equal(log.lastSeenId, null);
+    assert.equal(log.acceptServer(msg(5)), true);
+    assert.equal(log.unacknowledged().length, 1);
+  });
+});
+
+describe("parseServerMessage", () => {
+  it("reads sender, buttons and quick replies", () => {
+    const m = parseServerMessage({
+      id: 4,
+      text: "Pick one",
+      sender: { type: "agent", name: "Dana" },
+      quick_replies: [{ content_type: "text", title: "Yes", payload: "/affirm" }],
+      ts: "2024-05-01T10:00:00+00:00",
+    });
+    if (m === null) throw new Error("expected a message");
+    assert.equal(m.sender, "agent");
+    assert.equal(m.senderName, "Dana");
+    assert.deepEqual(m.buttons, [{ title: "Yes", payload: "/affirm" }]);
+  });
+
+  it("falls back to bot for unknown sender types and drops empty messages", () => {
+    assert.equal(parseServerMessage({ text: "hi", sender: { type: "root" } })?.sender, "bot");
+    assert.equal(parseServerMessage({ custom: { handoff: {} } }), null);
+    assert.equal(parseServerMessage("nope"), null);
+  });
+});
+
+describe("SessionStore", () => {
+  it("round-trips and only moves lastSeenId forward", () => {
+    const storage = new MapStorage();
+    const store = new SessionStore(storage, "http://hub:8080/");
+    assert.equal(store.load(), null);
+    store.save({ sessionId: "s1", sessionKey: "k1", lastSeenId: null });
+    store.markSeen(10);
+    store.markSeen(4);
+    assert.deepEqual(store.load(), { sessionId: "s1", sessionKey: "k1", lastSeenId: 10 });
+    store.clear();
+    assert.equal(store.load(), null);
+  });
+
+  it("ignores malformed stored data", () => {
+    const storage = new MapStorage();
+    const store = new SessionStore(storage, "http://hub");
+    storage.setItem("payassist:session:http://hub", "{not json");
+    assert.equal(store.load(), null);
+    storage.setItem("payassist:session:http://hub", JSON.stringify({ sessionId: 5 }));
+    assert.equal(store.load(), null);
+  });
+});
+
+describe("validateContact", () => {
+  const cases: [string, string, boolean, string[]][] = [
+    ["", "", false, ["form"]],
+    ["ana@example.com", "", true, []],
+    ["", "+34 600 11 22 33", true, []],
+    ["not-an-email", "", false, ["email"]],
+    ["", "12", false, ["phone"]],
+    ["", "call me maybe", false, ["phone"]],
+    ["a@b.co", "(555) 123-4567", true, []],
+  ];
+  for (const [email, phone, ok, errors] of cases) {
+    it(`email=${JSON.stringify(email)} phone=${JSON.stringify(phone)}`, () => {
+      const result = validateContact({ email, phone, note: "" });
+      assert.equal(result.ok, ok);
+      assert.deepEqual(Object.keys(result.errors).sort(), errors);
+    });
+  }
+});
+
+describe("formatDuration", () => {
+  const cases: [number | null, string | null][] = [
+    [null, null],
+    [-1, null],
+    [12.4, "12 s"],
+    [59, "59 s"],
+    [150, "3 min"],
+    [3600, "1 h"],
+    [3900, "1 h 5 min"],
+  ];
+  for (const [input, expected] of cases) {
+    it(`${String(input)} -> ${String(expected)}`, () => {
+      assert.equal(formatDuration(input), expected);
+    });
+  }
+});
