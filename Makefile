@@ -29,8 +29,8 @@ seed: ## Seed the demo data set (idempotent)
 	$(BOT_PY) -m store.seed
 
 .PHONY: import
-import: ## Import a company's data: make import FILE=path/to/data.json (or .csv, see docs/data-schema.md)
-	$(BOT_PY) -m store.importer $(FILE)
+import: ## Import a company's data: make import FILE=data.json [ARGS=--dry-run|--replace] (JSON, CSV or a CSV folder; docs/data-schema.md)
+	$(BOT_PY) -m store.importer $(FILE) $(ARGS)
 
 .PHONY: train
 train: ## Train the bot (skipped when data and config are unchanged)

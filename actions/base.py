@@ -82,7 +82,10 @@ class PaymentsAction(Action, ABC):
                 tracker.sender_id,
                 exc_info=True,
             )
-            dispatcher.utter_message(response=replies.RESPONSE_RECORDS_UNAVAILABLE)
+            dispatcher.utter_message(
+                response=replies.RESPONSE_RECORDS_UNAVAILABLE,
+                buttons=[replies.TALK_TO_PERSON_BUTTON],
+            )
             return []
         except Exception:
             logger.exception("%s failed (conversation %s)", self.name(), tracker.sender_id)

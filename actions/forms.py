@@ -45,6 +45,13 @@ FORM_NAME = "order_form"
 MAX_FAILURES = 3
 _EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[A-Za-z]{2,}$")
 _MAX_EMAIL = 254
+# An ORD-style number inside a longer answer ("it's ord 104233 I think"); the slot takes the
+# whole answer when the entity ruler found nothing.
+_ORDER_IN_TEXT = re.compile(
+    r"(?<![\w-])(?:ord(?:er)?\s*(?:no\.?|nr\.?|number)?\s*[#:\-_.]?\s*|#)?(\d{4,12})(?![\w-])",
+    re.IGNORECASE,
+)
+_MAX_ANSWER = 500
 
 GET_HELP = (
     "If you can't find these details, they're in your order confirmation email. I can also "
@@ -64,6 +71,21 @@ def normalise_email(value: Any) -> str | None:
     if not candidate or len(candidate) > _MAX_EMAIL or not _EMAIL.match(candidate):
         return None
     return candidate.lower()
+
+
+def find_order_ref(value: Any) -> str | None:
+    """The order ref in an answer: the whole answer if it is one, else an ORD-style number in it.
+
+    Only ORD-style numbers are searched for inside longer text; other companies' refs must be
+    typed on their own, so ordinary words are never mistaken for an order.
+    """
+    if not isinstance(value, str):
+        return None
+    whole = normalise_order_ref(value)
+    if whole is not None or len(value) > _MAX_ANSWER:
+        return whole
+    found = {f"ORD-{match.group(1)}" for match in _ORDER_IN_TEXT.finditer(value)}
+    return found.pop() if len(found) == 1 else None
 
 
 def previous_failures(tracker: Tracker) -> int:
@@ -177,7 +199,10 @@ class ValidateOrderForm(FormValidationAction):
                 tracker.sender_id,
                 exc_info=True,
             )
-            dispatcher.utter_message(response=replies.RESPONSE_RECORDS_UNAVAILABLE)
+            dispatcher.utter_message(
+                response=replies.RESPONSE_RECORDS_UNAVAILABLE,
+                buttons=[replies.TALK_TO_PERSON_BUTTON],
+            )
             return [SlotSet(ORDER_SLOT, None), SlotSet(EMAIL_SLOT, None)]
         except Exception:
             logger.exception("validate_order_form failed (conversation %s)", tracker.sender_id)
@@ -238,7 +263,7 @@ class ValidateOrderForm(FormValidationAction):
         domain: DomainDict,
     ) -> dict[str, Any]:
         """Accept a well-formed order number; for a signed-in customer, only their own."""
-        order_ref = normalise_order_ref(slot_value) if isinstance(slot_value, str) else None
+        order_ref = find_order_ref(slot_value)
         if order_ref is None:
             self._reject(dispatcher, tracker, response=replies.RESPONSE_ORDER_NUMBER_INVALID)
             return {ORDER_SLOT: None}

@@ -283,7 +283,7 @@ class FrustrationSignals(GraphComponent):
             for signal in (
                 self._negative_sentiment(text),
                 self._anger_form(text),
-                *self._phrase_signals(doc, nlp),
+                *self._phrase_signals(text, doc, nlp),
             )
             if signal is not None and signal.score > 0.0
         ]
@@ -340,8 +340,10 @@ class FrustrationSignals(GraphComponent):
             self._matchers = _Matchers(nlp, self._phrases)
         return self._matchers
 
-    def _phrase_signals(self, doc: Doc, nlp: Language) -> list[Signal]:
+    def _phrase_signals(self, text: str, doc: Doc, nlp: Language) -> list[Signal]:
         matchers = self._matchers_for(nlp)
+        # The doc is lower-cased; quote the customer's own spelling when offsets line up.
+        same_offsets = len(doc.text) == len(text)
         found: dict[str, list[Span]] = {}
         for match_id, start, end in matchers.phrases(doc):
             found.setdefault(nlp.vocab.strings[match_id], []).append(doc[start:end])
@@ -352,7 +354,12 @@ class FrustrationSignals(GraphComponent):
             # "this is useless" also contains "useless": overlapping matches are one piece of
             # evidence, the longest one.
             kept = sorted(filter_spans(spans), key=lambda span: span.start)
-            distinct = list(dict.fromkeys(span.text for span in kept))
+            distinct = list(
+                dict.fromkeys(
+                    text[span.start_char : span.end_char] if same_offsets else span.text
+                    for span in kept
+                )
+            )
             count = min(len(distinct), self._max_matches)
             strength = 1.0 - (1.0 - self._weights[name]) ** count
             signals.append(Signal(name, strength, self._evidence("; ".join(distinct))))

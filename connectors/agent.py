@@ -9,6 +9,7 @@ each connected agent. See docs/protocol.md.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
 from typing import Any
@@ -29,11 +30,12 @@ from connectors.validation import (
 )
 from hub.logging import log_event
 from hub.service import HubService
-from hub.views import AgentView
+from hub.views import AgentView, MessageView
 
 logger = logging.getLogger(__name__)
 
 SUPERVISORS_ROOM = "supervisors"
+REVOKE_DELAY_SECONDS = 0.2
 
 
 class AgentNamespace(GuardedNamespace):
@@ -59,6 +61,7 @@ class AgentNamespace(GuardedNamespace):
         self.max_text_chars = max_text_chars
         # Agents connected to this process: agent id -> socket ids (several tabs).
         self._connected: dict[int, set[str]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
 
     def conversation_room(self, conversation_id: str) -> str:
         """Room of the agents working one conversation."""
@@ -74,12 +77,21 @@ class AgentNamespace(GuardedNamespace):
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
         """Refuse the connection unless ``auth.token`` is a live agent session."""
         token = auth.get("token") if isinstance(auth, dict) else None
-        agent = await self.call(self.service.authenticate, token) if isinstance(token, str) else None
+        agent = (
+            await self.call(self.service.authenticate, token) if isinstance(token, str) else None
+        )
         if agent is None:
             log_event(logger, "agent.connect_refused")
             return False
-        await self.save_session(sid, {"agent_id": agent.agent_id, "token": token,
-                                      "display_name": agent.display_name, "role": agent.role})
+        await self.save_session(
+            sid,
+            {
+                "agent_id": agent.agent_id,
+                "token": token,
+                "display_name": agent.display_name,
+                "role": agent.role,
+            },
+        )
         self._connected.setdefault(agent.agent_id, set()).add(sid)
         await self.enter_room(sid, self.agent_room(agent.agent_id))
         if agent.role == "supervisor":
@@ -106,11 +118,27 @@ class AgentNamespace(GuardedNamespace):
         session = await self.get_session(sid)
         agent = await self.call(self.service.authenticate, session.get("token"))
         if agent is None or agent.agent_id != session.get("agent_id"):
-            await self.emit("error", {"code": "unauthorized",
-                                      "message": "Your session has ended; log in again."}, to=sid)
-            await self.disconnect(sid)
+            await self._revoke(sid, session.get("agent_id"))
             raise EventError("unauthorized", "Your session has ended; log in again.")
         return agent
+
+    async def _revoke(self, sid: str, agent_id: int | None) -> None:
+        """Cut a connection whose session ended: no more pushes now, disconnect shortly.
+
+        The disconnect waits a moment so the client still receives the ``error`` ack.
+        """
+        for room in self.rooms(sid):
+            if room != sid:
+                await self.leave_room(sid, room)
+        if agent_id is not None:
+            self._connected.get(agent_id, set()).discard(sid)
+        loop = asyncio.get_running_loop()
+        loop.call_later(REVOKE_DELAY_SECONDS, self._spawn_disconnect, sid)
+
+    def _spawn_disconnect(self, sid: str) -> None:
+        task = asyncio.ensure_future(self.disconnect(sid))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _join(self, agent_id: int, conversation_id: str) -> None:
         for sid in self._connected.get(agent_id, ()):
@@ -136,7 +164,7 @@ class AgentNamespace(GuardedNamespace):
         for agent_id in list(self._connected):
             await self.push_snapshot(agent_id)
 
-    async def relay_message(self, conversation_id: str, message: Any) -> None:
+    async def relay_message(self, conversation_id: str, message: MessageView) -> None:
         """Show a new message to the agents working this conversation."""
         await self.emit(
             "message",
@@ -184,10 +212,16 @@ class AgentNamespace(GuardedNamespace):
         agent = await self._agent(sid)
         packet = await self.call(self.service.claim, agent.agent_id, conversation_id)
         await self._join(agent.agent_id, conversation_id)
-        log_event(logger, "agent.claimed", conversation_id=conversation_id,
-                  agent_id=agent.agent_id, wait_seconds=packet.wait_seconds)
+        log_event(
+            logger,
+            "agent.claimed",
+            conversation_id=conversation_id,
+            agent_id=agent.agent_id,
+            wait_seconds=packet.wait_seconds,
+        )
         await self.customers.status(
-            conversation_id, "agent_joined",
+            conversation_id,
+            "agent_joined",
             STATUS_TEXT["agent_joined"].format(name=agent.display_name),
             agent_name=agent.display_name,
         )
@@ -199,7 +233,10 @@ class AgentNamespace(GuardedNamespace):
         reply = parse_agent_reply(data, max_chars=self.max_text_chars)
         agent = await self._agent(sid)
         result = await self.call(
-            self.service.agent_reply, agent.agent_id, reply.conversation_id, reply.text,
+            self.service.agent_reply,
+            agent.agent_id,
+            reply.conversation_id,
+            reply.text,
             reply.client_msg_id,
         )
         if result.created:
@@ -223,13 +260,23 @@ class AgentNamespace(GuardedNamespace):
         """Move the conversation to another queue; it waits there for a new claim."""
         conversation_id, queue = parse_transfer(data)
         agent = await self._agent(sid)
-        conversation = await self.call(self.service.transfer, agent.agent_id, conversation_id, queue)
+        conversation = await self.call(
+            self.service.transfer, agent.agent_id, conversation_id, queue
+        )
         await self._leave(agent.agent_id, conversation_id)
-        log_event(logger, "agent.transferred", conversation_id=conversation_id,
-                  agent_id=agent.agent_id, queue=conversation.queue)
+        log_event(
+            logger,
+            "agent.transferred",
+            conversation_id=conversation_id,
+            agent_id=agent.agent_id,
+            queue=conversation.queue,
+        )
         await self.customers.status(
-            conversation_id, "queued", STATUS_TEXT["transferred"].format(queue=conversation.queue),
-            queue=conversation.queue, reason="transfer",
+            conversation_id,
+            "queued",
+            STATUS_TEXT["transferred"].format(queue=conversation.queue),
+            queue=conversation.queue,
+            reason="transfer",
         )
         await self.queues_changed()
         return {"state": conversation.state, "queue": conversation.queue}
@@ -240,10 +287,13 @@ class AgentNamespace(GuardedNamespace):
         agent = await self._agent(sid)
         conversation = await self.call(self.service.hand_back, agent.agent_id, conversation_id)
         await self._leave(agent.agent_id, conversation_id)
-        log_event(logger, "agent.handed_back", conversation_id=conversation_id,
-                  agent_id=agent.agent_id)
+        log_event(
+            logger, "agent.handed_back", conversation_id=conversation_id, agent_id=agent.agent_id
+        )
         await self.customers.status(
-            conversation_id, "agent_left", STATUS_TEXT["agent_left"].format(name=agent.display_name),
+            conversation_id,
+            "agent_left",
+            STATUS_TEXT["agent_left"].format(name=agent.display_name),
             agent_name=agent.display_name,
         )
         await self.customers.bot_resumed(conversation_id)
@@ -259,8 +309,13 @@ class AgentNamespace(GuardedNamespace):
             self.service.close, agent.agent_id, conversation_id, disposition
         )
         await self._leave(agent.agent_id, conversation_id)
-        log_event(logger, "agent.closed", conversation_id=conversation_id,
-                  agent_id=agent.agent_id, disposition=disposition)
+        log_event(
+            logger,
+            "agent.closed",
+            conversation_id=conversation_id,
+            agent_id=agent.agent_id,
+            disposition=disposition,
+        )
         await self.customers.status(conversation_id, "closed", STATUS_TEXT["closed"])
         await self.queues_changed()
         return {"state": conversation.state}

@@ -17,7 +17,7 @@ import dataclasses
 import enum
 import logging
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar
@@ -25,6 +25,7 @@ from typing import Any, Protocol, TypeVar
 import socketio
 from sqlalchemy.exc import OperationalError
 
+from common.explicit_request import ExplicitRequestMatch
 from connectors.rasa_client import RasaClient, RasaError, RasaUnavailable
 from connectors.validation import (
     EventError,
@@ -38,6 +39,7 @@ from connectors.validation import (
 from hub.errors import HubError, ValidationFailed
 from hub.logging import log_event
 from hub.service import HubService
+from hub.views import HandoffOutcome, MessageView, SessionGrant
 
 logger = logging.getLogger(__name__)
 
@@ -158,7 +160,7 @@ def _optional_str(value: Any) -> str | None:
 class AgentNotifier(Protocol):
     """What the customer side needs from the agent side (implemented by AgentNamespace)."""
 
-    async def relay_message(self, conversation_id: str, message: Any) -> None:
+    async def relay_message(self, conversation_id: str, message: MessageView) -> None:
         """Show a new conversation message to the agents watching it."""
 
     async def queues_changed(self) -> None:
@@ -188,24 +190,42 @@ class GuardedNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         handler = getattr(self, f"on_{event}", None)
         try:
             if handler is None or len(args) > 2:
-                raise EventError("unknown_event" if handler is None else "malformed",
-                                 ERROR_TEXT["unknown_event"] if handler is None
-                                 else "Send exactly one payload object.")
+                raise EventError(
+                    "unknown_event" if handler is None else "malformed",
+                    ERROR_TEXT["unknown_event"]
+                    if handler is None
+                    else "Send exactly one payload object.",
+                )
             return await handler(sid, data)
         except EventError as exc:
             payload = error_event(exc.code, exc.message)
         except HubError as exc:
             payload = hub_error_event(exc)
         except OperationalError:
-            log_event(logger, f"{self.log_prefix}.store_unavailable", level=logging.ERROR,
-                      exc_info=True, event_name=event[:64])
+            log_event(
+                logger,
+                f"{self.log_prefix}.store_unavailable",
+                level=logging.ERROR,
+                exc_info=True,
+                event_name=event[:64],
+            )
             payload = error_event("unavailable")
         except Exception:
-            log_event(logger, f"{self.log_prefix}.event_failed", level=logging.ERROR, exc_info=True,
-                      event_name=event[:64])
+            log_event(
+                logger,
+                f"{self.log_prefix}.event_failed",
+                level=logging.ERROR,
+                exc_info=True,
+                event_name=event[:64],
+            )
             payload = error_event("internal")
-        log_event(logger, f"{self.log_prefix}.event_rejected", level=logging.INFO,
-                  event_name=event[:64], code=payload["code"])
+        log_event(
+            logger,
+            f"{self.log_prefix}.event_rejected",
+            level=logging.INFO,
+            event_name=event[:64],
+            code=payload["code"],
+        )
         await self.emit("error", payload, to=sid)
         return {"error": payload}
 
@@ -225,7 +245,7 @@ class CustomerNamespace(GuardedNamespace):
         rasa: RasaClient,
         *,
         verify_token: Callable[[object], str | None],
-        detect_explicit: Callable[[str], Any | None],
+        detect_explicit: Callable[[str], ExplicitRequestMatch | None],
         max_text_chars: int,
         failure_threshold: int,
         namespace: str = "/",
@@ -286,7 +306,7 @@ class CustomerNamespace(GuardedNamespace):
         )
         return await self._bind(sid, session, grant)
 
-    async def _bind(self, sid: str, session: dict[str, Any], grant: Any) -> dict[str, Any]:
+    async def _bind(self, sid: str, session: dict[str, Any], grant: SessionGrant) -> dict[str, Any]:
         previous = session.get("conversation_id")
         if previous is not None and previous != grant.conversation_id:
             await self.leave_room(sid, self.room(previous))
@@ -299,8 +319,12 @@ class CustomerNamespace(GuardedNamespace):
             "state": grant.state,
         }
         await self.emit("session_confirm", confirm, to=sid)
-        log_event(logger, "customer.session_bound", conversation_id=grant.conversation_id,
-                  created=grant.created)
+        log_event(
+            logger,
+            "customer.session_bound",
+            conversation_id=grant.conversation_id,
+            created=grant.created,
+        )
         return confirm
 
     async def on_resume(self, sid: str, data: Any) -> dict[str, Any]:
@@ -314,8 +338,12 @@ class CustomerNamespace(GuardedNamespace):
             event = "user_uttered" if message.sender_type == "customer" else "bot_uttered"
             await self.emit(event, self.message_payload(message), to=sid)
         conversation = await self.call(self.service.get_conversation, session["conversation_id"])
-        log_event(logger, "customer.resumed", conversation_id=session["conversation_id"],
-                  replayed=len(missed))
+        log_event(
+            logger,
+            "customer.resumed",
+            conversation_id=session["conversation_id"],
+            replayed=len(missed),
+        )
         return {"replayed": len(missed), "state": conversation.state}
 
     # ---- messages -------------------------------------------------------------------------
@@ -349,7 +377,9 @@ class CustomerNamespace(GuardedNamespace):
             self._spawn(self._route(conversation_id, session["session_id"], message, metadata))
         return {"id": message.id, "duplicate": not created}
 
-    def _rasa_metadata(self, session: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
+    def _rasa_metadata(
+        self, session: Mapping[str, Any], given: Mapping[str, Any]
+    ) -> dict[str, Any]:
         """Identity metadata for Rasa: only a token that verifies, never the client's claims."""
         metadata: dict[str, Any] = {"channel": "hub"}
         token = session.get("token")
@@ -363,7 +393,7 @@ class CustomerNamespace(GuardedNamespace):
             metadata.update(customer_token=token, customer_ref=ref)
         return metadata
 
-    def _spawn(self, coro: Any) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task: asyncio.Task[None] = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -381,19 +411,32 @@ class CustomerNamespace(GuardedNamespace):
         return lock
 
     async def _route(
-        self, conversation_id: str, session_id: str, message: Any, metadata: dict[str, Any]
+        self,
+        conversation_id: str,
+        session_id: str,
+        message: MessageView,
+        metadata: dict[str, Any],
     ) -> None:
         lock = self._lock(conversation_id)
         try:
             async with lock:
                 await self._route_locked(conversation_id, session_id, message, metadata)
         except Exception:
-            log_event(logger, "customer.route_failed", level=logging.ERROR,
-                      conversation_id=conversation_id, exc_info=True)
+            log_event(
+                logger,
+                "customer.route_failed",
+                level=logging.ERROR,
+                conversation_id=conversation_id,
+                exc_info=True,
+            )
             await self.emit("error", error_event("internal"), room=self.room(conversation_id))
 
     async def _route_locked(
-        self, conversation_id: str, session_id: str, message: Any, metadata: dict[str, Any]
+        self,
+        conversation_id: str,
+        session_id: str,
+        message: MessageView,
+        metadata: dict[str, Any],
     ) -> None:
         conversation = await self.call(self.service.get_conversation, conversation_id)
         if conversation.state != "bot":
@@ -402,9 +445,13 @@ class CustomerNamespace(GuardedNamespace):
             return
         match = self.detect_explicit(message.text or "")
         if match is not None:
-            signal = {"name": "explicit_request", "score": 1.0,
-                      "evidence": getattr(match, "phrase", None),
-                      "language": getattr(match, "language", None), "source": "hub_guard"}
+            signal = {
+                "name": "explicit_request",
+                "score": 1.0,
+                "evidence": getattr(match, "phrase", None),
+                "language": getattr(match, "language", None),
+                "source": "hub_guard",
+            }
             await self.handoff(conversation_id, "explicit_request", None, [signal], None, 1.0)
             return
         try:
@@ -430,8 +477,13 @@ class CustomerNamespace(GuardedNamespace):
                 continue
             text = fields.pop("text", None)
             stored, _ = await self.call(
-                self.service.record_message, conversation_id, "bot", text, fields or None,
-                None, None,
+                self.service.record_message,
+                conversation_id,
+                "bot",
+                text,
+                fields or None,
+                None,
+                None,
             )
             await self.deliver(conversation_id, stored)
         if handoff is not None:
@@ -451,8 +503,14 @@ class CustomerNamespace(GuardedNamespace):
 
     async def _bot_failed(self, conversation_id: str, exc: RasaError) -> None:
         streak = self.rasa.record_failure(exc)
-        log_event(logger, "customer.bot_failed", level=logging.WARNING,
-                  conversation_id=conversation_id, kind=exc.kind, streak=streak)
+        log_event(
+            logger,
+            "customer.bot_failed",
+            level=logging.WARNING,
+            conversation_id=conversation_id,
+            kind=exc.kind,
+            streak=streak,
+        )
         if isinstance(exc, RasaUnavailable) or streak >= self.failure_threshold:
             await self.system_message(conversation_id, BOT_FAILURE_TEXT)
             signal = {"name": "bot_failure", "score": 1.0, "evidence": exc.kind}
@@ -474,30 +532,50 @@ class CustomerNamespace(GuardedNamespace):
         paused_bot: bool = False,
         order_number: str | None = None,
         intent: str | None = None,
-    ) -> Any:
+    ) -> HandoffOutcome:
         """Queue the conversation for a person and tell the customer honestly.
 
         ``paused_bot`` says the request came from the bot, which paused its conversation
         in Rasa; if nobody can take over, the pause is undone so the bot keeps helping.
         """
         outcome = await asyncio.to_thread(
-            self.service.request_handoff, conversation_id, reason, queue, signals, summary,
-            score, order_number=order_number, intent=intent,
+            self.service.request_handoff,
+            conversation_id,
+            reason,
+            queue,
+            signals,
+            summary,
+            score,
+            order_number=order_number,
+            intent=intent,
         )
-        log_event(logger, "customer.handoff", conversation_id=conversation_id, reason=reason,
-                  queue=outcome.queue, outcome=outcome.state)
+        log_event(
+            logger,
+            "customer.handoff",
+            conversation_id=conversation_id,
+            reason=reason,
+            queue=outcome.queue,
+            outcome=outcome.state,
+        )
         if outcome.state == "no_agents":
             if paused_bot:
                 await self._unpause_bot(conversation_id)
             await self.status(
-                conversation_id, "no_agents", STATUS_TEXT["no_agents"], queue=outcome.queue,
-                within_hours=outcome.within_hours, next_open_at=outcome.next_open_at,
+                conversation_id,
+                "no_agents",
+                STATUS_TEXT["no_agents"],
+                queue=outcome.queue,
+                within_hours=outcome.within_hours,
+                next_open_at=outcome.next_open_at,
             )
         elif outcome.state == "queued":
             await self.status(
-                conversation_id, "queued",
+                conversation_id,
+                "queued",
                 STATUS_TEXT["queued"].format(position=outcome.position),
-                queue=outcome.queue, reason=reason, position=outcome.position,
+                queue=outcome.queue,
+                reason=reason,
+                position=outcome.position,
                 estimated_wait_seconds=outcome.estimated_wait_seconds,
                 within_hours=outcome.within_hours,
             )
@@ -512,8 +590,13 @@ class CustomerNamespace(GuardedNamespace):
             await self.rasa.resume(conversation.session_id)
         except RasaError as exc:
             # The next message then fails open again; nothing else to do here.
-            log_event(logger, "customer.unpause_failed", level=logging.WARNING,
-                      conversation_id=conversation_id, kind=exc.kind)
+            log_event(
+                logger,
+                "customer.unpause_failed",
+                level=logging.WARNING,
+                conversation_id=conversation_id,
+                kind=exc.kind,
+            )
 
     async def on_request_human(self, sid: str, data: Any) -> dict[str, Any]:
         """The widget's "talk to a person" button: hand off at once."""
@@ -547,8 +630,12 @@ class CustomerNamespace(GuardedNamespace):
         ticket = await self.call(
             self.service.create_ticket, conversation_id, contact.email, contact.phone, contact.note
         )
-        await self.status(conversation_id, "ticket_created", STATUS_TEXT["ticket_created"],
-                          ticket_id=ticket.ticket_id)
+        await self.status(
+            conversation_id,
+            "ticket_created",
+            STATUS_TEXT["ticket_created"],
+            ticket_id=ticket.ticket_id,
+        )
         if self.agents is not None:
             await self.agents.queues_changed()
         return {"ticket_id": ticket.ticket_id}
@@ -558,13 +645,12 @@ class CustomerNamespace(GuardedNamespace):
         score = parse_rate(data)
         session = await self._bound(sid)
         await self.call(self.service.rate, session["conversation_id"], score)
-        log_event(logger, "customer.rated", conversation_id=session["conversation_id"],
-                  score=score)
+        log_event(logger, "customer.rated", conversation_id=session["conversation_id"], score=score)
         return {"ok": True}
 
     # ---- output (also used by the agent namespace) ----------------------------------------
 
-    def message_payload(self, message: Any) -> dict[str, Any]:
+    def message_payload(self, message: MessageView) -> dict[str, Any]:
         """The ``bot_uttered`` body of a stored message."""
         payload: dict[str, Any] = dict(jsonable(message.payload) or {})
         if message.text is not None:
@@ -576,14 +662,15 @@ class CustomerNamespace(GuardedNamespace):
         )
         return payload
 
-    async def deliver(self, conversation_id: str, message: Any) -> None:
+    async def deliver(self, conversation_id: str, message: MessageView) -> None:
         """Send a stored message to the customer's room as ``bot_uttered``."""
-        await self.emit("bot_uttered", self.message_payload(message),
-                        room=self.room(conversation_id))
+        await self.emit(
+            "bot_uttered", self.message_payload(message), room=self.room(conversation_id)
+        )
         if self.agents is not None and message.sender_type != "agent":
             await self.agents.relay_message(conversation_id, message)
 
-    async def system_message(self, conversation_id: str, text: str) -> Any:
+    async def system_message(self, conversation_id: str, text: str) -> MessageView:
         """Store and send a message from the hub itself."""
         stored, _ = await self.call(
             self.service.record_message, conversation_id, "system", text, None, None, None
@@ -598,8 +685,13 @@ class CustomerNamespace(GuardedNamespace):
         ``handoff_status`` with ``message_id`` so they can show one or the other.
         """
         stored, _ = await self.call(
-            self.service.record_message, conversation_id, "system", text,
-            {"handoff_status": state}, None, None,
+            self.service.record_message,
+            conversation_id,
+            "system",
+            text,
+            {"handoff_status": state},
+            None,
+            None,
         )
         await self.deliver(conversation_id, stored)
         body = {"state": state, "text": text, "message_id": stored.id, **jsonable(fields)}
@@ -607,8 +699,9 @@ class CustomerNamespace(GuardedNamespace):
 
     async def transient_status(self, conversation_id: str, state: str, **fields: Any) -> None:
         """Emit a ``handoff_status`` that is not stored (e.g. ``agent_typing``)."""
-        await self.emit("handoff_status", {"state": state, **jsonable(fields)},
-                        room=self.room(conversation_id))
+        await self.emit(
+            "handoff_status", {"state": state, **jsonable(fields)}, room=self.room(conversation_id)
+        )
 
     async def bot_resumed(self, conversation_id: str) -> None:
         """After an agent hands back: resume Rasa, relay its reply, tell the customer.
@@ -623,12 +716,23 @@ class CustomerNamespace(GuardedNamespace):
                 replies = await self.rasa.trigger_intent(conversation.session_id, HANDBACK_INTENT)
             except RasaError as exc:
                 self.rasa.record_failure(exc)
-                log_event(logger, "customer.handback_failed", level=logging.WARNING,
-                          conversation_id=conversation_id, kind=exc.kind)
+                log_event(
+                    logger,
+                    "customer.handback_failed",
+                    level=logging.WARNING,
+                    conversation_id=conversation_id,
+                    kind=exc.kind,
+                )
                 await self.system_message(conversation_id, BOT_FAILURE_TEXT)
                 signal = {"name": "bot_failure", "score": 1.0, "evidence": exc.kind}
-                await self.handoff(conversation_id, "bot_failure", conversation.queue, [signal],
-                                   "The bot could not resume after a hand-back.", None)
+                await self.handoff(
+                    conversation_id,
+                    "bot_failure",
+                    conversation.queue,
+                    [signal],
+                    "The bot could not resume after a hand-back.",
+                    None,
+                )
                 return
             self.rasa.record_success()
             if any(isinstance(reply.get("text"), str) for reply in replies):

@@ -85,9 +85,7 @@ class RasaClient:
         self._metrics.rasa_failures.labels(kind=error.kind).inc()
         return self.consecutive_failures
 
-    async def _request(
-        self, endpoint: str, path: str, body: Any, *, api: bool
-    ) -> Any:
+    async def _request(self, endpoint: str, path: str, body: Any, *, api: bool) -> Any:
         if self._session is None:
             raise RasaUnavailable("The Rasa client is not started.")
         params = {"token": self._auth_token} if api and self._auth_token else None
@@ -101,14 +99,20 @@ class RasaClient:
                 try:
                     payload = await response.json(content_type=None)
                 except ValueError as exc:
-                    raise RasaBadResponse(f"Rasa sent a body that is not JSON on {endpoint}") from exc
+                    raise RasaBadResponse(
+                        f"Rasa sent a body that is not JSON on {endpoint}"
+                    ) from exc
         except asyncio.TimeoutError as exc:
             raise RasaTimeout(f"Rasa did not answer {endpoint} in time") from exc
         except aiohttp.ClientConnectionError as exc:
             # Includes connection refused and a server dying mid-response.
-            raise RasaUnavailable(f"Rasa is unreachable on {endpoint}: {type(exc).__name__}") from exc
+            raise RasaUnavailable(
+                f"Rasa is unreachable on {endpoint}: {type(exc).__name__}"
+            ) from exc
         except aiohttp.ClientError as exc:
-            raise RasaBadResponse(f"Rasa request failed on {endpoint}: {type(exc).__name__}") from exc
+            raise RasaBadResponse(
+                f"Rasa request failed on {endpoint}: {type(exc).__name__}"
+            ) from exc
         self._metrics.rasa_latency_seconds.labels(endpoint=endpoint).observe(
             time.perf_counter() - started
         )

@@ -44,7 +44,7 @@ class EventError(Exception):
 def clean_value(value: Any, depth: int = 0) -> Any:
     """Return ``value`` with every string proven to be valid UTF-8.
 
-    Socket.IO text frames are JSON, which can carry lone surrogates (``"\\ud800"``);
+    Socket.IO text frames are JSON, which can carry lone surrogates (escaped ``ud800``);
     binary attachments arrive as ``bytes``. Strings with surrogates and bytes that are
     not UTF-8 are rejected; valid bytes are decoded to ``str``.
 
@@ -65,9 +65,7 @@ def clean_value(value: Any, depth: int = 0) -> Any:
         except UnicodeDecodeError as exc:
             raise EventError("invalid_encoding", "Text must be valid UTF-8.") from exc
     if isinstance(value, dict):
-        return {
-            clean_value(k, depth + 1): clean_value(v, depth + 1) for k, v in value.items()
-        }
+        return {clean_value(k, depth + 1): clean_value(v, depth + 1) for k, v in value.items()}
     if isinstance(value, list):
         return [clean_value(v, depth + 1) for v in value]
     if isinstance(value, float) and not math.isfinite(value):

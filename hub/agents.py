@@ -195,7 +195,7 @@ class AgentDirectory:
             .execution_options(synchronize_session=False)
         )
 
-    def list(self) -> list[AgentView]:
+    def list_agents(self) -> list[AgentView]:
         """Every account with its current conversation count."""
         with self._store.transaction() as s:
             return [
@@ -393,7 +393,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             directory.set_password(args.username, _read_password(args.password_stdin))
             print(f"password updated for {args.username}")
         elif args.command == "list":
-            for a in directory.list():
+            for a in directory.list_agents():
                 state = "active" if a.active else "disabled"
                 print(
                     f"{a.agent_id}\t{a.username}\t{a.role}\t{','.join(a.queues) or '*'}"

@@ -170,10 +170,13 @@ def create_app(
         log_event(logger, "hub.stopped")
 
     async def stop_sockets(app: web.Application) -> None:
-        # Before the server goes: end Engine.IO's ping and service tasks cleanly.
+        # Before the server goes: close client connections (they reconnect and resume
+        # elsewhere) and end Engine.IO's ping and service tasks cleanly.
+        if sio.eio.sockets:
+            await sio.eio.disconnect()
         await sio.shutdown()
 
-    app.on_shutdown.append(stop_sockets)
+    app.on_shutdown.append(stop_sockets)  # type: ignore[arg-type]  # aiohttp 3.9 stubs
     app.cleanup_ctx.append(lifecycle)
     return app
 

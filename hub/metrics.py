@@ -41,7 +41,7 @@ def _histogram(
     return family
 
 
-class StatsCollector(Collector):
+class StatsCollector(Collector):  # type: ignore[misc]
     """Exposes the latest ``HubStats`` snapshot; the ``/metrics`` handler refreshes it."""
 
     def __init__(self) -> None:
@@ -155,4 +155,4 @@ class HubMetrics:
     def render(self, stats: HubStats) -> bytes:
         """Return the registry in the Prometheus text format, with ``stats`` as the snapshot."""
         self.stats.stats = stats
-        return generate_latest(self.registry)
+        return bytes(generate_latest(self.registry))

@@ -30,13 +30,15 @@ from sqlalchemy.orm import declarative_base
 from sqlalchemy.types import TypeDecorator
 
 hub_metadata = MetaData()
+# SQLAlchemy 1.4 ships no type hints, so mapped classes derive from an ``Any`` base (the
+# ``type: ignore[misc]`` on each class); the frozen views are the typed surface.
 Base: Any = declarative_base(metadata=hub_metadata)
 
 # Autoincrementing ids that are 64-bit on PostgreSQL and a rowid alias on SQLite.
 Id = BigInteger().with_variant(Integer(), "sqlite")
 
 
-class UTCDateTime(TypeDecorator[datetime]):
+class UTCDateTime(TypeDecorator[datetime]):  # type: ignore[misc]
     """Timezone-aware UTC datetimes on every backend.
 
     SQLite has no time zone type and hands back naive values; this stores UTC and always returns
@@ -64,7 +66,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(timezone.utc)
 
 
-class Agent(Base):
+class Agent(Base):  # type: ignore[misc]
     """A person who serves queues: an agent or a supervisor."""
 
     __tablename__ = "hub_agents"
@@ -85,7 +87,7 @@ class Agent(Base):
     created_at = Column(UTCDateTime(), nullable=False)
 
 
-class AgentSession(Base):
+class AgentSession(Base):  # type: ignore[misc]
     """A login session; only the SHA-256 of the opaque token is stored."""
 
     __tablename__ = "hub_agent_sessions"
@@ -98,7 +100,7 @@ class AgentSession(Base):
     revoked_at = Column(UTCDateTime(), nullable=True)
 
 
-class Conversation(Base):
+class Conversation(Base):  # type: ignore[misc]
     """One customer's chat; the single source of truth for who owns it."""
 
     __tablename__ = "hub_conversations"
@@ -128,7 +130,7 @@ class Conversation(Base):
     __table_args__ = (Index("ix_hub_conversations_waiting", "state", "queue", "queued_at"),)
 
 
-class Message(Base):
+class Message(Base):  # type: ignore[misc]
     """A stored message; its id is the server id clients resume from."""
 
     __tablename__ = "hub_messages"
@@ -152,7 +154,7 @@ class Message(Base):
     )
 
 
-class Transition(Base):
+class Transition(Base):  # type: ignore[misc]
     """Audit trail: every state change with its time, event, reason and acting agent."""
 
     __tablename__ = "hub_transitions"
@@ -171,7 +173,7 @@ class Transition(Base):
     __table_args__ = (Index("ix_hub_transitions_conversation", "conversation_id", "id"),)
 
 
-class Handoff(Base):
+class Handoff(Base):  # type: ignore[misc]
     """One routing episode: a bot handoff, a transfer or a requeue, and how it ended.
 
     Wait times, time to first agent reply and handoff counts are computed from these rows, so
@@ -199,7 +201,7 @@ class Handoff(Base):
     __table_args__ = (Index("ix_hub_handoffs_queue_claimed", "queue", "claimed_at"),)
 
 
-class Ticket(Base):
+class Ticket(Base):  # type: ignore[misc]
     """A contact left by a customer nobody could serve, with a transcript snapshot."""
 
     __tablename__ = "hub_tickets"
@@ -224,7 +226,7 @@ class Ticket(Base):
     __table_args__ = (Index("ix_hub_tickets_status_queue", "status", "queue"),)
 
 
-class Rating(Base):
+class Rating(Base):  # type: ignore[misc]
     """The customer's CSAT score for a conversation (latest wins)."""
 
     __tablename__ = "hub_ratings"

@@ -377,7 +377,7 @@ class HubService:
             reason=str(conv.handoff_reason or "other"),
             position=position,
             estimated_wait_seconds=estimate,
-            within_hours=is_open(self._config.queues[queue].hours, now),
+            within_hours=self._is_open(queue, now),
             created=created,
         )
 
@@ -452,7 +452,7 @@ class HubService:
                 handoff.end_event = "no_agents"
             s.add(handoff)
             s.flush()
-            context = {
+            context: dict[str, Any] = {
                 "handoff_reason": reason,
                 "handoff_signals": _clean_signals(signals),
                 "handoff_summary": summary[:MAX_SUMMARY_CHARS] if summary else None,
@@ -663,34 +663,51 @@ class HubService:
         with self._store.transaction() as s:
             for agent in self._store.expired_disconnects(s, now - self._config.grace_period):
                 for conv in self._store.owned(s, int(agent.id)):
-                    self._end_handoff(s, conv, now, "requeue")
-                    handoff = m.Handoff(
-                        conversation_id=conv.id,
-                        kind="requeue",
-                        reason="agent_disconnected",
-                        queue=str(conv.queue),
-                        outcome="queued",
-                        within_hours=is_open(self._config.queues[str(conv.queue)].hours, now),
-                        requested_at=now,
-                    )
-                    s.add(handoff)
-                    s.flush()
-                    self._store.transition(
-                        s,
-                        conv,
-                        "requeue",
-                        now=now,
-                        reason="agent_disconnected",
-                        agent_id=int(agent.id),
-                        owner_agent_id=None,
-                        priority=REQUEUED_PRIORITY,
-                        handoff_id=handoff.id,
-                    )
+                    try:
+                        with s.begin_nested():
+                            self._requeue(s, conv, int(agent.id), now)
+                    except ClaimConflict:
+                        # Changed by another process (e.g. a supervisor closed it) meanwhile.
+                        log.info(
+                            "conversation changed during requeue; left as is",
+                            extra={"conversation_id": str(conv.id)},
+                        )
+                        continue
                     requeued.append(str(conv.id))
                 agent.disconnected_at = None
         if requeued:
             log.info("requeued conversations after grace period", extra={"count": len(requeued)})
         return requeued
+
+    def _requeue(self, s: Session, conv: m.Conversation, agent_id: int, now: datetime) -> None:
+        self._end_handoff(s, conv, now, "requeue")
+        handoff = m.Handoff(
+            conversation_id=conv.id,
+            kind="requeue",
+            reason="agent_disconnected",
+            queue=str(conv.queue),
+            outcome="queued",
+            within_hours=self._is_open(str(conv.queue), now),
+            requested_at=now,
+        )
+        s.add(handoff)
+        s.flush()
+        self._store.transition(
+            s,
+            conv,
+            "requeue",
+            now=now,
+            reason="agent_disconnected",
+            agent_id=agent_id,
+            owner_agent_id=None,
+            priority=REQUEUED_PRIORITY,
+            handoff_id=handoff.id,
+        )
+
+    def _is_open(self, queue: str, now: datetime) -> bool:
+        """Business hours of a queue; a queue no longer in the config counts as open."""
+        spec = self._config.queues.get(queue)
+        return True if spec is None else is_open(spec.hours, now)
 
     def _waiting_items(self, s: Session, queues: Sequence[str], now: datetime) -> list[WaitingItem]:
         items: list[WaitingItem] = []
@@ -881,7 +898,7 @@ class HubService:
                 reason=str(conv.handoff_reason or "other"),
                 queue=queue,
                 outcome="queued",
-                within_hours=is_open(self._config.queues[queue].hours, now),
+                within_hours=self._is_open(queue, now),
                 requested_at=now,
             )
             s.add(handoff)

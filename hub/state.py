@@ -10,7 +10,7 @@ the state it read (so two processes can never both apply one).
 
 from __future__ import annotations
 
-from typing import Final, Literal, get_args
+from typing import Final, Literal, cast, get_args
 
 from hub.errors import InvalidTransition
 
@@ -46,7 +46,7 @@ def next_state(state: str, event: str) -> State:
     Raises:
         InvalidTransition: The pair is not in the table (including unknown names).
     """
-    target = TRANSITIONS.get((state, event))  # type: ignore[call-overload]
+    target = cast("dict[tuple[str, str], State]", TRANSITIONS).get((state, event))
     if target is None:
         raise InvalidTransition(state, event)
     return target

@@ -44,7 +44,7 @@ def main() -> None:
         "    -d '{\"sender\": \"demo-1\", \"message\": \"when is my next payment due?\", "
         f"\"metadata\": {{\"customer_token\": \"{token}\"}}}}'",
         "Mint a token for another demo customer (cus_bob, cus_carmen, cus_dan):",
-        "  .venv/bin/python -m common.identity mint cus_bob",
+        "  (set -a; . var/secrets.env; .venv/bin/python -m common.mint_token cus_bob)",
         "",
     ]
     sys.stdout.write("\n".join(lines) + "\n")

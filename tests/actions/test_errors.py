@@ -23,6 +23,7 @@ from actions.instalments import (
 from actions.orders import ActionOrderStatus
 from actions.refunds import ActionRefundStatus, ActionReturnItem
 from store.errors import StoreUnavailable
+from store.repository import PaymentsRepository
 from tests.actions.conftest import SECRET, make_tracker, run_action, texts
 
 ACTIONS = [
@@ -143,7 +144,7 @@ async def test_unexpected_error_is_logged_and_hidden(token_for, now, action_cls,
 class _WriteFailsRepository:
     """Reads work, the dispute write hits an outage: nothing half-done may reach the customer."""
 
-    def __init__(self, inner):
+    def __init__(self, inner: PaymentsRepository) -> None:
         self._inner = inner
 
     def __getattr__(self, name):

@@ -12,6 +12,7 @@ from actions.forms import (
     GET_HELP,
     ActionAskOrderNumber,
     ValidateOrderForm,
+    find_order_ref,
     normalise_email,
     previous_failures,
 )
@@ -212,3 +213,20 @@ async def test_second_failure_does_not_yet(services, domain):
     tracker = form_tracker(earlier=rejected_turn("nope"), candidates={"order_number": "dunno"})
     messages, _ = await run_action(ValidateOrderForm(services), tracker, domain)
     assert texts(messages) == ["utter_order_number_invalid"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ("ORD-104233", "ORD-104233"),
+        ("#104233", "ORD-104233"),
+        ("it's ord 104233 i think", "ORD-104233"),
+        ("order number 104233.", "ORD-104233"),
+        ("A-77812", "A-77812"),
+        ("either 104233 or 104410", None),  # ambiguous: ask again
+        ("no idea", None),
+        ("12", None),
+    ],
+)
+def test_order_ref_in_an_answer(answer, expected):
+    assert find_order_ref(answer) == expected

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from bot.conversation_signals import (
@@ -33,7 +35,7 @@ from bot.conversation_signals import (
 SETTINGS = SignalSettings()
 
 
-def turns_of(*specs: dict) -> list[UserTurn]:
+def turns_of(*specs: dict[str, Any]) -> list[UserTurn]:
     """Turns numbered 1..n from keyword specs."""
     return [
         UserTurn(number=i, text=spec.pop("text", f"message {i}"), **{"intent": None, **spec})
@@ -85,7 +87,11 @@ def test_explicit_request_routes_to_the_queue_of_the_topic_discussed() -> None:
 
 @pytest.mark.parametrize(
     ("intent", "queue"),
-    [("report_fraud", "disputes"), ("cannot_afford", "collections"), ("bereavement", "collections")],
+    [
+        ("report_fraud", "disputes"),
+        ("cannot_afford", "collections"),
+        ("bereavement", "collections"),
+    ],
 )
 def test_topic_intents_hand_off_to_their_queue(intent: str, queue: str) -> None:
     decision = decide(turns_of({"intent": intent, "confidence": 0.8}), SETTINGS)
@@ -301,7 +307,7 @@ def test_from_config_merges_nested_weights_with_defaults() -> None:
         {"topic_intents": ["report_fraud"]},
     ],
 )
-def test_invalid_settings_are_rejected(config: dict) -> None:
+def test_invalid_settings_are_rejected(config: dict[str, Any]) -> None:
     with pytest.raises(ValueError):  # noqa: PT011 - each case has its own message
         SignalSettings.from_config(config)
 
@@ -331,13 +337,17 @@ def test_turn_from_parse_data_reads_the_contract_keys() -> None:
     "parse_data",
     [{}, {"intent": None, "frustration": "bad", "explicit_request": 3}, {"frustration": {}}],
 )
-def test_missing_or_malformed_nlu_records_mean_no_signal(parse_data: dict) -> None:
+def test_missing_or_malformed_nlu_records_mean_no_signal(parse_data: dict[str, Any]) -> None:
     turn = turn_from_parse_data(1, "hi", parse_data)
     assert (turn.intent, turn.frustration, turn.explicit) == (None, 0.0, False)
 
 
-def user(text: str, intent: str, **extra: object) -> dict:
-    return {"event": "user", "text": text, "parse_data": {"intent": {"name": intent, "confidence": 1.0}, **extra}}
+def user(text: str, intent: str, **extra: object) -> dict[str, Any]:
+    return {
+        "event": "user",
+        "text": text,
+        "parse_data": {"intent": {"name": intent, "confidence": 1.0}, **extra},
+    }
 
 
 def test_turns_from_events_attach_bot_replies_and_actions() -> None:
@@ -363,8 +373,12 @@ def test_turns_restart_after_handback_restart_and_rewind() -> None:
         {"event": "action", "name": "action_handoff"},
         {"event": "pause"},
         {"event": "resume"},
-        {"event": "user", "text": "EXTERNAL: EXTERNAL_handback", "metadata": {"is_external": True},
-         "parse_data": {"intent": {"name": "EXTERNAL_handback"}}},
+        {
+            "event": "user",
+            "text": "EXTERNAL: EXTERNAL_handback",
+            "metadata": {"is_external": True},
+            "parse_data": {"intent": {"name": "EXTERNAL_handback"}},
+        },
         {"event": "action", "name": "action_handback"},
         user("hi", "greet"),
         user("oops", "complain"),

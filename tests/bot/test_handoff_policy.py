@@ -17,6 +17,7 @@ from rasa.shared.core.events import (
     ActionExecuted,
     ConversationPaused,
     ConversationResumed,
+    Event,
     SlotSet,
     UserUttered,
 )
@@ -45,7 +46,7 @@ def policy(tmp_path: Path) -> HandoffPolicy:
 def predicted(prediction: PolicyPrediction) -> str | None:
     if prediction.max_confidence == 0.0:
         return None
-    return DOMAIN.action_names_or_texts[prediction.max_confidence_index]
+    return str(DOMAIN.action_names_or_texts[prediction.max_confidence_index])
 
 
 def slot_events(prediction: PolicyPrediction) -> dict[str, object]:
@@ -143,9 +144,7 @@ def _rule_policy(tmp_path: Path) -> RulePolicy:
     (tmp_path / "rules").mkdir()
     storage = LocalModelStorage(tmp_path / "rules")
     context = ExecutionContext(GraphSchema({}), "test")
-    rules = RulePolicy.create(
-        RulePolicy.get_default_config(), storage, Resource("rules"), context
-    )
+    rules = RulePolicy.create(RulePolicy.get_default_config(), storage, Resource("rules"), context)
     rules.train([], DOMAIN)
     return rules
 
@@ -158,12 +157,10 @@ def _rule_policy(tmp_path: Path) -> RulePolicy:
     ],
 )
 def test_explicit_request_beats_the_active_form(
-    policy: HandoffPolicy, tmp_path: Path, message: list
+    policy: HandoffPolicy, tmp_path: Path, message: list[Event]
 ) -> None:
     """RulePolicy predicts the active form as a no-user prediction; the handoff must win."""
-    tracker = tracker_of(
-        DOMAIN, user("where is my order", "order_status"), form_started(), message
-    )
+    tracker = tracker_of(DOMAIN, user("where is my order", "order_status"), form_started(), message)
     rules = _rule_policy(tmp_path)
     rule_prediction = rules.predict_action_probabilities(tracker, DOMAIN)
     assert predicted(rule_prediction) == "order_form"

@@ -110,7 +110,7 @@ def predicted(tracker: DialogueStateTracker) -> str | None:
 
 
 PROPERTY_SETTINGS = settings(
-    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 
 
@@ -140,7 +140,7 @@ def _run_real_handoff(tracker: DialogueStateTracker) -> list[Event]:
     ]
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     history=st.lists(step, max_size=5),
     request=explicit_request,

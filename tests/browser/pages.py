@@ -67,9 +67,10 @@ class WidgetPage:
         expect(self.messages("customer").last).to_contain_text(text)
 
     def wait_for_new(self, sender: str, count_before: int) -> Locator:
-        """Wait until there are more messages from ``sender`` than before; return the newest."""
-        expect(self.messages(sender)).to_have_count(count_before + 1, timeout=TIMEOUT_MS)
-        return self.messages(sender).last
+        """Wait until there are more messages from ``sender`` than before; return the first new."""
+        first_new = self.messages(sender).nth(count_before)
+        expect(first_new).to_be_visible(timeout=TIMEOUT_MS)
+        return first_new
 
     def ask_bot(self, text: str) -> Locator:
         before = self.messages("bot").count()
@@ -89,14 +90,14 @@ class ConsolePage:
         self.page.get_by_label("Username").fill(username)
         self.page.get_by_label("Password").fill(password)
         self.page.get_by_role("button", name="Sign in").click()
+        expect(self.page.locator("#app-view")).to_be_visible(timeout=TIMEOUT_MS)
         expect(self.page.locator("#conn")).to_have_text("Connected", timeout=TIMEOUT_MS)
 
     def set_presence(self, status: str) -> None:
-        self.page.get_by_label("Status").select_option(status)
-        # The hub pushes a new snapshot after every presence change.
-        self.page.wait_for_function(
-            "s => document.getElementById('presence').value === s", arg=status
-        )
+        select = self.page.get_by_label("Status")
+        select.select_option(status)
+        # Set by the console from the hub's ack, so this waits for the stored presence.
+        expect(select).to_have_attribute("data-confirmed", status, timeout=TIMEOUT_MS)
 
     def queue_item(self, customer: str) -> Locator:
         return self.page.locator("#queue-list li.item", has_text=customer)
@@ -105,7 +106,9 @@ class ConsolePage:
         item = self.queue_item(customer)
         expect(item).to_be_visible(timeout=TIMEOUT_MS)
         item.get_by_role("button", name="Claim").click()
-        expect(self.page.locator("#conv-h")).to_contain_text("Conversation with", timeout=TIMEOUT_MS)
+        expect(self.page.locator("#conv-h")).to_contain_text(
+            "Conversation with", timeout=TIMEOUT_MS
+        )
 
     @property
     def transcript(self) -> Locator:

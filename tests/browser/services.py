@@ -24,7 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 BOT_BIN = ROOT / ".venv" / "bin"
 HUB_PYTHON = Path(sys.executable)
-AGENT_PASSWORD = "browser-test-" + "pw-1234567890"  # noqa: S105 - throwaway test account
+# Throwaway accounts in a throwaway database.
+AGENT_PASSWORD = "browser-test-pw-1234567890"
 
 HUB_YML = """\
 default_queue: payments
@@ -98,7 +99,13 @@ class Stack:
 
 def _run(args: list[str], env: Mapping[str, str], *, stdin: str | None = None) -> str:
     result = subprocess.run(  # noqa: S603 - fixed executables from this repository
-        args, env=dict(env), cwd=ROOT, input=stdin, capture_output=True, text=True, timeout=300,
+        args,
+        env=dict(env),
+        cwd=ROOT,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
         check=False,
     )
     if result.returncode != 0:
@@ -122,7 +129,9 @@ def wait_http(service: Service, url: str, timeout: float) -> None:
     last_error = "no answer"
     while time.monotonic() < deadline:
         if service.process.poll() is not None:
-            raise StackError(f"{service.name} exited ({service.process.returncode}):\n{service.tail()}")
+            raise StackError(
+                f"{service.name} exited ({service.process.returncode}):\n{service.tail()}"
+            )
         try:
             with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - local http
                 if 200 <= response.status < 300:
@@ -131,7 +140,9 @@ def wait_http(service: Service, url: str, timeout: float) -> None:
         except (urllib.error.URLError, OSError) as exc:
             last_error = str(exc)
         time.sleep(0.5)
-    raise StackError(f"{service.name} not ready after {timeout:.0f}s ({last_error}):\n{service.tail()}")
+    raise StackError(
+        f"{service.name} not ready after {timeout:.0f}s ({last_error}):\n{service.tail()}"
+    )
 
 
 def newest_model(models_dir: Path) -> Path:
@@ -178,10 +189,25 @@ def running_stack(workdir: Path) -> Iterator[Stack]:
     accounts = (("dana", "Dana Reyes", "agent"), ("sam", "Sam Okafor", "supervisor"))
     for username, display, role in accounts:
         _run(
-            [str(HUB_PYTHON), "-m", "hub.agents", "--database-url", database_url,
-             "--config", str(hub_yml), "create", "--username", username, "--display-name",
-             display, "--role", role, "--queues", "payments,disputes,collections",
-             "--password-stdin"],
+            [
+                str(HUB_PYTHON),
+                "-m",
+                "hub.agents",
+                "--database-url",
+                database_url,
+                "--config",
+                str(hub_yml),
+                "create",
+                "--username",
+                username,
+                "--display-name",
+                display,
+                "--role",
+                role,
+                "--queues",
+                "payments,disputes,collections",
+                "--password-stdin",
+            ],
             env,
             stdin=AGENT_PASSWORD + "\n",
         )
@@ -200,17 +226,40 @@ def running_stack(workdir: Path) -> Iterator[Stack]:
         model = newest_model(ROOT / "models")
         actions = _start(
             "actions",
-            [str(BOT_BIN / "rasa"), "run", "actions", "--actions", "actions",
-             "--port", str(ports["actions"])],
-            env, logs,
+            [
+                str(BOT_BIN / "rasa"),
+                "run",
+                "actions",
+                "--actions",
+                "actions",
+                "--port",
+                str(ports["actions"]),
+            ],
+            env,
+            logs,
         )
         stack.services.append(actions)
         rasa = _start(
             "rasa",
-            [str(BOT_BIN / "rasa"), "run", "--model", str(model), "--endpoints", str(endpoints),
-             "--credentials", str(ROOT / "credentials.yml"), "--enable-api", "--auth-token",
-             rasa_token, "--interface", "127.0.0.1", "--port", str(ports["rasa"])],
-            env, logs,
+            [
+                str(BOT_BIN / "rasa"),
+                "run",
+                "--model",
+                str(model),
+                "--endpoints",
+                str(endpoints),
+                "--credentials",
+                str(ROOT / "credentials.yml"),
+                "--enable-api",
+                "--auth-token",
+                rasa_token,
+                "--interface",
+                "127.0.0.1",
+                "--port",
+                str(ports["rasa"]),
+            ],
+            env,
+            logs,
         )
         stack.services.append(rasa)
         hub_env = {

@@ -112,9 +112,7 @@ class ActionServer:
                     + self.log_path.read_text(errors="replace")[-2000:]
                 )
             try:
-                with urllib.request.urlopen(
-                    f"http://127.0.0.1:{self.port}/health", timeout=2
-                ):
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health", timeout=2):
                     return
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(0.3)

@@ -33,7 +33,10 @@ class RecordingClient:
 
     async def connect(self, auth: dict[str, Any] | None = None) -> None:
         await self.sio.connect(
-            self.url, namespaces=[self.namespace], auth=auth, transports=["websocket"],
+            self.url,
+            namespaces=[self.namespace],
+            auth=auth,
+            transports=["websocket"],
             wait_timeout=DEFAULT_TIMEOUT,
         )
 

@@ -88,7 +88,9 @@ def database_url(tmp_path: Path) -> str:
     return url
 
 
-def make_settings(tmp_path: Path, database_url: str, rasa_url: str, **overrides: Any) -> HubSettings:
+def make_settings(
+    tmp_path: Path, database_url: str, rasa_url: str, **overrides: Any
+) -> HubSettings:
     grace = overrides.pop("grace_seconds", 60)
     config = tmp_path / "hub.yml"
     config.write_text(HUB_YML.format(grace=grace), encoding="utf-8")
@@ -170,9 +172,12 @@ async def new_customer(
 
 
 async def login(hub: RunningHub, username: str, password: str = AGENT_PASSWORD) -> dict[str, Any]:
-    async with aiohttp.ClientSession() as http, http.post(
-        f"{hub.url}/api/agent/login", json={"username": username, "password": password}
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"{hub.url}/api/agent/login", json={"username": username, "password": password}
+        ) as response,
+    ):
         assert response.status == 200, await response.text()
         body: dict[str, Any] = await response.json()
         return body

@@ -120,26 +120,32 @@ class FakeRasa:
 
     async def _events(self, request: web.Request) -> web.Response:
         body = await request.json()
-        self.api_calls.append(("events", request.match_info["cid"], body,
-                               request.query.get("token")))
+        self.api_calls.append(
+            ("events", request.match_info["cid"], body, request.query.get("token"))
+        )
         if not self._authorised(request):
-            return web.json_response({"status": "failure", "reason": "NotAuthenticated"},
-                                     status=401)
+            return web.json_response(
+                {"status": "failure", "reason": "NotAuthenticated"}, status=401
+            )
         failure = await self._misbehave()
         return failure or web.json_response({"sender_id": request.match_info["cid"]})
 
     async def _trigger(self, request: web.Request) -> web.Response:
         body = await request.json()
-        self.api_calls.append(("trigger", request.match_info["cid"], body,
-                               request.query.get("token")))
+        self.api_calls.append(
+            ("trigger", request.match_info["cid"], body, request.query.get("token"))
+        )
         if not self._authorised(request):
-            return web.json_response({"status": "failure", "reason": "NotAuthenticated"},
-                                     status=401)
+            return web.json_response(
+                {"status": "failure", "reason": "NotAuthenticated"}, status=401
+            )
         failure = await self._misbehave()
         if failure is not None:
             return failure
         cid = request.match_info["cid"]
-        return web.json_response({
-            "tracker": {"sender_id": cid},
-            "messages": [{"recipient_id": cid, "text": "I'm back. What else can I help with?"}],
-        })
+        return web.json_response(
+            {
+                "tracker": {"sender_id": cid},
+                "messages": [{"recipient_id": cid, "text": "I'm back. What else can I help with?"}],
+            }
+        )

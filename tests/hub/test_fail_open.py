@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from tests.hub.clients import RecordingClient
 from tests.hub.conftest import new_customer, online_agent
 
 
-async def _say(customer, confirm, text):
-    return await customer.call("user_uttered", {"message": text, "session_id": confirm["session_id"]})
+async def _say(customer: RecordingClient, confirm: dict[str, Any], text: str) -> Any:
+    return await customer.call(
+        "user_uttered", {"message": text, "session_id": confirm["session_id"]}
+    )
 
 
 async def test_rasa_killed_mid_conversation_queues_the_customer_with_bot_failure(
@@ -76,9 +81,7 @@ async def test_hand_back_with_rasa_down_goes_back_to_a_person(hub, clients, fake
     await fake_rasa.stop()
     mark = customer.mark()
     await agent.call("hand_back", {"conversation_id": offer["conversation_id"]})
-    status = await customer.wait_for(
-        "handoff_status", lambda d: d["state"] == "queued", after=mark
-    )
+    status = await customer.wait_for("handoff_status", lambda d: d["state"] == "queued", after=mark)
     assert status["reason"] == "bot_failure"
     assert hub.service.get_conversation(offer["conversation_id"]).state == "queued"
 

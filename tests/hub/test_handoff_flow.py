@@ -27,7 +27,9 @@ async def test_routine_question_is_answered_by_the_bot(hub, clients, fake_rasa):
         }
     ]
     conversation = hub.service.get_conversation(
-        hub.service.open_session(confirm["session_id"], None, confirm["session_key"]).conversation_id
+        hub.service.open_session(
+            confirm["session_id"], None, confirm["session_key"]
+        ).conversation_id
     )
     assert conversation.state == "bot"
 
@@ -84,7 +86,9 @@ async def test_explicit_request_agent_claims_talks_and_hands_back(hub, clients, 
         ("events", sid, [{"event": "resume"}], "fake-rasa-token"),
         ("trigger", sid, {"name": "EXTERNAL_handback"}, "fake-rasa-token"),
     ]
-    await customer.call("user_uttered", {"message": "thanks, what is my balance", "session_id": sid})
+    await customer.call(
+        "user_uttered", {"message": "thanks, what is my balance", "session_id": sid}
+    )
     answer = await customer.wait_for(
         "bot_uttered", lambda d: d.get("text") == "bot reply to: thanks, what is my balance"
     )
@@ -136,7 +140,9 @@ async def test_frustration_handoff_reaches_the_agent_with_reason_summary_and_ord
 
 async def test_no_agent_online_offers_a_ticket_and_stores_it(hub, clients, fake_rasa):
     customer, confirm = await new_customer(clients, hub)
-    await customer.call("user_uttered", {"message": "I need a real person", "session_id": confirm["session_id"]})
+    await customer.call(
+        "user_uttered", {"message": "I need a real person", "session_id": confirm["session_id"]}
+    )
     status = await customer.wait_for("handoff_status")
     assert status["state"] == "no_agents"
     assert "No one" in status["text"]
@@ -150,7 +156,9 @@ async def test_no_agent_online_offers_a_ticket_and_stores_it(hub, clients, fake_
     # An agent who comes online sees the open ticket with the conversation's transcript.
     agent = await online_agent(clients, hub)
     tickets = (await agent.call("tickets"))["tickets"]
-    assert [(t["ticket_id"], t["email"]) for t in tickets] == [(ack["ticket_id"], "alice@example.com")]
+    assert [(t["ticket_id"], t["email"]) for t in tickets] == [
+        (ack["ticket_id"], "alice@example.com")
+    ]
 
 
 async def test_bad_contact_is_rejected_and_no_ticket_is_stored(hub, clients, fake_rasa):

@@ -11,6 +11,7 @@ from store import models
 from store.importer import import_path, main
 from store.repository import PaymentsRepository
 from store.views import failed_instalments, next_instalment
+from tests.store.helpers import must
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "import"
 NOW = datetime(2026, 12, 1, tzinfo=timezone.utc)
@@ -26,8 +27,7 @@ def test_json_import_is_what_the_repository_returns(store_session_factory):
     assert report.ok, report.problems
     assert report.written
     repo = PaymentsRepository(store_session_factory)
-    order = repo.get_order("acme_c_1001", "a-77812")
-    assert order is not None
+    order = must(repo.get_order("acme_c_1001", "a-77812"))
     assert (order.merchant_name, order.currency, order.total) == (
         "Acme Furnishings",
         "GBP",
@@ -36,18 +36,17 @@ def test_json_import_is_what_the_repository_returns(store_session_factory):
     assert order.placed_at == datetime(2026, 10, 1, 9, 0, tzinfo=timezone.utc)
     assert [i.unit_price for i in order.items] == [Decimal("420.00"), Decimal("30.00")]
     assert [i.failure_code for i in failed_instalments(order)] == ["card_expired"]
-    assert next_instalment(order, date(2026, 12, 1)).due_date == date(2030, 11, 12)
+    assert must(next_instalment(order, date(2026, 12, 1))).due_date == date(2030, 11, 12)
     assert [p.instalment_sequence for p in order.payments] == [1, 3]
     # Numeric refs are stored the way customers' typed numbers are normalised.
-    anon = repo.get_order_by_email("#500100", "TOMAS@example.org")
-    assert anon is not None
+    anon = must(repo.get_order_by_email("#500100", "TOMAS@example.org"))
     assert anon.total == Decimal("59.90")
     assert [(r.refund_ref, r.expected_by) for r in anon.refunds] == [
         ("ACME-RF-9", date(2026, 10, 10))
     ]
     assert [(d.dispute_ref, d.amount) for d in anon.disputes] == [("ACME-DS-3", None)]
     assert repo.get_order("acme_c_1002", "A-77812") is None
-    assert repo.get_customer("acme_c_1002").created_at == NOW  # default when not exported
+    assert must(repo.get_customer("acme_c_1002")).created_at == NOW  # default when not exported
 
 
 def test_flat_csv_import(store_session_factory):
@@ -56,14 +55,14 @@ def test_flat_csv_import(store_session_factory):
     assert report.counts["instalment"] == 3
     assert report.counts["customer"] == 2
     repo = PaymentsRepository(store_session_factory)
-    order = repo.get_order("shop_c_1", "ORD-700001")
-    assert order.plan.kind == "pay_in_3"
-    assert [(i.status, i.late_fee) for i in order.plan.instalments] == [
+    order = must(repo.get_order("shop_c_1", "ORD-700001"))
+    assert must(order.plan).kind == "pay_in_3"
+    assert [(i.status, i.late_fee) for i in must(order.plan).instalments] == [
         ("paid", Decimal("0.00")),
         ("overdue", Decimal("5.00")),
         ("scheduled", Decimal("0.00")),
     ]
-    nok = repo.get_order_by_email("ORD-700002", "ola@example.no")
+    nok = must(repo.get_order_by_email("ORD-700002", "ola@example.no"))
     assert (nok.currency, nok.total, nok.plan) == ("NOK", Decimal("1499.00"), None)
 
 
@@ -71,12 +70,12 @@ def test_csv_directory_import(store_session_factory):
     report = import_path(FIXTURES / "good_dir", store_session_factory)
     assert report.ok, report.problems
     repo = PaymentsRepository(store_session_factory)
-    order = repo.get_order("dir_c_1", "bb-2041")
+    order = must(repo.get_order("dir_c_1", "bb-2041"))
     assert order.items[0].description == "City e-bike, 48 cm"
-    assert order.plan.created_at == order.placed_at
+    assert must(order.plan).created_at == order.placed_at
     assert order.payments[0].failure_code == "do_not_honor"
     assert [d.dispute_ref for d in order.disputes] == ["BB-DS-1"]
-    cancelled = repo.get_order("dir_c_1", "BB-2042")
+    cancelled = must(repo.get_order("dir_c_1", "BB-2042"))
     assert cancelled.refunds[0].completed_at == datetime(2026, 8, 6, 10, tzinfo=timezone.utc)
 
 
@@ -225,8 +224,8 @@ def test_replace_overwrites_orders_and_updates_customers(tmp_path, store_session
     report = import_path(changed, store_session_factory, replace=True)
     assert report.ok, report.problems
     repo = PaymentsRepository(store_session_factory)
-    assert repo.get_customer("acme_c_1001").name == "Priya Shah-Jones"
-    order = repo.get_order("acme_c_1002", "ORD-500100")
+    assert must(repo.get_customer("acme_c_1001")).name == "Priya Shah-Jones"
+    order = must(repo.get_order("acme_c_1002", "ORD-500100"))
     assert [r.status for r in order.refunds] == ["completed"]
     assert len(order.disputes) == 1
     assert _count_orders(store_session_factory) == 2
@@ -270,3 +269,9 @@ def test_cli_exit_codes_and_output(tmp_path, capsys):
     shutil.copy(FIXTURES / "good.csv", other)
     assert main([str(other), "--database-url", url]) == 1
     assert "unsupported file type" in capsys.readouterr().err
+
+
+def test_cli_reports_an_unreachable_database(tmp_path, capsys):
+    url = f"postgresql+psycopg2://nobody@/x?host={tmp_path}&port=1"
+    assert main([str(FIXTURES / "good.csv"), "--database-url", url]) == 2
+    assert "database unavailable" in capsys.readouterr().err

@@ -13,6 +13,7 @@ from store.importer import import_path
 from store.repository import PaymentsRepository
 from store.seed import seed_demo_data
 from store.views import next_instalment, remaining_balance
+from tests.store.helpers import must
 
 pytestmark = pytest.mark.postgres
 
@@ -39,9 +40,9 @@ def test_seed_and_scoped_reads_on_postgres(pg_factory):
         "cus_carmen",
         "cus_dan",
     ]
-    order = repo.get_order("cus_alice", "ord 104233")
+    order = must(repo.get_order("cus_alice", "ord 104233"))
     assert order.placed_at.tzinfo == timezone.utc
-    nxt = next_instalment(order, TODAY)
+    nxt = must(next_instalment(order, TODAY))
     assert (nxt.due_date, nxt.amount) == (date(2026, 12, 6), Decimal("45.50"))
     assert remaining_balance(order) == Decimal("91.00")
     assert repo.get_order("cus_bob", "ORD-104233") is None
@@ -66,6 +67,6 @@ def test_constraints_on_postgres(pg_factory):
 def test_import_on_postgres(pg_factory):
     report = import_path(FIXTURES / "good.json", pg_factory)
     assert report.ok, report.problems
-    order = PaymentsRepository(pg_factory).get_order("acme_c_1001", "A-77812")
+    order = must(PaymentsRepository(pg_factory).get_order("acme_c_1001", "A-77812"))
     assert order.total == Decimal("480.00")
     assert order.placed_at == datetime(2026, 10, 1, 9, tzinfo=timezone.utc)

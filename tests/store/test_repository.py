@@ -8,14 +8,14 @@ from store.db import create_engine_from_url, make_session_factory
 from store.errors import InvalidDispute, OrderNotFound, StoreUnavailable
 from store.repository import PaymentsRepository
 from store.views import next_instalment
+from tests.store.helpers import must
 
 NOW = datetime(2026, 12, 1, 15, 0, tzinfo=timezone.utc)
 CUSTOMERS = ("cus_alice", "cus_bob", "cus_carmen", "cus_dan")
 
 
 def test_get_customer(payments_repository):
-    alice = payments_repository.get_customer("cus_alice")
-    assert alice is not None
+    alice = must(payments_repository.get_customer("cus_alice"))
     assert (alice.name, alice.email) == ("Alice Martin", "alice@example.com")
     assert payments_repository.get_customer("cus_nobody") is None
 
@@ -32,15 +32,14 @@ def test_list_orders_only_returns_own_orders_newest_first(payments_repository):
 
 
 def test_order_view_carries_everything(payments_repository, seed_today):
-    order = payments_repository.get_order("cus_alice", "ORD-104233")
-    assert order is not None
+    order = must(payments_repository.get_order("cus_alice", "ORD-104233"))
     assert order.merchant_name == "Northwind Outdoor"
     assert (order.carrier, order.shipping_status) == ("DHL", "delivered")
     assert [i.sku for i in order.items] == ["NW-TENT-2P", "NW-STAKE-10"]
-    assert order.plan is not None
-    assert order.plan.kind == "pay_in_4"
-    assert [i.status for i in order.plan.instalments] == ["paid", "paid", "scheduled", "scheduled"]
-    nxt = next_instalment(order, seed_today)
+    plan = must(order.plan)
+    assert plan.kind == "pay_in_4"
+    assert [i.status for i in plan.instalments] == ["paid", "paid", "scheduled", "scheduled"]
+    nxt = must(next_instalment(order, seed_today))
     assert (nxt.due_date, nxt.amount, nxt.currency) == (date(2026, 12, 6), Decimal("45.50"), "EUR")
     assert [p.instalment_sequence for p in order.payments] == [1, 2]
 
@@ -111,7 +110,7 @@ def test_open_dispute_for_authenticated_customer(payments_repository):
         "open",
     )
     assert (dispute.amount, dispute.currency, dispute.opened_at) == (Decimal("89.99"), "USD", NOW)
-    order = payments_repository.get_order("cus_alice", "ORD-104377")
+    order = must(payments_repository.get_order("cus_alice", "ORD-104377"))
     assert [d.dispute_ref for d in order.disputes] == [dispute.dispute_ref]
     again = payments_repository.open_dispute("cus_alice", "ORD-104377", "retry", None, NOW)
     assert again.dispute_ref == dispute.dispute_ref  # no duplicate open disputes

@@ -9,6 +9,7 @@ from store import models
 from store.repository import PaymentsRepository
 from store.seed import main, seed_demo_data
 from store.views import failed_instalments, next_instalment, overdue_instalments
+from tests.store.helpers import must
 
 
 def _snapshot(repo: PaymentsRepository) -> list[Any]:
@@ -70,8 +71,8 @@ def test_dates_follow_the_reference_day(store_session_factory):
     repo = PaymentsRepository(store_session_factory)
     for today in (date(2026, 1, 31), date(2030, 7, 15)):
         seed_demo_data(store_session_factory, today)
-        order = repo.get_order("cus_alice", "ORD-104233")
-        assert next_instalment(order, today).due_date == today + timedelta(days=5)
+        order = must(repo.get_order("cus_alice", "ORD-104233"))
+        assert must(next_instalment(order, today)).due_date == today + timedelta(days=5)
 
 
 def test_demo_covers_every_story(payments_repository, seed_today):

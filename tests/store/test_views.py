@@ -13,6 +13,7 @@ from store.views import (
     overdue_instalments,
     remaining_balance,
 )
+from tests.store.helpers import must
 
 NOW = datetime(2026, 12, 1, tzinfo=timezone.utc)
 
@@ -89,7 +90,7 @@ def test_next_instalment_picks_earliest_due_date():
     order = _order(
         _inst(1, date(2026, 12, 20), "scheduled"), _inst(2, date(2026, 12, 5), "scheduled")
     )
-    assert next_instalment(order, date(2026, 12, 1)).sequence == 2
+    assert must(next_instalment(order, date(2026, 12, 1))).sequence == 2
 
 
 def test_remaining_balance_counts_unpaid_amounts_and_fees():

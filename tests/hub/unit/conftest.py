@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
@@ -61,7 +62,7 @@ def config() -> HubConfig:
 
 @pytest.fixture
 def make_service(hub_store, clock, config) -> Callable[..., HubService]:
-    def build(**overrides) -> HubService:
+    def build(**overrides: Any) -> HubService:
         return HubService(
             overrides.get("store", hub_store),
             overrides.get("payments"),
@@ -74,7 +75,7 @@ def make_service(hub_store, clock, config) -> Callable[..., HubService]:
 
 
 @pytest.fixture
-def service(make_service) -> HubService:
+def service(make_service: Callable[..., HubService]) -> HubService:
     return make_service()
 
 

@@ -20,7 +20,11 @@ def ana(service):
 def test_login_issues_a_hashed_expiring_session(service, ana, hub_store, clock):
     session = service.login("ana", PASSWORD)
     assert session is not None
-    assert (session.agent_id, session.role, session.queues) == (ana.agent_id, "agent", ("payments",))
+    assert (session.agent_id, session.role, session.queues) == (
+        ana.agent_id,
+        "agent",
+        ("payments",),
+    )
     assert session.expires_at == clock.now + timedelta(hours=8)
     with hub_store.transaction() as s:
         stored = [row.token_hash for row in s.query(SessionRow).all()]
@@ -114,7 +118,7 @@ def test_create_validates(service, ana, username, role, queues, password, field)
 
 def test_supervisor_needs_no_queues(service):
     view = service.agents.create("sue", "Sue", "supervisor", [], PASSWORD)
-    assert view.role == "supervisor" and view.capacity == 3
+    assert (view.role, view.capacity) == ("supervisor", 3)
 
 
 def test_presence_validation(service, ana):
@@ -130,7 +134,8 @@ def test_demo_accounts_get_fresh_random_passwords(service):
     assert service.login("demo", first[0][1]).role == "agent"
     assert service.login("demo-supervisor", first[1][1]).role == "supervisor"
     username, password = service.ensure_demo_agent()
-    assert username == "demo" and password != first[0][1]
+    assert username == "demo"
+    assert password != first[0][1]
     assert service.login("demo", first[0][1]) is None
     assert service.login("demo", password) is not None
 
@@ -144,9 +149,12 @@ def test_cli_create_list_set_password(db_url, monkeypatch, capsys, service):
     assert agents_cli.main(["--database-url", db_url, "list"]) == 0
     assert "cli\tagent\tpayments,disputes" in capsys.readouterr().out
     monkeypatch.setattr("sys.stdin", io.StringIO("another long password\n"))
-    assert agents_cli.main(
-        ["--database-url", db_url, "set-password", "--username", "cli", "--password-stdin"]
-    ) == 0
+    assert (
+        agents_cli.main(
+            ["--database-url", db_url, "set-password", "--username", "cli", "--password-stdin"]
+        )
+        == 0
+    )
     assert service.login("cli", "another long password") is not None
 
 

@@ -74,7 +74,8 @@ def test_config_file_round_trip(tmp_path: Path):
         "grace_period_seconds: 30\n"
         "dispositions: [resolved, spam]\n"
         "queues:\n"
-        "  disputes: {display_name: Disputes, timezone: Europe/Madrid, hours: {mon-fri: '09:00-17:00'}}\n"
+        "  disputes:\n"
+        "    {display_name: Disputes, timezone: Europe/Madrid, hours: {mon-fri: '09:00-17:00'}}\n"
         "  payments: {}\n",
         encoding="utf-8",
     )

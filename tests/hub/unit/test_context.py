@@ -36,18 +36,23 @@ def test_verified_customer_gets_only_their_orders(shared_service):
         ("customer", "my order ORD-104410 is late"),
         ("bot", "Let me get a person"),
     ]
-    assert (packet.conversation.reason, packet.conversation.summary) == ("frustration", "late order")
+    assert (packet.conversation.reason, packet.conversation.summary) == (
+        "frustration",
+        "late order",
+    )
 
 
 def test_anonymous_conversation_carries_no_customer_data(shared_service):
     packet = _claimed(shared_service, None)
-    assert packet.customer is None and packet.orders == ()
+    assert packet.customer is None
+    assert packet.orders == ()
     assert packet.customer_data_error is None
 
 
 def test_unknown_customer_ref_carries_no_data(shared_service):
     packet = _claimed(shared_service, "cus_nobody")
-    assert packet.customer is None and packet.orders == ()
+    assert packet.customer is None
+    assert packet.orders == ()
 
 
 class _DownPayments:
@@ -62,5 +67,6 @@ def test_claim_survives_payments_store_outage(make_service, caplog):
     service = make_service(payments=_DownPayments())
     packet = _claimed(service, "cus_alice")
     assert packet.conversation.state == "agent"
-    assert packet.customer is None and packet.customer_data_error
+    assert packet.customer is None
+    assert packet.customer_data_error
     assert "payments store unavailable" in caplog.text

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -15,7 +16,7 @@ from hub.errors import (
 )
 
 
-def _open_and_ask(service, queue="payments", reason="explicit_request"):
+def _open_and_ask(service: Any, queue: str = "payments", reason: str = "explicit_request") -> Any:
     conv = service.open_session(None, None, None).conversation_id
     return conv, service.request_handoff(conv, reason, queue, [], None, None)
 
@@ -24,7 +25,8 @@ def test_no_agent_online_is_said_honestly_and_stays_with_bot(service, make_agent
     make_agent(presence="away")
     conv, outcome = _open_and_ask(service)
     assert outcome.state == "no_agents"
-    assert outcome.estimated_wait_seconds is None and outcome.position is None
+    assert outcome.estimated_wait_seconds is None
+    assert outcome.position is None
     assert outcome.within_hours
     view = service.get_conversation(conv)
     assert (view.state, view.queue, view.reason) == ("bot", "payments", "explicit_request")
@@ -53,7 +55,10 @@ def test_out_of_hours_is_no_agents_with_next_opening(make_service, make_agent, c
 
 def test_handoff_stores_context_and_reports_position(service, make_agent, clock):
     make_agent()
-    signals = [{"name": "negative_sentiment", "score": 0.61, "turn": 3, "evidence": "useless"}, "junk"]
+    signals = [
+        {"name": "negative_sentiment", "score": 0.61, "turn": 3, "evidence": "useless"},
+        "junk",
+    ]
     conv = service.open_session(None, "cus_alice", None).conversation_id
     outcome = service.request_handoff(
         conv, "frustration", "payments", signals, "Refund late", 0.82, order_number="ORD-104233"
@@ -108,7 +113,8 @@ def test_supervisor_sees_all_queues(service, make_agent, queued):
     assert snapshot.queues == ("payments", "disputes", "collections")
     assert {w.conversation_id for w in snapshot.waiting} == {a, b}
     stats = {s.queue: s for s in snapshot.stats}
-    assert stats["payments"].waiting == 1 and stats["payments"].longest_wait_seconds == 2.0
+    assert stats["payments"].waiting == 1
+    assert stats["payments"].longest_wait_seconds == 2.0
     assert stats["collections"].longest_wait_seconds is None
 
 
@@ -182,7 +188,8 @@ def test_claim_records_wait_and_packet(service, make_agent, queued, clock):
     assert packet.wait_seconds == 30.0
     assert [m.text for m in packet.transcript] == ["hi"]
     assert packet.conversation.owner_name == "Agent1"
-    assert packet.customer is None and packet.orders == ()
+    assert packet.customer is None
+    assert packet.orders == ()
 
 
 def test_wait_estimate_uses_recent_real_waits(service, make_agent, queued, clock):
@@ -315,4 +322,5 @@ def test_transitions_carry_time_reason_and_agent(service, make_agent, queued, cl
     service.claim(agent, conv)
     frm, to, event, reason, when = service.transitions(conv)[-1]
     assert (frm, to, event, reason, when) == ("queued", "agent", "claim", "claimed", at)
-    assert when.tzinfo is not None and when.utcoffset() == timedelta(0)
+    assert when.tzinfo is not None
+    assert when.utcoffset() == timedelta(0)

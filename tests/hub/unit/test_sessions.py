@@ -10,7 +10,9 @@ from tests.hub.unit.conftest import cheap_hasher
 
 def test_anonymous_session_resumes_only_with_its_key(service):
     grant = service.open_session(None, None, None)
-    assert grant.created and grant.session_key and grant.state == "bot"
+    assert grant.created
+    assert grant.session_key
+    assert grant.state == "bot"
     again = service.open_session(grant.session_id, None, grant.session_key)
     assert (again.created, again.conversation_id) == (False, grant.conversation_id)
 
@@ -35,7 +37,8 @@ def test_anonymous_session_is_not_granted_to_others(service, customer_ref, key):
 )
 def test_authenticated_session_binding(service, customer_ref, granted):
     grant = service.open_session(None, "cus_alice", None)
-    assert grant.session_key is None and grant.customer_ref == "cus_alice"
+    assert grant.session_key is None
+    assert grant.customer_ref == "cus_alice"
     other = service.open_session(grant.session_id, customer_ref, None)
     assert (other.conversation_id == grant.conversation_id) is granted
     assert other.created is not granted
@@ -44,14 +47,16 @@ def test_authenticated_session_binding(service, customer_ref, granted):
 @pytest.mark.parametrize("requested", ["unknown-session", "x" * 500, ""])
 def test_unknown_session_id_gets_fresh_ids(service, requested):
     grant = service.open_session(requested, None, None)
-    assert grant.created and grant.session_id != requested
+    assert grant.created
+    assert grant.session_id != requested
 
 
 def test_client_message_ids_make_retries_idempotent(service):
     conv = service.open_session(None, None, None).conversation_id
     first, created = service.record_message(conv, "customer", "hello", None, None, "c-1")
     again, created_again = service.record_message(conv, "customer", "hello", None, None, "c-1")
-    assert created and not created_again
+    assert created
+    assert not created_again
     assert again.id == first.id
     assert [m.id for m in service.messages_after(conv, None)] == [first.id]
 
@@ -61,7 +66,8 @@ def test_same_client_id_in_two_conversations_is_two_messages(service):
     b = service.open_session(None, None, None).conversation_id
     ma, _ = service.record_message(a, "customer", "hi", None, None, "same")
     mb, created = service.record_message(b, "customer", "hi", None, None, "same")
-    assert created and ma.id != mb.id
+    assert created
+    assert ma.id != mb.id
 
 
 def test_messages_after_returns_missed_messages_in_order_exactly_once(service):
@@ -117,7 +123,11 @@ def test_restart_durability(db_url, service, make_agent, queued, clock, config):
     try:
         fresh = HubService(fresh_store, None, config, clock, password_hasher=cheap_hasher())
         view = fresh.get_conversation(conv)
-        assert (view.state, view.owner_agent_id, view.reason) == ("agent", agent, "explicit_request")
+        assert (view.state, view.owner_agent_id, view.reason) == (
+            "agent",
+            agent,
+            "explicit_request",
+        )
         assert [m.text for m in fresh.messages_after(conv, None)] == ["hi", "Hi, I'm here"]
         again = fresh.agent_reply(agent, conv, "Hi, I'm here", "a-1")
         assert (again.message.id, again.created) == (reply.message.id, False)
@@ -161,13 +171,13 @@ def test_customer_writing_after_close_reopens_with_the_bot(service, make_agent, 
     service.close(agent, conv, "resolved")
     service.record_message(conv, "customer", "one more thing", None, None, None)
     view = service.get_conversation(conv)
-    assert view.state == "bot" and view.owner_agent_id is None
+    assert (view.state, view.owner_agent_id) == ("bot", None)
     assert service.transitions(conv)[-1][2:4] == ("reopen", "customer_returned")
 
 
 def test_clock_must_be_aware(make_service):
     from datetime import datetime
 
-    naive = make_service(clock=lambda: datetime(2026, 1, 1))  # noqa: DTZ001
+    naive = make_service(clock=lambda: datetime(2026, 1, 1))
     with pytest.raises(ValueError, match="timezone-aware"):
         naive.open_session(None, None, None)

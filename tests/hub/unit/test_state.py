@@ -36,7 +36,12 @@ def test_the_documented_path_exists():
 
 @pytest.mark.parametrize(
     ("state", "speaks", "rasa"),
-    [("bot", True, True), ("queued", True, False), ("agent", False, False), ("closed", True, False)],
+    [
+        ("bot", True, True),
+        ("queued", True, False),
+        ("agent", False, False),
+        ("closed", True, False),
+    ],
 )
 def test_who_may_speak(state, speaks, rasa):
     assert bot_may_speak(state) is speaks

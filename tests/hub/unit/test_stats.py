@@ -38,8 +38,8 @@ def test_stats_are_computed_from_the_store(service, make_agent, clock, make_serv
     assert stats.longest_wait_seconds["payments"] == 15.0
     assert stats.online_agents == {"payments": 1, "disputes": 0, "collections": 0}
     assert stats.messages == {"customer": 4, "bot": 1, "agent": 2}
-    assert (stats.conversations, stats.contained) == (4, 2)
-    assert stats.containment_rate == 0.5
+    assert (stats.conversations, stats.contained) == (4, 1)  # asking counts, even if refused
+    assert stats.containment_rate == 0.25
     assert stats.wait_seconds_recent["payments"] == (12.0,)
     assert stats.first_reply_seconds_recent["payments"] == (3.0,)
     assert stats.csat_counts == {5: 1}
@@ -47,5 +47,7 @@ def test_stats_are_computed_from_the_store(service, make_agent, clock, make_serv
 
 def test_empty_stats_have_no_made_up_rates(service):
     stats = service.stats()
-    assert stats.containment_rate is None and stats.csat_average is None
-    assert stats.handoffs == {} and stats.messages == {}
+    assert stats.containment_rate is None
+    assert stats.csat_average is None
+    assert stats.handoffs == {}
+    assert stats.messages == {}

@@ -52,7 +52,9 @@ def test_valid_phones(raw, expected):
     assert normalise_phone(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["", "123456", "1" * 16, "+44 7700 CALLME", "++447700900101", "12a4567"])
+@pytest.mark.parametrize(
+    "raw", ["", "123456", "1" * 16, "+44 7700 CALLME", "++447700900101", "12a4567"]
+)
 def test_invalid_phones(raw):
     with pytest.raises(ValidationFailed):
         normalise_phone(raw)
@@ -62,10 +64,21 @@ def test_ticket_keeps_transcript_and_context(service, make_agent, clock):
     conv = service.open_session(None, "cus_alice", None).conversation_id
     service.record_message(conv, "customer", "I need a person", None, None, None)
     service.record_message(conv, "bot", "Nobody is available", None, "bot", None)
-    assert service.request_handoff(conv, "explicit_request", "disputes", [], "s", 1.0).state == "no_agents"
+    assert (
+        service.request_handoff(conv, "explicit_request", "disputes", [], "s", 1.0).state
+        == "no_agents"
+    )
     ticket = service.create_ticket(conv, "Alice@Example.com", None, "call me back ")
-    assert (ticket.kind, ticket.email, ticket.note) == ("email", "Alice@example.com", "call me back")
-    assert (ticket.queue, ticket.reason, ticket.customer_ref) == ("disputes", "explicit_request", "cus_alice")
+    assert (ticket.kind, ticket.email, ticket.note) == (
+        "email",
+        "Alice@example.com",
+        "call me back",
+    )
+    assert (ticket.queue, ticket.reason, ticket.customer_ref) == (
+        "disputes",
+        "explicit_request",
+        "cus_alice",
+    )
     assert [line.text for line in ticket.transcript] == ["I need a person", "Nobody is available"]
     assert ticket.transcript[0].created_at == clock.now
 
@@ -75,7 +88,8 @@ def test_same_contact_twice_is_one_ticket(service):
     first = service.create_ticket(conv, None, "+44 7700 900101", None)
     second = service.create_ticket(conv, None, "+447700900101", "evenings please")
     assert first.kind == "callback"
-    assert second.ticket_id == first.ticket_id and second.note == "evenings please"
+    assert second.ticket_id == first.ticket_id
+    assert second.note == "evenings please"
 
 
 @pytest.mark.parametrize(
@@ -134,4 +148,5 @@ def test_rating_only_after_close(service, make_agent, queued):
     service.rate(conv, 2)
     service.rate(conv, 4)
     stats = service.stats()
-    assert stats.csat_counts == {4: 1} and stats.csat_average == 4.0
+    assert stats.csat_counts == {4: 1}
+    assert stats.csat_average == 4.0

@@ -206,6 +206,7 @@ function showLogin(message: string): void {
   ui.app.hidden = true;
   ui.loginView.hidden = false;
   ui.loginError.textContent = message;
+  ui.conn.textContent = "Signed out";
   document.title = baseTitle;
   ui.loginUser.focus();
 }
@@ -292,6 +293,7 @@ function showError(message: string): void {
 
 function applySnapshot(snap: Json): void {
   if (Object.keys(snap).length === 0) return;
+  showPresence(str(snap.presence));
   waiting = list(snap.waiting);
   waitingReceivedAt = Date.now();
   stats = list(snap.stats);
@@ -330,6 +332,13 @@ function applySnapshot(snap: Json): void {
   if (selected !== null) {
     renderConversationHeader();
   }
+}
+
+/** Reflects the presence the hub has stored (the select may only show what was asked). */
+function showPresence(presence: string | null): void {
+  if (presence === null) return;
+  ui.presence.value = presence;
+  ui.presence.setAttribute("data-confirmed", presence);
 }
 
 function fillTransferQueues(queues: string[]): void {
@@ -863,8 +872,12 @@ ui.close.addEventListener("click", () =>
   conversationAction("close", { disposition: ui.disposition.value }, "Conversation closed."),
 );
 ui.presence.addEventListener("change", () => {
+  ui.presence.removeAttribute("data-confirmed");
   call("presence", { status: ui.presence.value })
-    .then(() => requestSnapshot())
+    .then((ack) => {
+      showPresence(str(ack.presence));
+      requestSnapshot();
+    })
     .catch((err: unknown) => showError(err instanceof Error ? err.message : "Could not change status."));
 });
 document.addEventListener("visibilitychange", () => {

@@ -1,0 +1,146 @@
+"""The hub's explicit-request guard (common/explicit_request.py): no spaCy, runs in both envs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from common.explicit_request import (
+    DEFAULT_PHRASES_PATH,
+    ExplicitRequestGuard,
+    ExplicitRequestMatch,
+    PhraseListError,
+    elongation_variants,
+    expand_alternatives,
+    load_phrase_book,
+    normalise,
+    parse_phrase_book,
+    stem,
+)
+
+CORPUS_PATH = Path(__file__).resolve().parents[1] / "data" / "explicit_requests.yml"
+CORPUS: dict[str, Any] = yaml.safe_load(CORPUS_PATH.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def guard() -> ExplicitRequestGuard:
+    return ExplicitRequestGuard.from_file()
+
+
+@pytest.mark.parametrize("case", CORPUS["requests"], ids=lambda case: case["text"])
+def test_guard_catches_every_request_in_the_corpus(guard, case):
+    found = guard.match(case["text"])
+    assert found.matched, case["text"]
+    assert found.language == case["language"]
+    assert found.phrase
+
+
+@pytest.mark.parametrize("text", CORPUS["not_requests"])
+def test_guard_ignores_messages_that_do_not_ask_for_a_person(guard, text):
+    assert guard.match(text) == ExplicitRequestMatch(matched=False)
+
+
+def test_match_reports_the_longest_phrase(guard):
+    found = guard.match("I want to talk to a real person")
+    assert found.as_dict() == {"matched": True, "phrase": "talk to a real person", "language": "en"}
+
+
+def test_exclusion_only_cancels_the_match_inside_it(guard):
+    assert not guard.match("my travel agent booked it").matched
+    assert guard.match("my travel agent booked it, now get me an agent").matched
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ("human", ["human"]),
+        ("{talk|speak} to", ["talk to", "speak to"]),
+        ("call me{| back}", ["call me", "call me back"]),
+        ("{a |}person", ["a person", "person"]),
+        ("{x|y} {1|2}", ["x 1", "x 2", "y 1", "y 2"]),
+        ("  spaced   {out|} ", ["spaced out", "spaced"]),
+    ],
+)
+def test_expand_alternatives(pattern, expected):
+    assert expand_alternatives(pattern) == expected
+
+
+@pytest.mark.parametrize("pattern", ["{open", "close}", "a {b|{c}}"])
+def test_expand_alternatives_rejects_unbalanced_braces(pattern):
+    with pytest.raises(PhraseListError):
+        expand_alternatives(pattern)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("humaaan", ("humaaan", "human", "humaan")),
+        ("human", ("human",)),
+        ("agreee", ("agreee", "agre", "agree")),
+    ],
+)
+def test_elongation_variants(text, expected):
+    assert elongation_variants(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [("Atención AL Cliente", "atencion al cliente"), ("ＡＧＥＮＴ", "agent")]
+)
+def test_normalise_folds_case_accents_and_width(text, expected):
+    assert normalise(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("forms", "stem_form"),
+    [
+        (["talk", "talking", "talked", "talks"], "talk"),
+        (["speak", "speaking", "spoke", "spoken"], "speak"),
+        (["chat", "chatting", "chatted"], "chat"),
+        (["call", "calling", "called"], "cal"),
+        (["agent", "agents"], "agent"),
+    ],
+)
+def test_stem_brings_word_forms_together(forms, stem_form):
+    assert {stem(form) for form in forms} == {stem_form}
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ({"fr": ["humain"]}, "unknown keys"),
+        ({"en": "human"}, "list of strings"),
+        ({"en": [1]}, "list of strings"),
+        ({"en": []}, "no phrases"),
+        ({"en": ["human"], "not_requests": "x"}, "not_requests"),
+    ],
+)
+def test_parse_phrase_book_rejects_malformed_lists(document, message):
+    with pytest.raises(PhraseListError, match=message):
+        parse_phrase_book(document)
+
+
+def test_load_phrase_book_reports_missing_and_malformed_files(tmp_path):
+    with pytest.raises(PhraseListError, match="cannot read"):
+        load_phrase_book(tmp_path / "missing.yml")
+    bad = tmp_path / "bad.yml"
+    bad.write_text("- just\n- a list\n", encoding="utf-8")
+    with pytest.raises(PhraseListError, match="expected a mapping"):
+        load_phrase_book(bad)
+
+
+def test_guard_reads_a_custom_list(tmp_path):
+    custom = tmp_path / "phrases.yml"
+    custom.write_text("en: ['{beam|teleport} me up']\nnot_requests: ['beam me up scotty']\n")
+    guard = ExplicitRequestGuard.from_file(custom)
+    assert guard.match("Beaming me up please").phrase == "beam me up"
+    assert not guard.match("beam me up scotty").matched
+    assert not guard.match("human").matched
+
+
+def test_default_list_is_the_bot_resource():
+    assert DEFAULT_PHRASES_PATH.parts[-3:] == ("bot", "resources", "explicit_request_phrases.yml")
+    book = load_phrase_book()
+    assert {phrase.language for phrase in book.phrases} == {"en", "es"}

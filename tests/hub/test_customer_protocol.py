@@ -1,0 +1,230 @@
+"""Customer protocol: Rasa compatibility, session binding, idempotency, bad input."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from common.identity import mint_customer_token
+from hub.views import ConversationView, MessageView
+from tests.hub.conftest import TOKEN_SECRET, RunningHub, customer_token, new_customer
+
+
+async def _stored(
+    hub: RunningHub, session_id: str, session_key: str | None = None
+) -> tuple[list[MessageView], ConversationView]:
+    grant = hub.service.open_session(session_id, None, session_key)
+    assert grant.session_id == session_id, "test helper must re-open the same session"
+    return hub.service.messages_after(grant.conversation_id, None), hub.service.get_conversation(
+        grant.conversation_id
+    )
+
+
+async def test_buttons_and_images_arrive_in_rasa_socketio_shapes(hub, clients, fake_rasa):
+    customer, confirm = await new_customer(clients, hub)
+    sid = confirm["session_id"]
+    await customer.call("user_uttered", {"message": "show me options", "session_id": sid})
+    buttons = await customer.wait_for("bot_uttered")
+    assert buttons["text"] == "Which order?"
+    assert buttons["quick_replies"] == [
+        {
+            "content_type": "text",
+            "title": "ORD-104233",
+            "payload": '/inform{"order_number":"ORD-104233"}',
+        },
+        {
+            "content_type": "text",
+            "title": "ORD-104288",
+            "payload": '/inform{"order_number":"ORD-104288"}',
+        },
+    ]
+    mark = customer.mark()
+    await customer.call("user_uttered", {"message": "send a picture", "session_id": sid})
+    image = await customer.wait_for("bot_uttered", after=mark)
+    assert image["attachment"] == {
+        "type": "image",
+        "payload": {"src": "https://example.test/receipt.png"},
+    }
+
+
+async def test_old_client_without_session_request_gets_a_session(hub, clients, fake_rasa):
+    customer = clients(hub.url)
+    await customer.connect()
+    ack = await customer.call("user_uttered", {"message": "hello"})
+    assert isinstance(ack["id"], int)
+    confirm = await customer.wait_for("session_confirm")
+    assert confirm["session_id"]
+    await customer.wait_for("bot_uttered")
+
+
+async def test_metadata_token_is_verified_and_forwarded(hub, clients, fake_rasa):
+    customer, confirm = await new_customer(clients, hub)
+    token = customer_token("cus_bob")
+    await customer.call(
+        "user_uttered",
+        {
+            "message": "hi",
+            "session_id": confirm["session_id"],
+            "metadata": {"customer_token": token, "customer_ref": "cus_mallory", "x": 1},
+        },
+    )
+    await customer.wait_for("bot_uttered")
+    assert fake_rasa.webhook_calls[0]["metadata"] == {
+        "channel": "hub",
+        "customer_token": token,
+        "customer_ref": "cus_bob",
+    }
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        pytest.param("not-a-jwt", id="garbage"),
+        pytest.param(
+            mint_customer_token("cus_alice", "another-secret-0123456789abcdef"), id="forged"
+        ),
+        pytest.param(
+            mint_customer_token(
+                "cus_alice",
+                TOKEN_SECRET,
+                timedelta(minutes=5),
+                datetime.now(timezone.utc) - timedelta(hours=2),
+            ),
+            id="expired",
+        ),
+    ],
+)
+async def test_bad_tokens_make_an_anonymous_session(hub, clients, fake_rasa, token):
+    customer, confirm = await new_customer(clients, hub, token=token)
+    assert confirm["session_key"]  # anonymous sessions get a key to rejoin with
+    await customer.call(
+        "user_uttered",
+        {
+            "message": "hi",
+            "session_id": confirm["session_id"],
+            "metadata": {"customer_token": token},
+        },
+    )
+    await customer.wait_for("bot_uttered")
+    assert fake_rasa.webhook_calls[0]["metadata"] == {"channel": "hub"}
+
+
+async def test_a_customer_cannot_join_another_customers_session(hub, clients, fake_rasa):
+    alice, alice_confirm = await new_customer(clients, hub, token=customer_token("cus_alice"))
+    await alice.call(
+        "user_uttered", {"message": "secret stuff", "session_id": alice_confirm["session_id"]}
+    )
+    await alice.wait_for("bot_uttered")
+
+    # A guesser with the id (anonymous, or as another customer) gets a fresh session instead.
+    for token in (None, customer_token("cus_bob")):
+        intruder, confirm = await new_customer(
+            clients, hub, token=token, session={"session_id": alice_confirm["session_id"]}
+        )
+        assert confirm["session_id"] != alice_confirm["session_id"]
+        replay = await intruder.call(
+            "resume", {"session_id": alice_confirm["session_id"], "last_seen_id": None}
+        )
+        assert replay["error"]["code"] == "unknown_session"
+        sent = await intruder.call(
+            "user_uttered", {"message": "hi", "session_id": alice_confirm["session_id"]}
+        )
+        assert sent["error"]["code"] == "unknown_session"
+        assert intruder.of("bot_uttered") == []
+
+    # Alice herself, on a new connection with her token, gets her session back.
+    _again, confirm = await new_customer(
+        clients,
+        hub,
+        token=customer_token("cus_alice"),
+        session={"session_id": alice_confirm["session_id"]},
+    )
+    assert confirm["session_id"] == alice_confirm["session_id"]
+
+
+async def test_anonymous_rejoin_needs_the_session_key(hub, clients, fake_rasa):
+    _, first = await new_customer(clients, hub)
+    _, without_key = await new_customer(clients, hub, session={"session_id": first["session_id"]})
+    assert without_key["session_id"] != first["session_id"]
+    _, with_key = await new_customer(
+        clients,
+        hub,
+        session={"session_id": first["session_id"], "session_key": first["session_key"]},
+    )
+    assert with_key["session_id"] == first["session_id"]
+
+
+async def test_client_message_ids_make_retries_idempotent(hub, clients, fake_rasa):
+    customer, confirm = await new_customer(clients, hub)
+    body = {
+        "message": "where is my order",
+        "session_id": confirm["session_id"],
+        "client_msg_id": "c-1",
+    }
+    first = await customer.call("user_uttered", body)
+    await customer.wait_for("bot_uttered")
+    second = await customer.call("user_uttered", body)
+    assert second == {"id": first["id"], "duplicate": True}
+    messages, _ = await _stored(hub, confirm["session_id"], confirm["session_key"])
+    assert [m.text for m in messages if m.sender_type == "customer"] == ["where is my order"]
+    assert len(fake_rasa.webhook_calls) == 1
+
+
+BAD_UTTERANCES = [
+    pytest.param("just a string", "malformed", id="not-an-object"),
+    pytest.param({"session_id": "x"}, "malformed", id="missing-message"),
+    pytest.param({"message": 42}, "malformed", id="message-not-text"),
+    pytest.param({"message": ["a"]}, "malformed", id="message-list"),
+    pytest.param({"message": "   "}, "malformed", id="blank"),
+    pytest.param({"message": "x" * 4001}, "too_large", id="oversized"),
+    pytest.param({"message": "bad \ud800 surrogate"}, "invalid_encoding", id="lone-surrogate"),
+    pytest.param({"message": b"\xff\xfe\xfa"}, "invalid_encoding", id="binary-not-utf8"),
+    pytest.param({"message": "hi", "metadata": "{not json"}, "malformed", id="metadata-bad-json"),
+    pytest.param({"message": "hi", "metadata": 7}, "malformed", id="metadata-not-object"),
+    pytest.param({"message": "hi", "client_msg_id": {"a": 1}}, "malformed", id="bad-client-id"),
+]
+
+
+@pytest.mark.parametrize(("payload", "code"), BAD_UTTERANCES)
+async def test_bad_events_get_an_error_and_change_nothing(hub, clients, fake_rasa, payload, code):
+    customer, confirm = await new_customer(clients, hub)
+    if isinstance(payload, dict):
+        payload = {"session_id": confirm["session_id"], **payload}
+    ack = await customer.call("user_uttered", payload)
+    assert ack["error"]["code"] == code
+    error = await customer.wait_for("error")
+    assert error == ack["error"]
+    assert "surrogate" not in error["message"]
+    assert "xxxx" not in error["message"]
+    messages, conversation = await _stored(hub, confirm["session_id"], confirm["session_key"])
+    assert messages == []
+    assert conversation.state == "bot"
+    assert fake_rasa.webhook_calls == []
+
+
+@pytest.mark.parametrize(
+    ("event", "payload", "code"),
+    [
+        ("rate", {"score": 9}, "malformed"),
+        ("rate", {"score": "5"}, "malformed"),
+        ("leave_contact", {}, "malformed"),
+        ("resume", {"last_seen_id": -1}, "malformed"),
+        ("resume", {"last_seen_id": "3"}, "malformed"),
+        ("session_request", {"session_id": ["x"]}, "malformed"),
+        ("no_such_event", {}, "unknown_event"),
+    ],
+)
+async def test_other_malformed_events(hub, clients, fake_rasa, event, payload, code):
+    customer, _ = await new_customer(clients, hub)
+    ack = await customer.call(event, payload)
+    assert ack["error"]["code"] == code
+
+
+async def test_events_before_a_session_are_refused(hub, clients, fake_rasa):
+    customer = clients(hub.url)
+    await customer.connect()
+    ack = await customer.call("request_human", {"session_id": "abc"})
+    assert ack["error"]["code"] == "no_session"
+    sent = await customer.call("user_uttered", {"message": "hi", "session_id": "abc"})
+    assert sent["error"]["code"] == "no_session"

@@ -1,0 +1,158 @@
+"""Fast unit tests of the hub's pure network helpers (no sockets, no database)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connectors.customer import jsonable, rasa_to_socketio
+from connectors.validation import (
+    EventError,
+    clean_value,
+    parse_agent_reply,
+    parse_leave_contact,
+    parse_rate,
+    parse_session_request,
+    parse_user_uttered,
+)
+from hub.settings import HubSettings, SettingsError
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        ("ok \udcff", "invalid_encoding"),
+        (b"\xc3\x28", "invalid_encoding"),
+        ({"a": ["b", {"c": "\ud800"}]}, "invalid_encoding"),
+        (float("nan"), "malformed"),
+        (object(), "malformed"),
+    ],
+)
+def test_clean_value_rejects(value: Any, code: str) -> None:
+    with pytest.raises(EventError) as caught:
+        clean_value(value)
+    assert caught.value.code == code
+
+
+def test_clean_value_decodes_utf8_bytes() -> None:
+    assert clean_value({"m": "héllo".encode()}) == {"m": "héllo"}
+
+
+def test_user_uttered_accepts_rasa_string_metadata() -> None:
+    parsed = parse_user_uttered(
+        {"message": "hi", "session_id": "s1", "metadata": '{"customer_token": "t"}'},
+        max_chars=10,
+    )
+    assert parsed.metadata == {"customer_token": "t"}
+    assert parsed.session_id == "s1"
+
+
+@pytest.mark.parametrize(
+    ("text", "ok"), [("x" * 10, True), ("x" * 11, False), ("é" * 10, True)]
+)
+def test_user_uttered_limit_counts_characters(text: str, ok: bool) -> None:
+    if ok:
+        assert parse_user_uttered({"message": text}, max_chars=10).message == text
+    else:
+        with pytest.raises(EventError, match="longer than 10"):
+            parse_user_uttered({"message": text}, max_chars=10)
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (None, (None, None)),
+        ({}, (None, None)),
+        ({"session_id": None}, (None, None)),
+        ({"session_id": "abc", "session_key": "k"}, ("abc", "k")),
+        ("abc", ("abc", None)),
+    ],
+)
+def test_session_request_shapes(data: Any, expected: tuple[str | None, str | None]) -> None:
+    parsed = parse_session_request(data)
+    assert (parsed.session_id, parsed.session_key) == expected
+
+
+@pytest.mark.parametrize("score", [0, 6, True, 3.5, "4", None])
+def test_rate_needs_an_integer_from_one_to_five(score: Any) -> None:
+    with pytest.raises(EventError):
+        parse_rate({"score": score})
+
+
+def test_leave_contact_needs_a_way_to_reach_the_customer() -> None:
+    with pytest.raises(EventError):
+        parse_leave_contact({"note": "call me"})
+    assert parse_leave_contact({"phone": "+44 20 7946 0000"}).phone == "+44 20 7946 0000"
+
+
+def test_agent_reply_requires_conversation_and_text() -> None:
+    with pytest.raises(EventError):
+        parse_agent_reply({"text": "hi"}, max_chars=100)
+    reply = parse_agent_reply({"conversation_id": "c1", "text": "hi"}, max_chars=100)
+    assert (reply.conversation_id, reply.text, reply.client_msg_id) == ("c1", "hi", None)
+
+
+@pytest.mark.parametrize(
+    ("rest", "socketio"),
+    [
+        ({"text": "hello"}, {"text": "hello"}),
+        (
+            {"text": "pick", "buttons": [{"title": "A", "payload": "/a"}]},
+            {
+                "text": "pick",
+                "quick_replies": [{"content_type": "text", "title": "A", "payload": "/a"}],
+                "buttons": [{"title": "A", "payload": "/a"}],
+            },
+        ),
+        (
+            {"image": "https://x.test/i.png"},
+            {"attachment": {"type": "image", "payload": {"src": "https://x.test/i.png"}}},
+        ),
+        ({"attachment": {"type": "file"}}, {"attachment": {"type": "file"}}),
+        (
+            {"custom": {"data": {"title": "card"}}},
+            {"title": "card", "custom": {"data": {"title": "card"}}},
+        ),
+    ],
+)
+def test_rest_messages_become_rasa_socketio_shapes(
+    rest: dict[str, Any], socketio: dict[str, Any]
+) -> None:
+    assert rasa_to_socketio({"recipient_id": "s", **rest}) == socketio
+
+
+def test_jsonable_keeps_money_exact_and_times_utc() -> None:
+    value = {"amount": Decimal("10.10"), "at": datetime(2025, 1, 2, 3, 4, tzinfo=timezone.utc)}
+    assert jsonable(value) == {"amount": "10.10", "at": "2025-01-02T03:04:00+00:00"}
+
+
+def test_settings_from_env() -> None:
+    settings = HubSettings.from_env(
+        {
+            "RASA_URL": "http://rasa:5005/",
+            "HUB_PORT": "9000",
+            "PAYASSIST_DEMO": "1",
+            "HUB_RASA_TIMEOUT": "2.5",
+            "HUB_CORS_ORIGINS": "https://shop.test, https://other.test",
+            "HUB_CONFIG": "/etc/hub.yml",
+        }
+    )
+    assert settings.rasa_url == "http://rasa:5005"
+    assert (settings.port, settings.demo, settings.rasa_timeout_seconds) == (9000, True, 2.5)
+    assert settings.cors_origins == ("https://shop.test", "https://other.test")
+    assert settings.hub_config_path == Path("/etc/hub.yml")
+    assert settings.customer_token_secret is None
+    assert settings.redis_url is None
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [{"HUB_PORT": "eighty"}, {"HUB_RASA_TIMEOUT": "0"}, {"HUB_RASA_FAILURES": "0"}],
+)
+def test_bad_settings_are_refused(environ: dict[str, str]) -> None:
+    with pytest.raises(SettingsError):
+        HubSettings.from_env(environ)
