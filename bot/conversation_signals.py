@@ -333,8 +333,13 @@ def message_frustration(turns: Sequence[UserTurn], settings: SignalSettings) -> 
 
 
 def _is_fallback(turn: UserTurn, settings: SignalSettings) -> bool:
-    return turn.intent in settings.fallback_intents or any(
-        action in settings.fallback_actions for action in turn.actions
+    """Not understood: a fallback intent, no intent at all, or a fallback action ran."""
+    if turn.external:
+        return False
+    return (
+        turn.intent is None
+        or turn.intent in settings.fallback_intents
+        or any(action in settings.fallback_actions for action in turn.actions)
     )
 
 
@@ -565,8 +570,10 @@ def turns_from_event_dicts(events: Sequence[Mapping[str, Any]]) -> list[UserTurn
     """Turns of the current session since the last hand-back, from event dicts.
 
     Works on rasa-sdk's ``tracker.events`` and on ``Event.as_dict()``. Restarts and session
-    starts clear the history, a hand-back starts a fresh count of signals, and
-    ``rewind`` (UserUtteranceReverted) removes the last message.
+    starts clear the history and a hand-back starts a fresh count of signals. ``rewind``
+    (UserUtteranceReverted, e.g. from ``action_default_fallback``) is deliberately *not*
+    applied: Rasa rewinds so the message is not featurized, but the customer did send it,
+    and a message the bot could not handle is exactly what the fallback signal counts.
     """
     turns: list[UserTurn] = []
     number = 0
@@ -603,13 +610,6 @@ def turns_from_event_dicts(events: Sequence[Mapping[str, Any]]) -> list[UserTurn
                 "parse_data": event.get("parse_data") or {},
                 "external": bool(metadata.get("is_external")),
             }
-        elif kind == "rewind":
-            if pending is not None:
-                pending, bot_texts, actions = None, [], []
-                number -= 1
-            elif turns:
-                turns.pop()
-                number -= 1
         elif kind == "bot" and event.get("text"):
             bot_texts.append(str(event["text"]))
         elif kind == "action" and event.get("name"):

@@ -62,11 +62,13 @@ class _LemmaMatcher:
     def __init__(self, nlp: Language, book: PhraseBook) -> None:
         self.nlp = nlp
         self._phrases = book.phrases
+        docs = [analyse(nlp, normalise(phrase.text)) for phrase in book.phrases]
+        self._surfaces = [_surface(doc) for doc in docs]
         # One match key per phrase: the key's string is the phrase's index in the book.
-        self._requests = build_phrase_matcher(
-            nlp, {str(i): [phrase.text] for i, phrase in enumerate(book.phrases)}
+        self._requests = build_phrase_matcher(nlp, {str(i): [doc] for i, doc in enumerate(docs)})
+        self._exclusions = build_phrase_matcher(
+            nlp, {_EXCLUSION_KEY: [normalise(text) for text in book.exclusions]}
         )
-        self._exclusions = build_phrase_matcher(nlp, {_EXCLUSION_KEY: book.exclusions})
 
     def match(self, text: str, doc: Doc | None) -> ExplicitRequestMatch:
         """Match ``text``; ``doc`` (the lower-cased doc from ``SpacyNLP``) is reused if it fits."""
@@ -76,14 +78,22 @@ class _LemmaMatcher:
             if variant_doc is None:
                 variant_doc = analyse(self.nlp, variant)
             exclusions = [(start, end) for _, start, end in self._exclusions(variant_doc)]
-            candidates = [
-                SpanMatch(start, end, self._phrases[int(strings[match_id])])
-                for match_id, start, end in self._requests(variant_doc)
-            ]
+            typed = _surface(variant_doc)
+            candidates = []
+            for match_id, start, end in self._requests(variant_doc):
+                rank = int(strings[match_id])
+                listed = self._surfaces[rank]
+                same = sum(a == b for a, b in zip(typed[start:end], listed, strict=True))
+                candidates.append(SpanMatch(start, end, self._phrases[rank], rank, same))
             found = pick_match(candidates, exclusions)
             if found.matched:
                 return found
         return NO_MATCH
+
+
+def _surface(doc: Doc) -> list[str]:
+    """Token texts as typed, lower case, for telling apart phrases that share lemmas."""
+    return [token.lower_ for token in doc]
 
 
 @DefaultV1Recipe.register(
@@ -91,7 +101,7 @@ class _LemmaMatcher:
     is_trainable=False,
     model_from="SpacyNLP",
 )
-class ExplicitRequestMatcher(GraphComponent):
+class ExplicitRequestMatcher(GraphComponent):  # type: ignore[misc]
     """Adds ``explicit_request`` (matched, phrase, language) to every parsed message."""
 
     @staticmethod

@@ -16,8 +16,9 @@ Signals (each scored in [0, 1] as its contribution, weights in ``config.yml``):
 * ``profanity`` -- words of better-profanity's list (minus ``profanity_ignore`` in the phrase
   file), matched on lower-cased tokens.
 * ``insult`` -- insults aimed at the bot or the company ("stupid bot", "you are useless idiots").
-* ``anger_form`` -- shouting in capitals (share of upper-case letters, with a minimum length),
-  and runs of ``!!`` / ``???`` / ``?!``.
+* ``anger_form`` -- shouting in capitals (share of upper-case letters in words of four or
+  more letters, codes such as ``ORD-104233`` left out, with a minimum length), and runs of
+  ``!!`` / ``???`` / ``?!``.
 * ``frustration_phrase`` -- exasperation on spaCy lemmas ("you're not helping", "this is
   useless", "I already told you", "not what I asked").
 * ``complaint`` -- plain complaints ("I have been waiting for weeks", "still nothing", "nobody
@@ -42,7 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+import yaml  # type: ignore[import-untyped]
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -77,9 +78,10 @@ SIGNAL_NAMES = (NEGATIVE_SENTIMENT, PROFANITY, INSULT, ANGER_FORM, FRUSTRATION_P
 PHRASE_SIGNALS = (INSULT, FRUSTRATION_PHRASE, COMPLAINT)
 
 _PUNCT_RUN = re.compile(r"[!?]{2,}")
+_LETTERS = re.compile(r"[^\W\d_]+")
 
 
-class FrustrationConfigError(InvalidConfigException):
+class FrustrationConfigError(InvalidConfigException):  # type: ignore[misc]
     """The component's configuration or phrase file is invalid (raised when the model loads)."""
 
 
@@ -153,6 +155,20 @@ def combine(scores: Iterable[float]) -> float:
     return 1.0 - math.prod(1.0 - min(1.0, max(0.0, score)) for score in scores)
 
 
+def _shoutable_words(text: str) -> list[str]:
+    """Words whose capitals can mean shouting: not codes or amounts, not 3-letter acronyms.
+
+    "My ORDER ORD-104233 EUR 45.50" is not shouting; "WHERE IS MY REFUND" is.
+    """
+    return [
+        word
+        for chunk in text.split()
+        if not any(ch.isdigit() for ch in chunk)
+        for word in _LETTERS.findall(chunk)
+        if len(word) > 3
+    ]
+
+
 def _clip(value: float) -> float:
     return min(1.0, max(0.0, value))
 
@@ -165,7 +181,7 @@ class _Matchers:
         self.phrases = build_phrase_matcher(nlp, phrases.phrases)
         self.profanity = PhraseMatcher(nlp.vocab, attr="LOWER")
         words = [w for w in profanity_words() if w not in phrases.profanity_ignore]
-        self.profanity.add(PROFANITY, list(nlp.tokenizer.pipe(words)))
+        self.profanity.add(PROFANITY, [nlp.make_doc(word) for word in words])
 
 
 @DefaultV1Recipe.register(
@@ -173,7 +189,7 @@ class _Matchers:
     is_trainable=False,
     model_from="SpacyNLP",
 )
-class FrustrationSignals(GraphComponent):
+class FrustrationSignals(GraphComponent):  # type: ignore[misc]
     """Adds ``frustration`` (score and named signals) to every parsed message."""
 
     @staticmethod
@@ -312,7 +328,7 @@ class FrustrationSignals(GraphComponent):
     def _anger_form(self, text: str) -> Signal | None:
         evidence: list[str] = []
         parts: list[float] = []
-        letters = [ch for ch in text if ch.isalpha()]
+        letters = "".join(_shoutable_words(text))
         if len(letters) >= self._caps_min_letters and self._caps_ratio < 1.0:
             ratio = sum(ch.isupper() for ch in letters) / len(letters)
             if ratio >= self._caps_ratio:

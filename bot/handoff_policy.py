@@ -40,7 +40,6 @@ from rasa.shared.core.events import (
     Restarted,
     SessionStarted,
     SlotSet,
-    UserUtteranceReverted,
     UserUttered,
 )
 from rasa.shared.core.generator import TrackerWithCachedStates
@@ -89,8 +88,6 @@ def _event_dicts(tracker: DialogueStateTracker) -> list[dict[str, Any]]:
             shaped.append({"event": "action", "name": event.action_name})
         elif isinstance(event, (Restarted, SessionStarted)):
             shaped.append({"event": "restart"})
-        elif isinstance(event, UserUtteranceReverted):
-            shaped.append({"event": "rewind"})
         elif isinstance(event, ConversationResumed):
             shaped.append({"event": "resume"})
     return shaped

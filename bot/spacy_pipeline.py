@@ -122,7 +122,10 @@ def _money_patterns() -> list[Pattern]:
             [
                 {
                     "LOWER": {
-                        "REGEX": r"^(?:[€£$]\d+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?(?:eur|gbp|usd|€|£|\$))$"
+                        "REGEX": (
+                            r"^(?:[€£$]\d+(?:[.,]\d{1,2})?"
+                            r"|\d+(?:[.,]\d{1,2})?(?:eur|gbp|usd|€|£|\$))$"
+                        )
                     }
                 }
             ],
@@ -225,11 +228,11 @@ def contraction_lemma_patterns() -> list[Pattern]:
     Matching on ``NORM`` as well keeps a plain "re" (as in "re: my order") untouched.
     """
     pieces = [
-        (["'re", "’re", "re"], "are", "be"),
-        (["'m", "’m", "m"], "am", "be"),
-        (["n't", "n’t", "nt"], "not", "not"),
-        (["'ve", "’ve", "ve"], "have", "have"),
-        (["'ll", "’ll", "ll"], "will", "will"),
+        (["'re", "\u2019re", "re"], "are", "be"),
+        (["'m", "\u2019m", "m"], "am", "be"),
+        (["n't", "n\u2019t", "nt"], "not", "not"),
+        (["'ve", "\u2019ve", "ve"], "have", "have"),
+        (["'ll", "\u2019ll", "ll"], "will", "will"),
         (["ca"], "can", "can"),
         (["wo"], "will", "will"),
         (["sha"], "shall", "shall"),
@@ -251,7 +254,7 @@ def contraction_lemma_patterns() -> list[Pattern]:
                             ]
                         }
                     },
-                    {"LOWER": {"IN": ["'s", "’s"]}},
+                    {"LOWER": {"IN": ["'s", "\u2019s"]}},
                 ]
             ],
             "attrs": {"LEMMA": "be"},
@@ -295,17 +298,19 @@ def analyse(nlp: Language, text: str) -> Doc:
     return doc
 
 
-def build_phrase_matcher(nlp: Language, phrases: Mapping[str, Iterable[str]]) -> PhraseMatcher:
+def build_phrase_matcher(
+    nlp: Language, phrases: Mapping[str, Iterable[str | Doc]]
+) -> PhraseMatcher:
     """A ``PhraseMatcher`` over lemmas (lower case when the pipeline has no lemmatizer).
 
     Args:
         nlp: The pipeline the matched docs come from (its vocab and lemmatizer are used).
-        phrases: Match key -> phrases for that key, written in plain lower case.
+        phrases: Match key -> phrases for that key, in plain lower case or already analysed.
     """
     attr = "LEMMA" if "lemmatizer" in nlp.pipe_names else "LOWER"
     matcher = PhraseMatcher(nlp.vocab, attr=attr)
     for key, texts in phrases.items():
-        docs = [analyse(nlp, text) for text in texts]
+        docs = [text if isinstance(text, Doc) else analyse(nlp, text) for text in texts]
         if docs:
             matcher.add(key, docs)
     return matcher
@@ -359,7 +364,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out: Path = args.out.resolve()
     built = ensure_pipeline(out, force=args.force)
-    print(f"spaCy pipeline {'built' if built else 'up to date'}: {out}")  # noqa: T201
+    print(f"spaCy pipeline {'built' if built else 'up to date'}: {out}")
     return 0
 
 

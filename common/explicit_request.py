@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+import yaml  # type: ignore[import-untyped]
 
 DEFAULT_PHRASES_PATH = (
     Path(__file__).resolve().parents[1] / "bot" / "resources" / "explicit_request_phrases.yml"
@@ -37,7 +37,8 @@ EXCLUSIONS_KEY = "not_requests"
 
 _GROUP = re.compile(r"\{([^{}]*)\}")
 _ELONGATION = re.compile(r"([^\W\d_])\1{2,}")
-_APOSTROPHES = re.compile(r"['’`´]")
+# ' and its look-alikes: right single quote, grave and acute accents.
+_APOSTROPHES = re.compile("['\u2019`\u00b4]")
 _WORD = re.compile(r"[a-z0-9ñ]+")
 _IRREGULAR_STEMS = {"spoke": "speak", "spoken": "speak", "told": "tell", "got": "get"}
 
@@ -80,11 +81,23 @@ NO_MATCH = ExplicitRequestMatch(matched=False)
 
 @dataclass(frozen=True)
 class SpanMatch:
-    """A candidate match over token (or word) positions ``[start, end)``."""
+    """A candidate match over token (or word) positions ``[start, end)``.
+
+    Attributes:
+        start: First token of the match.
+        end: One past the last token.
+        phrase: The phrase of the list that matched.
+        rank: The phrase's position in the list (earlier wins a tie).
+        same_words: How many of the phrase's words the customer typed exactly as listed;
+            "spoke to an agent" is closer to "speak to an agent" than to "speak to a agent",
+            which match the same span once words are reduced to their base forms.
+    """
 
     start: int
     end: int
     phrase: Phrase
+    rank: int = 0
+    same_words: int = 0
 
 
 def expand_alternatives(pattern: str) -> list[str]:
@@ -151,9 +164,14 @@ def stem(word: str) -> str:
     return word
 
 
+def surface_words(text: str) -> list[str]:
+    """Normalised words of ``text`` as typed (apostrophes dropped: "don't" -> "dont")."""
+    return _WORD.findall(_APOSTROPHES.sub("", normalise(text)))
+
+
 def words(text: str) -> list[str]:
-    """Normalised, stemmed words of ``text`` (apostrophes dropped: "don't" -> "dont")."""
-    return [stem(word) for word in _WORD.findall(_APOSTROPHES.sub("", normalise(text)))]
+    """Normalised, stemmed words of ``text``."""
+    return [stem(word) for word in surface_words(text)]
 
 
 def pick_match(
@@ -167,7 +185,7 @@ def pick_match(
     ]
     if not kept:
         return NO_MATCH
-    best = min(kept, key=lambda cand: (-(cand.end - cand.start), cand.start))
+    best = min(kept, key=lambda c: (-(c.end - c.start), c.start, -c.same_words, c.rank))
     return ExplicitRequestMatch(True, best.phrase.text, best.phrase.language)
 
 
@@ -216,6 +234,16 @@ def load_phrase_book(path: Path | None = None) -> PhraseBook:
     return parse_phrase_book(document, source=str(source))
 
 
+@dataclass(frozen=True)
+class _Entry:
+    """A phrase indexed by the guard: its stemmed and its as-listed words."""
+
+    stems: tuple[str, ...]
+    surface: tuple[str, ...]
+    phrase: Phrase
+    rank: int
+
+
 class ExplicitRequestGuard:
     """The hub's matcher: plain word sequences over normalised, stemmed text (no spaCy).
 
@@ -225,10 +253,8 @@ class ExplicitRequestGuard:
 
     def __init__(self, book: PhraseBook) -> None:
         """Index the phrases and exclusions of ``book`` by their first stemmed word."""
-        self._phrases = self._index((tuple(words(p.text)), p) for p in book.phrases)
-        self._exclusions = self._index(
-            (tuple(words(text)), Phrase(text, "")) for text in book.exclusions
-        )
+        self._phrases = self._index(book.phrases)
+        self._exclusions = self._index(Phrase(text, "") for text in book.exclusions)
 
     @classmethod
     def from_file(cls, path: Path | None = None) -> ExplicitRequestGuard:
@@ -236,31 +262,35 @@ class ExplicitRequestGuard:
         return cls(load_phrase_book(path))
 
     @staticmethod
-    def _index(
-        entries: Iterable[tuple[tuple[str, ...], Phrase]],
-    ) -> dict[str, list[tuple[tuple[str, ...], Phrase]]]:
-        index: dict[str, list[tuple[tuple[str, ...], Phrase]]] = {}
-        for key, phrase in entries:
+    def _index(phrases: Iterable[Phrase]) -> dict[str, list[_Entry]]:
+        index: dict[str, list[_Entry]] = {}
+        for rank, phrase in enumerate(phrases):
+            surface = tuple(surface_words(phrase.text))
+            key = tuple(stem(word) for word in surface)
             if key:
-                index.setdefault(key[0], []).append((key, phrase))
+                index.setdefault(key[0], []).append(_Entry(key, surface, phrase, rank))
         return index
 
     @staticmethod
     def _find(
-        tokens: Sequence[str], index: Mapping[str, list[tuple[tuple[str, ...], Phrase]]]
+        stems: Sequence[str], surface: Sequence[str], index: Mapping[str, list[_Entry]]
     ) -> Iterator[SpanMatch]:
-        for start, token in enumerate(tokens):
-            for key, phrase in index.get(token, ()):
-                end = start + len(key)
-                if tuple(tokens[start:end]) == key:
-                    yield SpanMatch(start, end, phrase)
+        for start, token in enumerate(stems):
+            for entry in index.get(token, ()):
+                end = start + len(entry.stems)
+                if tuple(stems[start:end]) == entry.stems:
+                    same = sum(
+                        a == b for a, b in zip(surface[start:end], entry.surface, strict=True)
+                    )
+                    yield SpanMatch(start, end, entry.phrase, entry.rank, same)
 
     def match(self, text: str) -> ExplicitRequestMatch:
         """Whether ``text`` asks for a person, and by which phrase of the list."""
         for variant in elongation_variants(normalise(text)):
-            tokens = words(variant)
-            exclusions = [(m.start, m.end) for m in self._find(tokens, self._exclusions)]
-            found = pick_match(self._find(tokens, self._phrases), exclusions)
+            surface = surface_words(variant)
+            stems = [stem(word) for word in surface]
+            exclusions = [(m.start, m.end) for m in self._find(stems, surface, self._exclusions)]
+            found = pick_match(self._find(stems, surface, self._phrases), exclusions)
             if found.matched:
                 return found
         return NO_MATCH

@@ -75,7 +75,10 @@ class AgentNamespace(GuardedNamespace):
     # ---- connection -----------------------------------------------------------------------
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
-        """Refuse the connection unless ``auth.token`` is a live agent session."""
+        """Refuse the connection unless ``auth.token`` is a live agent session.
+
+        Accepted agents are set online; the console then asks for its ``queue`` snapshot.
+        """
         token = auth.get("token") if isinstance(auth, dict) else None
         agent = (
             await self.call(self.service.authenticate, token) if isinstance(token, str) else None
@@ -96,6 +99,12 @@ class AgentNamespace(GuardedNamespace):
         await self.enter_room(sid, self.agent_room(agent.agent_id))
         if agent.role == "supervisor":
             await self.enter_room(sid, SUPERVISORS_ROOM)
+        # Connecting means "I'm here": it ends a pending grace period, and the agent gets
+        # their conversations' messages again. "presence away" stops new offers.
+        await self.call(self.service.set_presence, agent.agent_id, "online")
+        snapshot = await self.call(self.service.queue_snapshot, agent.agent_id)
+        for conversation in snapshot.mine:
+            await self.enter_room(sid, self.conversation_room(conversation.conversation_id))
         log_event(logger, "agent.connected", agent_id=agent.agent_id, role=agent.role)
         return True
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from typing import Any
 import socketio
 from aiohttp import web
 from argon2 import PasswordHasher
+from sqlalchemy.exc import OperationalError
 
 from common.explicit_request import ExplicitRequestGuard, ExplicitRequestMatch
 from common.identity import mint_customer_token, verify_customer_token
@@ -32,6 +33,7 @@ from hub.service import HubService
 from hub.settings import HubSettings
 from hub.store import HubStore
 from store.db import create_engine_from_url, make_session_factory
+from store.errors import StoreError
 from store.repository import PaymentsRepository
 
 logger = logging.getLogger(__name__)
@@ -132,7 +134,7 @@ def create_app(
     sio.register_namespace(customers)
     sio.register_namespace(agents)
 
-    app = web.Application(client_max_size=64 * 1024)
+    app = web.Application(client_max_size=64 * 1024, middlewares=[_store_errors])
     app[SETTINGS] = settings
     app[SERVICE] = service
     app[SIO] = sio
@@ -172,8 +174,10 @@ def create_app(
     async def stop_sockets(app: web.Application) -> None:
         # Before the server goes: close client connections (they reconnect and resume
         # elsewhere) and end Engine.IO's ping and service tasks cleanly.
-        if sio.eio.sockets:
-            await sio.eio.disconnect()
+        # wait=False: a socket whose peer already vanished would never drain its queue.
+        for socket in list(sio.eio.sockets.values()):
+            await socket.close(wait=False, reason=sio.eio.reason.SERVER_DISCONNECT)
+        sio.eio.sockets.clear()
         await sio.shutdown()
 
     app.on_shutdown.append(stop_sockets)  # type: ignore[arg-type]  # aiohttp 3.9 stubs
@@ -195,6 +199,24 @@ async def _requeue_loop(
 
 
 # ---- HTTP handlers ----------------------------------------------------------------------
+
+
+@web.middleware
+async def _store_errors(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Map an unreachable database to 503 with a log line (the one HTTP error boundary)."""
+    try:
+        return await handler(request)
+    except (StoreError, OperationalError) as exc:
+        log_event(
+            logger,
+            "http.store_unavailable",
+            level=logging.ERROR,
+            path=request.path,
+            error=type(exc).__name__,
+        )
+        return _json_error(503, "unavailable", "The service is temporarily unavailable.")
 
 
 def _json_error(status: int, code: str, message: str) -> web.Response:

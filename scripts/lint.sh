@@ -9,3 +9,5 @@ echo "==> mypy (bot environment)"
 "${ROOT}/.venv/bin/mypy" bot actions store common
 echo "==> mypy (hub environment)"
 "${ROOT}/.venv-hub/bin/mypy" hub connectors store common
+echo "==> web: TypeScript check and JS unit tests"
+bash "${ROOT}/scripts/build_web.sh" --check

@@ -160,6 +160,13 @@ def test_consecutive_fallbacks(intents: list[str], units: int | None) -> None:
     assert (signal.score if signal else None) == units
 
 
+def test_a_message_without_any_intent_counts_as_a_fallback() -> None:
+    turns = turns_of({"intent": None}, {"intent": None})
+    signal = consecutive_fallbacks(turns, SETTINGS)
+    assert signal is not None
+    assert signal.score == 1
+
+
 def test_core_fallback_action_counts_as_a_fallback() -> None:
     turns = turns_of(
         {"intent": "greet", "actions": ("action_default_fallback",)},
@@ -367,7 +374,7 @@ def test_turns_from_events_attach_bot_replies_and_actions() -> None:
     assert turns[0].actions == ("order_form",)
 
 
-def test_turns_restart_after_handback_restart_and_rewind() -> None:
+def test_turns_restart_after_handback_and_restart_but_keep_rewound_messages() -> None:
     events = [
         user("agent", "request_human"),
         {"event": "action", "name": "action_handoff"},
@@ -385,5 +392,6 @@ def test_turns_restart_after_handback_restart_and_rewind() -> None:
         {"event": "rewind"},
     ]
     turns = turns_from_event_dicts(events)
-    assert [(t.number, t.intent) for t in turns] == [(3, "greet")]
+    # The rewound message still counts: the customer sent it and the bot could not handle it.
+    assert [(t.number, t.intent) for t in turns] == [(3, "greet"), (4, "complain")]
     assert turns_from_event_dicts([*events, {"event": "restart"}]) == []

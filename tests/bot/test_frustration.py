@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
@@ -35,12 +37,14 @@ def component() -> FrustrationSignals:
     return FrustrationSignals({})
 
 
-def score(component, model, text, **config):
+def score(
+    component: FrustrationSignals, model: SpacyModel, text: str, **config: Any
+) -> dict[str, Any]:
     scorer = FrustrationSignals(config) if config else component
     return scorer.score(text, model.model)
 
 
-def signal_names(report):
+def signal_names(report: dict[str, Any]) -> set[str]:
     return {signal["name"] for signal in report["signals"]}
 
 
@@ -159,7 +163,9 @@ def test_config_changes_behaviour(component, model, config, text, expected):
 
 
 def test_partial_weights_keep_the_other_defaults(model):
-    report = FrustrationSignals({"weights": {"complaint": 0.1}}).score("this is useless", model.model)
+    report = FrustrationSignals({"weights": {"complaint": 0.1}}).score(
+        "this is useless", model.model
+    )
     assert report["score"] == pytest.approx(0.6)
 
 

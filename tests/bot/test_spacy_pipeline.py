@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import spacy
 from rasa.nlu.utils.spacy_utils import SpacyNLP
+from spacy.language import Language
 
 from bot import spacy_pipeline
 from bot.spacy_pipeline import analyse, build_phrase_matcher, build_pipeline, ensure_pipeline
@@ -22,7 +23,7 @@ def model_dir(tmp_path_factory):
     return out
 
 
-def entities(nlp, text):
+def entities(nlp: Language, text: str) -> list[tuple[str, str]]:
     return [(ent.text, ent.label_) for ent in nlp(text).ents]
 
 

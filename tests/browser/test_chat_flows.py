@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import os
 import shutil
 import uuid
 from pathlib import Path
@@ -130,9 +131,10 @@ def test_routine_question_handoff_reply_handback_and_reload(
         widget.page.screenshot(path=str(artifacts / "04-widget-after-reload.png"))
 
         assert dialogs.seen == []
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(artifacts / "02-widget-agent-reply.png", SCREENSHOTS / "widget.png")
-        shutil.copyfile(artifacts / "03-console-conversation.png", SCREENSHOTS / "console.png")
+        if os.environ.get("UPDATE_SCREENSHOTS") == "1":  # refresh the README's pictures on demand
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(artifacts / "02-widget-agent-reply.png", SCREENSHOTS / "widget.png")
+            shutil.copyfile(artifacts / "03-console-conversation.png", SCREENSHOTS / "console.png")
     finally:
         customer_ctx.close()
         agent_ctx.close()
@@ -196,7 +198,7 @@ def test_phone_width_keyboard_and_aria(
         ctx.close()
 
 
-def test_cancel_waiting_then_close_rate_and_start_again(
+def test_cancel_reconnect_close_rate_and_start_again(
     browser: Browser, stack: Stack, dialogs: DialogWatch, artifacts: Path
 ) -> None:
     customer_ctx = browser.new_context(viewport=DESKTOP)
@@ -221,6 +223,27 @@ def test_cancel_waiting_then_close_rate_and_start_again(
         # Ask again; the agent claims and closes with a disposition; the customer rates.
         widget.human_button.click()
         agent.claim("cus_carmen")
+        expect(widget.banner).to_contain_text("Dana Reyes", timeout=TIMEOUT_MS)
+
+        # Network loss: "reconnecting", then the missed agent message exactly once, and the
+        # message typed while offline delivered exactly once.
+        customer_ctx.set_offline(True)
+        expect(widget.page.locator(".status")).to_have_text("Reconnecting…")
+        agent.reply("Sent while you were offline")
+        widget.input.fill("Typed while offline")
+        widget.input.press("Enter")
+        customer_ctx.set_offline(False)
+        expect(widget.page.locator(".status")).to_have_text("Online", timeout=TIMEOUT_MS)
+        expect(
+            widget.messages("agent").filter(has_text="Sent while you were offline")
+        ).to_have_count(1, timeout=TIMEOUT_MS)
+        typed = agent.transcript.locator("li.customer", has_text="Typed while offline")
+        expect(typed).to_have_count(1, timeout=TIMEOUT_MS)
+        expect(widget.messages("customer").filter(has_text="Typed while offline")).to_have_count(1)
+        ids = widget.page.locator("li.msg[data-id]").evaluate_all(
+            "els => els.map(e => e.dataset.id)"
+        )
+        assert len(ids) == len(set(ids))
         agent.page.get_by_label("Disposition").select_option("resolved")
         agent.page.get_by_role("button", name="Close conversation").click()
         expect(agent.page.locator("#conv-h")).to_have_text("No conversation selected")

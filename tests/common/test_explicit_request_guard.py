@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+import yaml  # type: ignore[import-untyped]
 
 from common.explicit_request import (
     DEFAULT_PHRASES_PATH,
@@ -87,7 +87,8 @@ def test_elongation_variants(text, expected):
 
 
 @pytest.mark.parametrize(
-    ("text", "expected"), [("Atención AL Cliente", "atencion al cliente"), ("ＡＧＥＮＴ", "agent")]
+    ("text", "expected"),
+    [("Atención AL Cliente", "atencion al cliente"), ("\uff21\uff27\uff25\uff2e\uff34", "agent")],
 )
 def test_normalise_folds_case_accents_and_width(text, expected):
     assert normalise(text) == expected

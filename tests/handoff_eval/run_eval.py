@@ -192,6 +192,17 @@ async def evaluate(model: Path, cases: Sequence[Case]) -> list[Outcome]:
             server.stop()
 
 
+def quiet_rasa() -> None:
+    """Keep Rasa's (structlog) debug output out of the report."""
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_logging_and_warnings(logging.WARNING)
+    configure_structlog(logging.WARNING)
+    for noisy in ("rasa", "tensorflow", "absl", "sanic", "matplotlib"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -202,8 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    for noisy in ("rasa", "tensorflow", "absl", "sanic", "root", "matplotlib"):
-        logging.getLogger(noisy).setLevel(logging.ERROR)
+    quiet_rasa()
 
     cases = load_cases(args.split)
     try:

@@ -123,7 +123,9 @@ async def hub_factory(
     running: list[RunningHub] = []
 
     async def factory(**overrides: Any) -> RunningHub:
-        settings = make_settings(tmp_path, database_url, fake_rasa.url, **overrides)
+        url = overrides.pop("database_url", database_url)
+        rasa_url = overrides.pop("rasa_url", fake_rasa.url)
+        settings = make_settings(tmp_path, url, rasa_url, **overrides)
         started = await start_hub(settings)
         running.append(started)
         return started

@@ -81,8 +81,15 @@ class RealRasa:
         self.actions_port = self.actions_port or free_port()
         self._spawn(
             "actions",
-            [str(BOT_PYTHON), "-m", "rasa_sdk", "--actions", "actions",
-             "--port", str(self.actions_port)],
+            [
+                str(BOT_PYTHON),
+                "-m",
+                "rasa_sdk",
+                "--actions",
+                "actions",
+                "--port",
+                str(self.actions_port),
+            ],
         )
 
     def start_rasa(self) -> None:
@@ -94,10 +101,25 @@ class RealRasa:
         )
         self._spawn(
             "rasa",
-            [str(BOT_PYTHON), "-m", "rasa", "run", "--model", str(self.model),
-             "--endpoints", str(endpoints), "--credentials", str(REPO / "credentials.yml"),
-             "--enable-api", "--auth-token", AUTH_TOKEN,
-             "--interface", "127.0.0.1", "--port", str(self.rasa_port)],
+            [
+                str(BOT_PYTHON),
+                "-m",
+                "rasa",
+                "run",
+                "--model",
+                str(self.model),
+                "--endpoints",
+                str(endpoints),
+                "--credentials",
+                str(REPO / "credentials.yml"),
+                "--enable-api",
+                "--auth-token",
+                AUTH_TOKEN,
+                "--interface",
+                "127.0.0.1",
+                "--port",
+                str(self.rasa_port),
+            ],
         )
 
     def wait_ready(self) -> None:

@@ -165,3 +165,12 @@ async def test_static_files_are_served_and_traversal_is_refused(hub_factory, tmp
     assert (await _get(hub, "/static/../secret.txt"))[0] == 404
     assert (await _get(hub, "/static/%2e%2e/secret.txt"))[0] == 404
     assert (await _get(hub, "/"))[0] == 404  # no demo page built yet
+
+
+async def test_store_errors_become_503_without_details(hub_factory, tmp_path):
+    # A database without the payments tables: the repository reports the store unavailable.
+    hub = await hub_factory(demo=True, database_url=f"sqlite:///{tmp_path / 'empty.db'}")
+    status, body = await _get(hub, "/api/demo/customers")
+    assert status == 503
+    assert b"customers" not in body
+    assert b"unavailable" in body

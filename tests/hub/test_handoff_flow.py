@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from tests.hub.clients import text_of
-from tests.hub.conftest import customer_token, new_customer, online_agent
+from tests.hub.conftest import customer_token, login, new_customer, online_agent
 
 
 async def test_routine_question_is_answered_by_the_bot(hub, clients, fake_rasa):
@@ -246,6 +246,17 @@ async def test_agent_reconnecting_within_grace_keeps_the_conversation(hub, clien
     await asyncio.sleep(0.3)  # several sweeps run; the grace period (60 s) has not passed
     conversation = hub.service.get_conversation(offer["conversation_id"])
     assert conversation.state == "agent"
+
+    # Back on a new connection: online again and receiving the conversation's messages.
+    session = await login(hub, "ana")
+    back = clients(hub.url, "/agent")
+    await back.connect(auth={"token": session["token"]})
+    await customer.call(
+        "user_uttered", {"message": "still there?", "session_id": confirm["session_id"]}
+    )
+    relayed = await back.wait_for("message")
+    assert relayed["text"] == "still there?"
+    assert hub.service.agent(conversation.owner_agent_id).presence == "online"
 
 
 @pytest.mark.parametrize(

@@ -90,7 +90,8 @@ def _bot_texts(client: RecordingClient) -> list[str]:
 async def test_routine_question_is_answered_by_the_real_bot(real_hub, clients):
     customer, confirm = await new_customer(clients, real_hub, token=customer_token("cus_alice"))
     await customer.call(
-        "user_uttered", {"message": "when is my next payment due?", "session_id": confirm["session_id"]}
+        "user_uttered",
+        {"message": "when is my next payment due?", "session_id": confirm["session_id"]},
     )
     reply = await customer.wait_for("bot_uttered", timeout=30)
     assert reply["sender"]["type"] == "bot"
@@ -102,7 +103,8 @@ async def test_explicit_request_is_handed_off(real_hub, clients):
     agent = await online_agent(clients, real_hub)
     customer, confirm = await new_customer(clients, real_hub)
     await customer.call(
-        "user_uttered", {"message": "I want to speak to a human agent", "session_id": confirm["session_id"]}
+        "user_uttered",
+        {"message": "I want to speak to a human agent", "session_id": confirm["session_id"]},
     )
     status = await customer.wait_for("handoff_status", timeout=30)
     assert (status["state"], status["reason"]) == ("queued", "explicit_request")

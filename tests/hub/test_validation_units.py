@@ -51,9 +51,7 @@ def test_user_uttered_accepts_rasa_string_metadata() -> None:
     assert parsed.session_id == "s1"
 
 
-@pytest.mark.parametrize(
-    ("text", "ok"), [("x" * 10, True), ("x" * 11, False), ("é" * 10, True)]
-)
+@pytest.mark.parametrize(("text", "ok"), [("x" * 10, True), ("x" * 11, False), ("é" * 10, True)])
 def test_user_uttered_limit_counts_characters(text: str, ok: bool) -> None:
     if ok:
         assert parse_user_uttered({"message": text}, max_chars=10).message == text

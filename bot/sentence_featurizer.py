@@ -1,0 +1,218 @@
+"""Dense features from a pretrained static embedding model shipped inside a Python package.
+
+Ten examples per intent are too few for sparse n-gram features to generalise: "my card has
+not come yet" and "still waiting on the new card" share almost no n-grams. A pretrained
+embedding that places such sentences near each other fills that gap. It must load from
+files installed with a package (nothing may download at run time) from the model's own
+maker; the default is WordLlama's 256-dimensional ``l2_supercat`` model, which Lee Miller's
+``wordllama`` wheel on PyPI ships as ``weights/l2_supercat_256.safetensors`` with its
+tokenizer ``tokenizers/l2_supercat_tokenizer_config.json``.
+
+Only the two data files are read (with ``safetensors`` and HF ``tokenizers``); the
+``wordllama`` package is never imported, so its own dependencies play no part at run time.
+A static model is a lookup table: a text's vector is the mean of its sub-word vectors, which
+costs microseconds per message.
+
+Features per message attribute (like ``SpacyFeaturizer``): one sequence vector per Rasa token
+(the mean of that token's sub-word vectors) and one sentence vector (the mean over the whole
+text as typed, L2-normalised when ``normalize`` is on).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.constants import DENSE_FEATURIZABLE_ATTRIBUTES, FEATURIZER_CLASS_ALIAS, TOKENS_NAMES
+from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
+from rasa.nlu.tokenizers.tokenizer import Tokenizer
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, FEATURE_TYPE_SEQUENCE
+from rasa.shared.nlu.training_data.features import Features
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+logger = logging.getLogger(__name__)
+
+
+class EmbeddingModelMissing(RuntimeError):
+    """The configured embedding files are not installed (they are never downloaded)."""
+
+
+class StaticEmbeddings:
+    """A sub-word tokenizer plus its embedding table, read from local files only."""
+
+    def __init__(self, tokenizer: Any, table: np.ndarray, normalize: bool) -> None:
+        """Wrap a loaded ``tokenizers.Tokenizer`` and a (vocabulary x dimensions) table."""
+        self._tokenizer = tokenizer
+        self._table = table
+        self._normalize = normalize
+
+    @property
+    def dimensions(self) -> int:
+        """Length of every vector this model returns."""
+        return int(self._table.shape[1])
+
+    @classmethod
+    def from_files(
+        cls, weights: Path, tokenizer: Path, tensor: str, normalize: bool
+    ) -> StaticEmbeddings:
+        """Load the table and tokenizer; imports stay local so Rasa starts without them.
+
+        Raises:
+            EmbeddingModelMissing: A file is missing or the tensor is not in the weights file.
+        """
+        for path in (weights, tokenizer):
+            if not path.is_file():
+                raise EmbeddingModelMissing(f"embedding file not found: {path}")
+        from safetensors.numpy import load_file
+        from tokenizers import Tokenizer as SubwordTokenizer
+
+        tensors = load_file(str(weights))
+        if tensor not in tensors:
+            raise EmbeddingModelMissing(f"tensor {tensor!r} not in {weights.name}")
+        table = np.ascontiguousarray(tensors[tensor], dtype=np.float32)
+        return cls(SubwordTokenizer.from_file(str(tokenizer)), table, normalize)
+
+    def _ids(self, texts: list[str]) -> list[list[int]]:
+        encodings = self._tokenizer.encode_batch(texts, add_special_tokens=False)
+        limit = self._table.shape[0]
+        return [[i for i in encoding.ids if 0 <= i < limit] for encoding in encodings]
+
+    def _mean(self, ids: list[int]) -> np.ndarray:
+        if not ids:
+            return np.zeros(self.dimensions, dtype=np.float32)
+        return np.asarray(self._table[ids].mean(axis=0), dtype=np.float32)
+
+    def sentence(self, text: str) -> np.ndarray:
+        """Vector of a whole text (mean of its sub-word vectors, normalised if configured)."""
+        vector = self._mean(self._ids([text])[0])
+        if self._normalize:
+            norm = float(np.linalg.norm(vector))
+            if norm > 0.0:
+                vector = vector / norm
+        return vector
+
+    def tokens(self, texts: list[str]) -> np.ndarray:
+        """One vector per token text (tokens x dimensions); an empty list gives no rows."""
+        if not texts:
+            return np.zeros((0, self.dimensions), dtype=np.float32)
+        return np.stack([self._mean(ids) for ids in self._ids(texts)])
+
+
+def package_file(package: str, relative: str) -> Path:
+    """Path of a data file inside an installed package, without importing the package.
+
+    ``find_spec`` locates a top-level package without running its ``__init__``, so a
+    package whose code needs other versions of shared dependencies can still lend its data.
+
+    Raises:
+        EmbeddingModelMissing: The package is not installed.
+    """
+    spec = importlib.util.find_spec(package)
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    if not locations:
+        raise EmbeddingModelMissing(
+            f"package {package!r} is not installed; it provides the embedding files"
+        )
+    return Path(locations[0]) / relative
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False
+)
+class StaticSentenceFeaturizer(DenseFeaturizer, GraphComponent):
+    """Pretrained static sentence and token vectors for DIET (see the module docstring)."""
+
+    @classmethod
+    def required_components(cls) -> list[type]:
+        """A tokenizer must run first: sequence features are one vector per Rasa token."""
+        return [Tokenizer]
+
+    @staticmethod
+    def required_packages() -> list[str]:
+        """Libraries that read the model files."""
+        return ["safetensors", "tokenizers"]
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """WordLlama's shipped model; ``weights_path``/``tokenizer_path`` override the package."""
+        return {
+            **DenseFeaturizer.get_default_config(),
+            "package": "wordllama",
+            "weights": "weights/l2_supercat_256.safetensors",
+            "tokenizer": "tokenizers/l2_supercat_tokenizer_config.json",
+            "weights_path": None,
+            "tokenizer_path": None,
+            "tensor": "embedding.weight",
+            "normalize": True,
+        }
+
+    def __init__(self, config: dict[str, Any], name: str, embeddings: StaticEmbeddings) -> None:
+        """Keep the loaded model; Rasa builds the component once per model load."""
+        super().__init__(name, config)
+        self._embeddings = embeddings
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> StaticSentenceFeaturizer:
+        """Load the embedding files named by the config (raises if they are not installed)."""
+        weights = (
+            Path(config["weights_path"])
+            if config.get("weights_path")
+            else package_file(config["package"], config["weights"])
+        )
+        tokenizer = (
+            Path(config["tokenizer_path"])
+            if config.get("tokenizer_path")
+            else package_file(config["package"], config["tokenizer"])
+        )
+        embeddings = StaticEmbeddings.from_files(
+            weights, tokenizer, config["tensor"], bool(config["normalize"])
+        )
+        logger.debug("loaded %s (%d dimensions)", weights.name, embeddings.dimensions)
+        return cls(config, execution_context.node_name, embeddings)
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Add sequence and sentence features to every featurizable attribute."""
+        for message in messages:
+            for attribute in DENSE_FEATURIZABLE_ATTRIBUTES:
+                self._featurize(message, attribute)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Featurize the training examples in place (the same way as at parse time)."""
+        self.process(training_data.training_examples)
+        return training_data
+
+    def _featurize(self, message: Message, attribute: str) -> None:
+        tokens = message.get(TOKENS_NAMES[attribute])
+        text = message.get(attribute)
+        if not tokens or not isinstance(text, str):
+            return
+        alias = self._config[FEATURIZER_CLASS_ALIAS]
+        sequence = self._embeddings.tokens([token.text for token in tokens])
+        sentence = self._embeddings.sentence(text).reshape(1, -1)
+        message.add_features(Features(sequence, FEATURE_TYPE_SEQUENCE, attribute, alias))
+        message.add_features(Features(sentence, FEATURE_TYPE_SENTENCE, attribute, alias))
+
+    @classmethod
+    def validate_config(cls, config: dict[str, Any]) -> None:
+        """Reject a config that names no model files."""
+        if not config.get("weights_path") and not (config.get("package") and config.get("weights")):
+            raise ValueError("set `weights_path`, or `package` and `weights`")
+        if not config.get("tokenizer_path") and not (
+            config.get("package") and config.get("tokenizer")
+        ):
+            raise ValueError("set `tokenizer_path`, or `package` and `tokenizer`")

@@ -1,0 +1,168 @@
+"""Explicit requests for a person on spaCy lemmas (bot/explicit_request.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml  # type: ignore[import-untyped]
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.nlu.tokenizers.spacy_tokenizer import SpacyTokenizer
+from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
+from rasa.shared.exceptions import InvalidConfigException
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from spacy.language import Language
+
+from bot.explicit_request import EXPLICIT_REQUEST_KEY, ExplicitRequestMatcher
+from bot.spacy_pipeline import analyse, build_pipeline, ensure_pipeline
+from common.explicit_request import ExplicitRequestGuard, ExplicitRequestMatch
+
+CORPUS_PATH = Path(__file__).resolve().parents[1] / "data" / "explicit_requests.yml"
+CORPUS: dict[str, Any] = yaml.safe_load(CORPUS_PATH.read_text(encoding="utf-8"))
+ALL_TEXTS = [case["text"] for case in CORPUS["requests"]] + CORPUS["not_requests"]
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return build_pipeline()
+
+
+@pytest.fixture(scope="module")
+def matcher() -> ExplicitRequestMatcher:
+    return ExplicitRequestMatcher({})
+
+
+@pytest.fixture(scope="module")
+def guard() -> ExplicitRequestGuard:
+    return ExplicitRequestGuard.from_file()
+
+
+def spacy_match(matcher: ExplicitRequestMatcher, nlp: Language, text: str) -> ExplicitRequestMatch:
+    # As inside Rasa: SpacyNLP hands over a lower-cased doc of the message.
+    return matcher.match(text, nlp, analyse(nlp, text.lower()))
+
+
+@pytest.mark.parametrize("case", CORPUS["requests"], ids=lambda case: case["text"])
+def test_catches_every_request_in_the_corpus(matcher, nlp, case):
+    found = spacy_match(matcher, nlp, case["text"])
+    assert found.matched, case["text"]
+    assert found.language == case["language"]
+
+
+@pytest.mark.parametrize("text", CORPUS["not_requests"])
+def test_ignores_messages_that_do_not_ask_for_a_person(matcher, nlp, text):
+    assert not spacy_match(matcher, nlp, text).matched
+
+
+@pytest.mark.parametrize("text", ALL_TEXTS)
+def test_agrees_with_the_hub_guard(matcher, nlp, guard, text):
+    assert spacy_match(matcher, nlp, text) == guard.match(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        ("I spoke to an agent last week and want to speak to one again", "speak to an agent"),
+        ("talking to someone real would be nice", "talk to someone"),
+        ("Can I talk to a REAL PERSON", "talk to a real person"),
+    ],
+)
+def test_lemmas_match_inflected_forms(matcher, nlp, text, phrase):
+    assert spacy_match(matcher, nlp, text).phrase == phrase
+
+
+def test_works_without_a_precomputed_doc(matcher, nlp):
+    assert matcher.match("Get me an AGENT", nlp).as_dict() == {
+        "matched": True,
+        "phrase": "agent",
+        "language": "en",
+    }
+    assert not matcher.match("   ", nlp).matched
+
+
+def test_custom_phrase_list(tmp_path, nlp):
+    custom = tmp_path / "phrases.yml"
+    custom.write_text("es: ['{un|una} {persona}']\nnot_requests: ['una persona usó']\n")
+    matcher = ExplicitRequestMatcher({"phrases_path": str(custom)})
+    assert matcher.match("una persona por favor", nlp).language == "es"
+    assert not matcher.match("una persona usó mi tarjeta", nlp).matched
+    assert not matcher.match("human", nlp).matched
+
+
+def test_a_broken_phrase_list_fails_at_load(tmp_path):
+    broken = tmp_path / "phrases.yml"
+    broken.write_text("en: ['{unbalanced']\n")
+    with pytest.raises(InvalidConfigException, match="unbalanced"):
+        ExplicitRequestMatcher({"phrases_path": str(broken)})
+
+
+def test_matchers_follow_the_pipeline_they_are_given(matcher):
+    # A second pipeline (e.g. after a model reload) gets its own matchers, bound to its vocab.
+    other = SpacyModel(model=build_pipeline(), model_name="other")
+    assert matcher.match("humaaan", other.model).matched
+
+
+# --- with real Rasa graph objects -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("spacy") / "en_payments"
+    ensure_pipeline(out)
+    return out
+
+
+@pytest.fixture
+def rasa_parts(model_dir, tmp_path):
+    storage = LocalModelStorage(tmp_path)
+    context = ExecutionContext(GraphSchema({}), "test")
+    spacy_nlp = SpacyNLP.create(
+        {**SpacyNLP.get_default_config(), "model": str(model_dir)},
+        storage,
+        Resource("spacy_nlp"),
+        context,
+    )
+    tokenizer = SpacyTokenizer.create(
+        SpacyTokenizer.get_default_config(), storage, Resource("tokenizer"), context
+    )
+    component = ExplicitRequestMatcher.create(
+        ExplicitRequestMatcher.get_default_config(), storage, Resource("explicit"), context
+    )
+    return spacy_nlp, tokenizer, component
+
+
+def test_component_adds_explicit_request_to_parsed_messages(rasa_parts):
+    spacy_nlp, tokenizer, component = rasa_parts
+    model = spacy_nlp.provide()
+    messages = [
+        Message.build(text="ugh just get me an agent, my refund is missing"),
+        Message.build(text="why was my payment declined?"),
+    ]
+    spacy_nlp.process(messages, model)
+    tokenizer.process(messages)
+    component.process(messages, model)
+    assert messages[0].get(EXPLICIT_REQUEST_KEY) == {
+        "matched": True,
+        "phrase": "agent",
+        "language": "en",
+    }
+    assert messages[1].get(EXPLICIT_REQUEST_KEY) == {
+        "matched": False,
+        "phrase": None,
+        "language": None,
+    }
+    assert EXPLICIT_REQUEST_KEY in messages[0].as_dict(only_output_properties=True)
+
+
+def test_component_annotates_training_data(rasa_parts):
+    spacy_nlp, tokenizer, component = rasa_parts
+    model = spacy_nlp.provide()
+    data = TrainingData([Message.build(text="hablar con un humano", intent="request_human")])
+    spacy_nlp.process_training_data(data, model)
+    tokenizer.process_training_data(data)
+    component.process_training_data(data, model)
+    assert data.training_examples[0].get(EXPLICIT_REQUEST_KEY)["language"] == "es"
