@@ -41,8 +41,12 @@ async def closed_loop(
         while (n := next(counter)) < total:
             try:
                 latencies.append(await asyncio.wait_for(one(worker, n), TIMEOUT_S))
-            except (asyncio.TimeoutError, aiohttp.ClientError, socketio.exceptions.SocketIOError,
-                    BenchError):
+            except (
+                asyncio.TimeoutError,
+                aiohttp.ClientError,
+                socketio.exceptions.SocketIOError,
+                BenchError,
+            ):
                 errors += 1
 
     start = time.perf_counter()
@@ -161,16 +165,30 @@ class Agent:
         self.token = token
         self.sio = socketio.AsyncClient(reconnection=False)
         self.events: list[tuple[float, str, Any]] = []
+        self.messages: dict[int, float] = {}
         self._arrived = asyncio.Event()
         for event in ("queue", "offer", "message"):
             self.sio.on(event, self._recorder(event), namespace="/agent")
 
     def _recorder(self, event: str) -> Callable[[Any], Awaitable[None]]:
         async def record(data: Any) -> None:
-            self.events.append((time.perf_counter(), event, data))
+            arrived = time.perf_counter()
+            if event == "message" and isinstance(data, dict) and isinstance(data.get("id"), int):
+                # Relayed customer messages are looked up by id: at 100 conversations a
+                # scan of every event would cost the client more than the hub's relay.
+                self.messages[data["id"]] = arrived
+            else:
+                self.events.append((arrived, event, data))
             self._arrived.set()
 
         return record
+
+    async def wait_message(self, message_id: int) -> float:
+        """Arrival time of the relayed customer message with this id."""
+        while message_id not in self.messages:
+            self._arrived.clear()
+            await self._arrived.wait()
+        return self.messages[message_id]
 
     async def connect(self) -> None:
         await self.sio.connect(
@@ -216,9 +234,12 @@ def waiting_ids(event: str, data: Any) -> set[str]:
 
 async def login(base_url: str, username: str, password: str) -> str:
     """Agent session token from ``POST /api/agent/login``."""
-    async with aiohttp.ClientSession() as session, session.post(
-        f"{base_url}/api/agent/login", json={"username": username, "password": password}
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"{base_url}/api/agent/login", json={"username": username, "password": password}
+        ) as response,
+    ):
         body = await response.json()
         if response.status != 200 or "token" not in body:
             raise BenchError(f"agent login failed with {response.status}")

@@ -35,9 +35,7 @@ def macro_f1(gold: Sequence[str], predicted: Sequence[str]) -> float:
         gold_pos = sum(g == label for g in gold)
         precision = true_pos / pred_pos if pred_pos else 0.0
         recall = true_pos / gold_pos
-        scores.append(
-            2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        )
+        scores.append(2 * precision * recall / (precision + recall) if precision + recall else 0.0)
     return sum(scores) / len(scores)
 
 

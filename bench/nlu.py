@@ -34,7 +34,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import yaml
+import yaml  # type: ignore[import-untyped]
 
 from bench.datasets import (
     Example,
@@ -183,9 +183,17 @@ def run_pipeline_process(name: str, config_path: Path, workdir: Path) -> dict[st
         )
     if completed.returncode != 0 or not result_path.exists():
         tail = log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-15:]
-        logger.error("pipeline %s failed (exit %s); log tail:\n%s", name, completed.returncode,
-                     "\n".join(tail))
-        return {"pipeline": name, "config": str(config_path), "error": f"exit {completed.returncode}"}
+        logger.error(
+            "pipeline %s failed (exit %s); log tail:\n%s",
+            name,
+            completed.returncode,
+            "\n".join(tail),
+        )
+        return {
+            "pipeline": name,
+            "config": str(config_path),
+            "error": f"exit {completed.returncode}",
+        }
     result: dict[str, Any] = json.loads(result_path.read_text(encoding="utf-8"))
     return result
 
@@ -301,7 +309,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             results[-1]["config"] = str(config)
     report = {
         "kind": "nlu",
-        "command": " ".join([Path(sys.executable).name, "-m", "bench.nlu", *(argv or sys.argv[1:])]),
+        "command": " ".join(
+            [Path(sys.executable).name, "-m", "bench.nlu", *(argv or sys.argv[1:])]
+        ),
         "machine": machine_info(),
         "data": source,
         "results": results,

@@ -71,7 +71,7 @@ class Services:
     ) -> subprocess.Popen[bytes]:
         """Start ``argv`` with its output in ``logdir/name.log``."""
         log = (self.logdir / f"{name}.log").open("ab")
-        process = subprocess.Popen(  # noqa: S603 (argv built by the bench)
+        process = subprocess.Popen(
             list(argv),
             cwd=cwd,
             env=dict(env) if env is not None else None,
@@ -93,7 +93,9 @@ class Services:
         start = time.monotonic()
         while time.monotonic() - start < limit_s:
             if process.poll() is not None:
-                raise ServiceFailed(f"{name} exited with {process.returncode}; see {self.log(name)}")
+                raise ServiceFailed(
+                    f"{name} exited with {process.returncode}; see {self.log(name)}"
+                )
             if http_ok(url):
                 return time.monotonic() - start
             time.sleep(0.25)
@@ -127,7 +129,7 @@ def run_timed(
     """Run a command to completion with its output in ``log``; (exit code, seconds)."""
     start = time.monotonic()
     with log.open("ab") as handle:
-        completed = subprocess.run(  # noqa: S603 (argv built by the bench)
+        completed = subprocess.run(
             list(argv),
             cwd=cwd,
             env=dict(env) if env is not None else None,

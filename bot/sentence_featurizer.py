@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -39,6 +40,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 logger = logging.getLogger(__name__)
+Vectors = npt.NDArray[np.float32]
 
 
 class EmbeddingModelMissing(RuntimeError):
@@ -48,7 +50,7 @@ class EmbeddingModelMissing(RuntimeError):
 class StaticEmbeddings:
     """A sub-word tokenizer plus its embedding table, read from local files only."""
 
-    def __init__(self, tokenizer: Any, table: np.ndarray, normalize: bool) -> None:
+    def __init__(self, tokenizer: Any, table: Vectors, normalize: bool) -> None:
         """Wrap a loaded ``tokenizers.Tokenizer`` and a (vocabulary x dimensions) table."""
         self._tokenizer = tokenizer
         self._table = table
@@ -85,12 +87,12 @@ class StaticEmbeddings:
         limit = self._table.shape[0]
         return [[i for i in encoding.ids if 0 <= i < limit] for encoding in encodings]
 
-    def _mean(self, ids: list[int]) -> np.ndarray:
+    def _mean(self, ids: list[int]) -> Vectors:
         if not ids:
             return np.zeros(self.dimensions, dtype=np.float32)
         return np.asarray(self._table[ids].mean(axis=0), dtype=np.float32)
 
-    def sentence(self, text: str) -> np.ndarray:
+    def sentence(self, text: str) -> Vectors:
         """Vector of a whole text (mean of its sub-word vectors, normalised if configured)."""
         vector = self._mean(self._ids([text])[0])
         if self._normalize:
@@ -99,7 +101,7 @@ class StaticEmbeddings:
                 vector = vector / norm
         return vector
 
-    def tokens(self, texts: list[str]) -> np.ndarray:
+    def tokens(self, texts: list[str]) -> Vectors:
         """One vector per token text (tokens x dimensions); an empty list gives no rows."""
         if not texts:
             return np.zeros((0, self.dimensions), dtype=np.float32)
@@ -124,10 +126,8 @@ def package_file(package: str, relative: str) -> Path:
     return Path(locations[0]) / relative
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False
-)
-class StaticSentenceFeaturizer(DenseFeaturizer, GraphComponent):
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
+class StaticSentenceFeaturizer(DenseFeaturizer, GraphComponent):  # type: ignore[misc]
     """Pretrained static sentence and token vectors for DIET (see the module docstring)."""
 
     @classmethod

@@ -36,6 +36,11 @@ def main() -> None:
             f"  Demo agent login:             {agent['username']} / {agent['password']}"
             "  (demo mode only; new password each run)"
         )
+        if agent.get("supervisor_username"):
+            lines.append(
+                f"  Demo supervisor login:        {agent['supervisor_username']} / "
+                f"{agent['supervisor_password']}"
+            )
     lines += [
         f"  Health / metrics:             {args.hub}/health  {args.hub}/metrics",
         "",

@@ -130,7 +130,7 @@ def test_message_frustration_decays_per_turn_and_keeps_evidence() -> None:
 
 
 def test_message_scores_below_the_floor_are_ignored() -> None:
-    turns = turns_of(*({"frustration": 0.14} for _ in range(20)))
+    turns = turns_of(*({"intent": "inform", "frustration": 0.14} for _ in range(20)))
     assert message_frustration(turns, SETTINGS) == []
     assert decide(turns, SETTINGS) is None
 

@@ -272,3 +272,73 @@ def test_component_annotates_training_data(rasa_parts):
 def test_declares_its_requirements():
     assert FrustrationSignals.required_components() == [SpacyNLP]
     assert "vaderSentiment" in FrustrationSignals.required_packages()
+
+
+# --- end to end: a trained model's parse result and the tracker -------------------------
+
+E2E_DOMAIN = """
+version: "3.1"
+intents: [greet, complain]
+responses:
+  utter_greet: [{text: "hi"}]
+  utter_sorry: [{text: "sorry"}]
+"""
+E2E_DATA = """
+version: "3.1"
+nlu:
+  - intent: greet
+    examples: |
+      - hello
+      - hi
+  - intent: complain
+    examples: |
+      - useless
+      - ridiculous
+rules:
+  - rule: greet
+    steps: [{intent: greet}, {action: utter_greet}]
+  - rule: complain
+    steps: [{intent: complain}, {action: utter_sorry}]
+"""
+E2E_CONFIG = """
+recipe: default.v1
+assistant_id: e2e_test
+language: en
+pipeline:
+  - name: SpacyNLP
+    model: {model}
+  - name: SpacyTokenizer
+  - name: bot.explicit_request.ExplicitRequestMatcher
+  - name: bot.frustration.FrustrationSignals
+  - name: KeywordIntentClassifier
+policies:
+  - name: RulePolicy
+"""
+
+
+@pytest.mark.slow
+async def test_trained_model_puts_both_records_in_parse_data_and_tracker(model_dir, tmp_path):
+    from rasa.core.agent import Agent
+    from rasa.model_training import train
+
+    (tmp_path / "domain.yml").write_text(E2E_DOMAIN)
+    (tmp_path / "data.yml").write_text(E2E_DATA)
+    (tmp_path / "config.yml").write_text(E2E_CONFIG.format(model=model_dir))
+    result = train(
+        str(tmp_path / "domain.yml"),
+        str(tmp_path / "config.yml"),
+        [str(tmp_path / "data.yml")],
+        output=str(tmp_path / "models"),
+    )
+    assert result.code == 0
+    agent = Agent.load(result.model)
+
+    parsed = await agent.parse_message("this is useless, get me a human!!!")
+    assert parsed["explicit_request"] == {"matched": True, "phrase": "human", "language": "en"}
+    assert parsed["frustration"]["score"] >= FIRES
+
+    await agent.handle_text("this is ridiculous, still nothing", sender_id="e2e")
+    tracker = await agent.tracker_store.retrieve("e2e")
+    parse_data = tracker.latest_message.parse_data
+    assert {"frustration_phrase", "complaint"} <= signal_names(parse_data["frustration"])
+    assert parse_data["explicit_request"]["matched"] is False

@@ -82,9 +82,7 @@ async def test_handoff_mid_form_then_silence_then_handback(agent: Any) -> None:
     tracker.update(ConversationResumed())
     await agent.processor.save_tracker(tracker)
     output = CollectingOutputChannel()
-    await agent.processor.trigger_external_user_uttered(
-        "EXTERNAL_handback", None, tracker, output
-    )
+    await agent.processor.trigger_external_user_uttered("EXTERNAL_handback", None, tracker, output)
     assert output.messages, "the bot says it is back"
     tracker = await agent.processor.get_tracker(sender)
     assert not tracker.is_paused()

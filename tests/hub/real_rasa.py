@@ -72,10 +72,10 @@ class RealRasa:
         return env
 
     def _spawn(self, name: str, args: list[str]) -> None:
-        log = (self.workdir / f"{name}.log").open("ab")
-        self.processes[name] = subprocess.Popen(  # noqa: S603 (fixed argv)
-            args, cwd=REPO, env=self._env(), stdout=log, stderr=subprocess.STDOUT
-        )
+        with (self.workdir / f"{name}.log").open("ab") as log:
+            self.processes[name] = subprocess.Popen(  # noqa: S603 (fixed argv)
+                args, cwd=REPO, env=self._env(), stdout=log, stderr=subprocess.STDOUT
+            )
 
     def start_actions(self) -> None:
         self.actions_port = self.actions_port or free_port()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -74,12 +73,10 @@ def rasa(real_rasa: RealRasa) -> RealRasa:
 
 
 @pytest.fixture
-async def real_hub(hub_factory: HubFactory, rasa: RealRasa, tmp_path: Path) -> Any:
+async def real_hub(hub_factory: HubFactory, rasa: RealRasa) -> Any:
+    # The hub gets its own (identically seeded) database per test; the actions read theirs.
     return await hub_factory(
-        rasa_url=rasa.url,
-        rasa_auth_token=AUTH_TOKEN,
-        database_url=rasa.database_url,
-        rasa_timeout_seconds=20.0,
+        rasa_url=rasa.url, rasa_auth_token=AUTH_TOKEN, rasa_timeout_seconds=20.0
     )
 
 

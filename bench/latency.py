@@ -1,0 +1,414 @@
+"""Speed and scale, side by side in one run: stock Rasa 3.6, our Rasa server, our hub.
+
+Usage (hub environment, from the repository root; ``scripts/bench.sh`` wraps it)::
+
+    .venv-hub/bin/python -m bench.latency [--parts stock,project,hub,handoff,relay,scale]
+        [--levels 1,20,50] [--connections 5000] [--conversations 100] [--project-model PATH]
+
+What it does, all on free ports of 127.0.0.1, one part after another so they never compete:
+
+1. ``stock``: copies the ``rasa init`` project out of the installed Rasa into a temporary
+   folder, trains it (timed), serves it with ``rasa run`` and drives its REST channel.
+2. ``project``: trains the full bot from this repository (timed; or ``--project-model``), seeds
+   a temporary demo database, starts the action server and the Rasa server, drives REST.
+3. ``hub``: starts the hub in front of that Rasa server and sends the same messages through
+   the customer socket (``user_uttered`` -> ``bot_uttered``).
+4. ``handoff`` / ``relay``: customers ask for a person, agents claim, then agents and
+   customers exchange messages in ``--conversations`` conversations at once.
+5. ``scale``: ``--connections`` idle customer sockets, with the hub's resident memory.
+
+A part whose prerequisites are missing (no hub package yet, no spaCy pipeline, training
+failed) is reported as "not measured" with the reason; the run goes on with the rest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from bench.machine import machine_info
+from bench.procs import (
+    BOT_PY,
+    HUB_PY,
+    RASA_BIN,
+    REPO,
+    ServiceFailed,
+    Services,
+    free_port,
+    rss_mib,
+    run_timed,
+)
+
+logger = logging.getLogger("bench.latency")
+PARTS = ("stock", "project", "hub", "handoff", "relay", "scale")
+# Routine payment questions: one answered from a response, one that runs the order form.
+MESSAGES = ("how do I change my payment method?", "when is my next payment due?")
+AGENT_CAPACITY = 50
+READY_LIMIT_S = 600.0
+
+
+def not_measured(reason: str) -> dict[str, Any]:
+    """The result of a part that could not run, with why."""
+    logger.warning("not measured: %s", reason)
+    return {"measured": False, "reason": reason}
+
+
+def total_for(level: int, per_sender: int, minimum: int) -> int:
+    """Messages for a concurrency level: enough per sender for stable percentiles."""
+    return max(minimum, level * per_sender)
+
+
+def rasa_site_packages() -> Path:
+    """The bot environment's Rasa package folder (asked from that interpreter)."""
+    out = subprocess.run(
+        [str(BOT_PY), "-c", "import rasa, os; print(os.path.dirname(rasa.__file__))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return Path(out.stdout.strip().splitlines()[-1])
+
+
+async def drive_rest(url: str, levels: Sequence[int], args: argparse.Namespace) -> dict[str, Any]:
+    from bench.load import rasa_rest
+
+    results = {}
+    for level in levels:
+        total = total_for(level, args.per_sender, args.min_messages)
+        summary = await rasa_rest(url, MESSAGES, level, total)
+        results[str(level)] = summary.to_dict()
+        logger.info("REST %s concurrent: %s", level, summary)
+    return results
+
+
+def bench_stock(services: Services, work: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """Stock Rasa: the ``rasa init`` project, trained and served like a fresh install."""
+    project = work / "stock"
+    shutil.copytree(rasa_site_packages() / "cli" / "initial_project", project)
+    code, train_s = run_timed(
+        [str(RASA_BIN), "train", "--out", "models"], work / "stock-train.log", cwd=project
+    )
+    if code != 0:
+        return not_measured(f"stock training failed (exit {code}); see {work / 'stock-train.log'}")
+    port = free_port()
+    services.start(
+        "stock-rasa",
+        [
+            str(RASA_BIN),
+            "run",
+            "--model",
+            "models",
+            "--enable-api",
+            "--interface",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        cwd=project,
+    )
+    ready_s = services.wait_ready("stock-rasa", f"http://127.0.0.1:{port}/", READY_LIMIT_S)
+    try:
+        rest = asyncio.run(drive_rest(f"http://127.0.0.1:{port}", args.levels, args))
+    finally:
+        services.stop("stock-rasa")
+    return {
+        "measured": True,
+        "train_seconds": round(train_s, 1),
+        "startup_seconds": round(ready_s, 1),
+        "rest": rest,
+    }
+
+
+def bot_env(database_url: str, secret: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(DATABASE_URL=database_url, CUSTOMER_TOKEN_SECRET=secret, PYTHONPATH=str(REPO))
+    return env
+
+
+def start_project(
+    services: Services, work: Path, args: argparse.Namespace, result: dict[str, Any]
+) -> str | None:
+    """Train (unless given a model) and start the action server and Rasa; Rasa's URL."""
+    if not (REPO / "build" / "spacy" / "en_payments").is_dir():
+        result.update(not_measured("no spaCy pipeline in build/spacy (run `make setup`)"))
+        return None
+    secret = secrets.token_urlsafe(24)
+    env = bot_env(f"sqlite:///{work / 'bench.db'}", secret)
+    result["env"] = {"secret": secret, "database_url": env["DATABASE_URL"]}
+    code, _ = run_timed([str(BOT_PY), "-m", "store.seed"], work / "seed.log", env=env)
+    if code != 0:
+        result.update(not_measured(f"seeding failed; see {work / 'seed.log'}"))
+        return None
+    model = args.project_model
+    if model is None:
+        code, train_s = run_timed(
+            [
+                str(RASA_BIN),
+                "train",
+                "--config",
+                "config.yml",
+                "--domain",
+                "domain.yml",
+                "--data",
+                "data",
+                "--out",
+                str(work / "models"),
+            ],
+            work / "project-train.log",
+            env=env,
+        )
+        if code != 0:
+            result.update(not_measured(f"training failed; see {work / 'project-train.log'}"))
+            return None
+        result["train_seconds"] = round(train_s, 1)
+        model = str(work / "models")
+    actions_port, rasa_port = free_port(), free_port()
+    endpoints = work / "endpoints.yml"
+    endpoints.write_text(
+        f"action_endpoint:\n  url: http://127.0.0.1:{actions_port}/webhook\n", encoding="utf-8"
+    )
+    token = secrets.token_urlsafe(16)
+    result["env"]["rasa_token"] = token
+    services.start(
+        "actions",
+        [str(RASA_BIN), "run", "actions", "--actions", "actions", "--port", str(actions_port)],
+        env=env,
+    )
+    services.start(
+        "project-rasa",
+        [
+            str(RASA_BIN),
+            "run",
+            "--model",
+            model,
+            "--endpoints",
+            str(endpoints),
+            "--credentials",
+            "credentials.yml",
+            "--enable-api",
+            "--auth-token",
+            token,
+            "--interface",
+            "127.0.0.1",
+            "--port",
+            str(rasa_port),
+        ],
+        env=env,
+    )
+    services.wait_ready("actions", f"http://127.0.0.1:{actions_port}/health", READY_LIMIT_S)
+    ready_s = services.wait_ready("project-rasa", f"http://127.0.0.1:{rasa_port}/", READY_LIMIT_S)
+    result["startup_seconds"] = round(ready_s, 1)
+    return f"http://127.0.0.1:{rasa_port}"
+
+
+def create_agents(work: Path, env: dict[str, str], count: int) -> list[tuple[str, str]]:
+    """Agents serving every queue, created with the hub's own admin command."""
+    accounts = []
+    for index in range(count):
+        username, password = f"bench{index}", secrets.token_urlsafe(18)
+        subprocess.run(
+            [
+                str(HUB_PY),
+                "-m",
+                "hub.agents",
+                "create",
+                "--username",
+                username,
+                "--display-name",
+                f"Bench {index}",
+                "--queues",
+                "payments,disputes,collections",
+                "--capacity",
+                str(AGENT_CAPACITY),
+                "--password-stdin",
+            ],
+            input=password,
+            text=True,
+            env=env,
+            cwd=REPO,
+            check=True,
+            capture_output=True,
+        )
+        accounts.append((username, password))
+    return accounts
+
+
+async def hub_parts(
+    base: str,
+    pid: int,
+    accounts: list[tuple[str, str]],
+    args: argparse.Namespace,
+    rasa_up: bool,
+) -> dict[str, Any]:
+    from bench.hub_scenarios import handoffs_and_claims, idle_connections, relay
+    from bench.load import Agent, hub_customers, login
+
+    out: dict[str, Any] = {}
+    if "hub" in args.parts:
+        if rasa_up:
+            levels = {}
+            for level in args.levels:
+                total = total_for(level, args.per_sender, args.min_messages)
+                summary = await hub_customers(base, MESSAGES, level, total)
+                levels[str(level)] = summary.to_dict()
+                logger.info("hub socket %s concurrent: %s", level, summary)
+            out["hub_socket"] = {"measured": True, "levels": levels}
+        else:
+            out["hub_socket"] = not_measured("our Rasa server is not running")
+    if "handoff" in args.parts or "relay" in args.parts:
+        agents = [Agent(base, await login(base, u, p)) for u, p in accounts]
+        conversations: list[Any] = []
+        for agent in agents:
+            await agent.connect()
+        try:
+            delay, conversations = await handoffs_and_claims(
+                base, agents, AGENT_CAPACITY, args.conversations
+            )
+            out["handoff"] = {"measured": True, **delay.to_dict()}
+            if "relay" in args.parts:
+                relayed = await relay(conversations, args.relay_rounds)
+                out["relay"] = {
+                    "measured": True,
+                    "conversations": len(conversations),
+                    "rounds": args.relay_rounds,
+                    **relayed.to_dict(),
+                }
+        finally:
+            for conversation in conversations:
+                await conversation.customer.disconnect()
+            for agent in agents:
+                await agent.disconnect()
+    if "scale" in args.parts:
+        out["scale"] = {
+            "measured": True,
+            **await idle_connections(
+                base, args.connections, args.batch, args.hold, lambda: rss_mib(pid)
+            ),
+        }
+    return out
+
+
+def bench_hub(
+    services: Services,
+    work: Path,
+    args: argparse.Namespace,
+    project: dict[str, Any],
+    rasa_url: str | None,
+) -> dict[str, Any]:
+    """Start the hub (in front of our Rasa when it runs) and measure the hub parts."""
+    if not (REPO / "hub" / "__main__.py").is_file() or not HUB_PY.exists():
+        return not_measured("the hub (python -m hub in .venv-hub) is not available")
+    env_info = project.get("env") or {}
+    env = dict(os.environ)
+    env.update(
+        PYTHONPATH=str(REPO),
+        DATABASE_URL=f"sqlite:///{work / 'hub.db'}",
+        CUSTOMER_TOKEN_SECRET=env_info.get("secret") or secrets.token_urlsafe(24),
+        RASA_URL=rasa_url or f"http://127.0.0.1:{free_port()}",
+        RASA_AUTH_TOKEN=env_info.get("rasa_token") or "unused",
+        HUB_HOST="127.0.0.1",
+        HUB_PORT=str(free_port()),
+    )
+    env.pop("PAYASSIST_DEMO", None)
+    needed = -(-args.conversations // AGENT_CAPACITY)
+    accounts = create_agents(work, env, max(1, needed))
+    process = services.start("hub", [str(HUB_PY), "-m", "hub"], env=env)
+    base = f"http://127.0.0.1:{env['HUB_PORT']}"
+    ready_s = services.wait_ready("hub", f"{base}/health", READY_LIMIT_S)
+    try:
+        parts = asyncio.run(hub_parts(base, process.pid, accounts, args, rasa_url is not None))
+    finally:
+        services.stop("hub")
+    return {"measured": True, "startup_seconds": round(ready_s, 1), **parts}
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.latency", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--parts", default=",".join(PARTS), help=f"comma list of {PARTS}")
+    parser.add_argument("--levels", default="1,20,50", help="concurrent senders, comma list")
+    parser.add_argument("--per-sender", type=int, default=6, help="messages per sender per level")
+    parser.add_argument("--min-messages", type=int, default=40, help="at least this many per level")
+    parser.add_argument(
+        "--conversations", type=int, default=100, help="handoff/relay conversations"
+    )
+    parser.add_argument("--relay-rounds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=5000, help="idle hub connections")
+    parser.add_argument("--batch", type=int, default=250, help="connections opened at once")
+    parser.add_argument("--hold", type=float, default=30.0, help="seconds to hold them")
+    parser.add_argument("--project-model", help="serve this model instead of training one")
+    parser.add_argument("--out", default=str(REPO / "bench" / "results"))
+    args = parser.parse_args(argv)
+    args.parts = {part.strip() for part in args.parts.split(",") if part.strip()}
+    unknown = args.parts - set(PARTS)
+    if unknown:
+        parser.error(f"unknown parts: {sorted(unknown)}")
+    args.levels = [int(level) for level in args.levels.split(",") if level.strip()]
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    logging.getLogger("socketio").setLevel(logging.WARNING)
+    logging.getLogger("engineio").setLevel(logging.WARNING)
+    args = parse_args(argv)
+    report: dict[str, Any] = {
+        "kind": "latency",
+        "command": " ".join(["python", "-m", "bench.latency", *(argv or sys.argv[1:])]),
+        "machine": machine_info(),
+        "messages": list(MESSAGES),
+    }
+    work = Path(tempfile.mkdtemp(prefix="bench-latency-"))
+    services = Services(work)
+    try:
+        if "stock" in args.parts:
+            try:
+                report["stock"] = bench_stock(services, work, args)
+            except (ServiceFailed, OSError, subprocess.CalledProcessError) as exc:
+                report["stock"] = not_measured(str(exc))
+        project: dict[str, Any] = {}
+        rasa_url = None
+        if {"project", "hub"} & args.parts:
+            try:
+                rasa_url = start_project(services, work, args, project)
+                if rasa_url and "project" in args.parts:
+                    project["rest"] = asyncio.run(drive_rest(rasa_url, args.levels, args))
+                    project["measured"] = True
+            except (ServiceFailed, OSError) as exc:
+                project.update(not_measured(str(exc)))
+                rasa_url = None
+            report["project"] = {k: v for k, v in project.items() if k != "env"}
+        if {"hub", "handoff", "relay", "scale"} & args.parts:
+            try:
+                report["hub"] = bench_hub(services, work, args, project, rasa_url)
+            except (ServiceFailed, OSError, subprocess.CalledProcessError) as exc:
+                report["hub"] = not_measured(str(exc))
+    finally:
+        services.stop_all()
+    report["logs"] = str(work)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    for path in (out / f"latency-{stamp}.json", out / "latency-latest.json"):
+        path.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    from bench.report import latency_table
+
+    sys.stdout.write(latency_table(report) + f"\nresults: {out / 'latency-latest.json'}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,285 @@
+"""Tables for the terminal and ``docs/benchmarks.md``, built from the results JSON files.
+
+``python -m bench.report`` (either environment) regenerates the page from
+``bench/results/nlu-latest.json`` and ``bench/results/latency-latest.json``; a missing file or
+part shows as "not measured" rather than as a number from some earlier run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bench.stats import ratio
+
+REPO = Path(__file__).resolve().parents[1]
+NOT_MEASURED = "not measured"
+ENCODER_NOTE = """### Pretrained sentence encoder
+
+Only a package that ships its weights (nothing downloads at run time) from the model's own
+maker qualifies. Checked: `model2vec` (MinishLab) ships code only, its potion weights live on
+the Hugging Face hub; spaCy's vector models (Explosion) are not on PyPI; the PyPI packages
+bundling other people's static models are third-party re-uploads. `wordllama` (Lee Miller,
+MIT, the maker of the WordLlama models) ships `weights/l2_supercat_256.safetensors` (16 MB)
+and its tokenizer inside the wheel; `bot/sentence_featurizer.py` reads those two files
+(without importing `wordllama`, whose newer releases need pydantic 2 and numpy 2). Its
+vectors are trained from token embeddings of Llama 2 70B and Phi-3 medium, so the Llama 2
+Community License's attribution terms should be checked before shipping it."""
+
+
+def _fmt(value: Any, unit: str = "") -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.1f}{unit}" if abs(value) >= 10 else f"{value:,.2f}{unit}"
+    return f"{value}{unit}"
+
+
+def _level(part: dict[str, Any] | None, key: str, level: str) -> dict[str, Any] | None:
+    if not part or not part.get("measured", True):
+        return None
+    levels = part.get(key) or {}
+    found = levels.get(level)
+    return found if isinstance(found, dict) else None
+
+
+def latency_rows(report: dict[str, Any]) -> list[list[str]]:
+    """Rows: target, concurrency, p50, p95, p99, msgs/s, errors."""
+    rows = []
+    stock = report.get("stock") or {}
+    project = report.get("project") or {}
+    hub = report.get("hub") or {}
+    targets = (
+        ("stock Rasa 3.6 (`rasa init`), REST", stock, "rest"),
+        ("our Rasa server, REST", project, "rest"),
+        ("our hub, customer socket", hub.get("hub_socket"), "levels"),
+    )
+    levels = sorted(
+        {lvl for _, part, key in targets for lvl in ((part or {}).get(key) or {})}, key=int
+    )
+    for name, part, key in targets:
+        if not part or part.get("measured") is False:
+            reason = (part or {}).get("reason", "")
+            rows.append([name, "-", NOT_MEASURED, "", "", "", reason])
+            continue
+        for level in levels:
+            row = _level(part, key, level)
+            if row is None:
+                continue
+            rows.append(
+                [
+                    name,
+                    level,
+                    _fmt(row["p50_ms"]),
+                    _fmt(row["p95_ms"]),
+                    _fmt(row["p99_ms"]),
+                    _fmt(row["per_second"]),
+                    str(row["errors"]),
+                ]
+            )
+    return rows
+
+
+def _get(row: dict[str, Any] | None, key: str) -> float | None:
+    return float(row[key]) if row and row.get(key) is not None else None
+
+
+def ratios(report: dict[str, Any]) -> dict[str, float | None]:
+    """Targets of the issue: p50 at 1 sender and msgs/s at 20, hub against stock."""
+    stock1 = _level(report.get("stock"), "rest", "1")
+    stock20 = _level(report.get("stock"), "rest", "20")
+    hub_socket = (report.get("hub") or {}).get("hub_socket")
+    hub1 = _level(hub_socket, "levels", "1")
+    hub20 = _level(hub_socket, "levels", "20")
+    return {
+        "p50_stock_over_hub": ratio(_get(stock1, "p50_ms"), _get(hub1, "p50_ms")),
+        "throughput20_hub_over_stock": ratio(
+            _get(hub20, "per_second"), _get(stock20, "per_second")
+        ),
+    }
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def latency_table(report: dict[str, Any]) -> str:
+    """Markdown tables of the latency report (also readable in a terminal)."""
+    parts = [
+        _table(
+            ["target", "concurrent", "p50 ms", "p95 ms", "p99 ms", "msgs/s", "errors"],
+            latency_rows(report),
+        )
+    ]
+    found = ratios(report)
+    parts.append(
+        f"p50 at 1 sender, stock / hub: {_fmt(found['p50_stock_over_hub'], 'x')}; "
+        f"msgs/s at 20, hub / stock: {_fmt(found['throughput20_hub_over_stock'], 'x')}"
+    )
+    hub = report.get("hub") or {}
+    rows = []
+    for key, label in (
+        ("handoff", "handoff delay (message -> agent socket)"),
+        ("relay", "agent <-> customer relay"),
+    ):
+        part = hub.get(key)
+        if not part or part.get("measured") is False:
+            rows.append([label, NOT_MEASURED, "", "", "", (part or hub).get("reason", "")])
+        else:
+            rows.append(
+                [
+                    label,
+                    _fmt(part["p50_ms"]),
+                    _fmt(part["p99_ms"]),
+                    _fmt(part["per_second"]),
+                    str(part["count"]),
+                    str(part["errors"]),
+                ]
+            )
+    parts.append(_table(["scenario", "p50 ms", "p99 ms", "msgs/s", "samples", "errors"], rows))
+    scale = hub.get("scale")
+    if scale and scale.get("measured"):
+        parts.append(
+            f"Idle customer connections: {scale['alive_after_hold']} of {scale['requested']} "
+            f"alive after {scale['held_seconds']:.0f} s; hub RSS "
+            f"{_fmt(scale['hub_rss_mib_before'])} -> "
+            f"{_fmt(scale['hub_rss_mib_with_connections'])} MiB "
+            f"({_fmt(scale['rss_kib_per_connection'])} KiB per connection)."
+        )
+    else:
+        parts.append(f"Idle customer connections: {NOT_MEASURED}.")
+    stock = report.get("stock") or {}
+    project = report.get("project") or {}
+    parts.append(
+        _table(
+            ["bot", "training s", "server start incl. model load s"],
+            [
+                [
+                    "stock Rasa (`rasa init`)",
+                    _fmt(stock.get("train_seconds")),
+                    _fmt(stock.get("startup_seconds")),
+                ],
+                [
+                    "our bot (full: NLU + policies)",
+                    _fmt(project.get("train_seconds")),
+                    _fmt(project.get("startup_seconds")),
+                ],
+            ],
+        )
+    )
+    return "\n\n".join(parts)
+
+
+def nlu_table(report: dict[str, Any]) -> str:
+    """Markdown table of the NLU report."""
+    rows = []
+    for row in report.get("results", []):
+        if "error" in row:
+            rows.append([row["pipeline"], "failed", "", "", "", "", ""])
+            continue
+        rows.append(
+            [
+                row["pipeline"],
+                f"{row['accuracy']:.1%}",
+                f"{row['macro_f1']:.3f}",
+                f"{row['top_ranked_accuracy']:.1%}",
+                _fmt(row["train_seconds"]),
+                _fmt(row["model_load_seconds"]),
+                _fmt(row["parse_ms_median"]),
+            ]
+        )
+    return _table(
+        [
+            "pipeline",
+            "accuracy",
+            "macro-F1",
+            "top-ranked acc.",
+            "train s",
+            "load s",
+            "parse ms (median)",
+        ],
+        rows,
+    )
+
+
+def _machine(report: dict[str, Any]) -> str:
+    machine = report.get("machine") or {}
+    packages = ", ".join(f"{k} {v}" for k, v in (machine.get("packages") or {}).items())
+    return (
+        f"{machine.get('cores')} cores ({machine.get('cpu')}), {machine.get('memory_mib')} MiB, "
+        f"load average {machine.get('load_average')}, Python {machine.get('python')}, "
+        f"{packages}; measured {machine.get('measured_at')}"
+    )
+
+
+def render(nlu: dict[str, Any] | None, latency: dict[str, Any] | None) -> str:
+    """The whole ``docs/benchmarks.md`` page."""
+    out = [
+        "# Benchmarks",
+        "",
+        "Generated by `make bench` (`bash scripts/bench.sh`) from `bench/results/*-latest.json`;"
+        " do not edit by hand. Timings taken on a busy machine are not comparable: check the"
+        " load average recorded with each part.",
+        "",
+        "## Speed and scale",
+        "",
+    ]
+    if latency:
+        out += [
+            f"Command: `{latency.get('command')}`",
+            "",
+            f"Machine: {_machine(latency)}",
+            "",
+            f"Messages (each one a fresh conversation): {latency.get('messages')}",
+            "",
+            latency_table(latency),
+        ]
+    else:
+        out.append(f"{NOT_MEASURED} (run `bash scripts/bench.sh speed`).")
+    out += ["", "## NLU quality", ""]
+    if nlu:
+        out += [
+            f"Command: `{nlu.get('command')}`",
+            "",
+            f"Machine: {_machine(nlu)}",
+            "",
+            f"Data: {json.dumps(nlu.get('data'))}",
+            "",
+            nlu_table(nlu),
+            "",
+            "Accuracy counts an `nlu_fallback` answer as wrong; top-ranked accuracy is the"
+            " classifier's best real intent before the FallbackClassifier.",
+        ]
+    else:
+        out.append(f"{NOT_MEASURED} (run `bash scripts/bench.sh nlu`).")
+    out += ["", ENCODER_NOTE]
+    return "\n".join(out) + "\n"
+
+
+def _load(path: Path) -> dict[str, Any] | None:
+    if not path.is_file():
+        return None
+    loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return loaded
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.report")
+    parser.add_argument("--results", default=str(REPO / "bench" / "results"))
+    parser.add_argument("--out", default=str(REPO / "docs" / "benchmarks.md"))
+    args = parser.parse_args(argv)
+    results = Path(args.results)
+    page = render(_load(results / "nlu-latest.json"), _load(results / "latency-latest.json"))
+    Path(args.out).write_text(page, encoding="utf-8")
+    sys.stdout.write(f"wrote {args.out}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

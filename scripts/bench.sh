@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# `make bench`: every benchmark in one run, side by side on this machine, then docs/benchmarks.md.
+#   bash scripts/bench.sh            all: speed and scale (stock Rasa, our Rasa, hub), then NLU
+#   bash scripts/bench.sh speed [ARGS]   only bench.latency (ARGS go to it, e.g. --parts stock,hub)
+#   bash scripts/bench.sh nlu [ARGS]     only bench.nlu on BANKING77 (ARGS go to it, e.g. --max-test 2000)
+#   bash scripts/bench.sh report         only regenerate docs/benchmarks.md from bench/results/
+# Run it on a quiet machine: every figure is only comparable within one run.
+source "$(dirname "$0")/env.sh"
+cd "${ROOT}"
+[ -x "${BOT_PY}" ] && [ -x "${HUB_PY}" ] || bash "${ROOT}/scripts/setup.sh"
+export PYTHONPATH="${ROOT}${PYTHONPATH:+:${PYTHONPATH}}"
+BANKING77="${BANKING77:-${ROOT}/../shared/datasets/banking77/train.csv}"
+# 5,000 idle sockets need as many file descriptors in the hub and in the client.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt 12000 ]; then
+  echo "warning: open-file limit $(ulimit -n) is below the 12000 the 5,000-connection test needs" >&2
+fi
+
+speed() { "${HUB_PY}" -m bench.latency "$@"; }
+nlu() {
+  if [ ! -f "${BANKING77}" ]; then
+    echo "BANKING77 not found at ${BANKING77} (set BANKING77=path/to/train.csv); NLU not measured" >&2
+    return 0
+  fi
+  "${BOT_PY}" -m bench.nlu --banking77 "${BANKING77}" --per-intent 10 --seed 42 \
+    --config config.yml --out bench/results "$@"
+}
+report() { "${HUB_PY}" -m bench.report; }
+
+case "${1:-all}" in
+  speed) shift; speed "$@"; report ;;
+  nlu) shift; nlu "$@"; report ;;
+  report) report ;;
+  all) speed; nlu; report ;;
+  *) echo "usage: bash scripts/bench.sh [all|speed|nlu|report] [ARGS...]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,141 @@
+"""StaticSentenceFeaturizer with a tiny hand-made model (and WordLlama's when installed)."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+tokenizers = pytest.importorskip("tokenizers", reason="the featurizer needs HF tokenizers")
+safetensors_numpy = pytest.importorskip("safetensors.numpy")
+
+from rasa.engine.graph import ExecutionContext  # noqa: E402
+from rasa.engine.storage.local_model_storage import LocalModelStorage  # noqa: E402
+from rasa.engine.storage.resource import Resource  # noqa: E402
+from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer  # noqa: E402
+from rasa.shared.nlu.training_data.message import Message  # noqa: E402
+from rasa.shared.nlu.training_data.training_data import TrainingData  # noqa: E402
+
+from bot.sentence_featurizer import (  # noqa: E402
+    EmbeddingModelMissing,
+    StaticSentenceFeaturizer,
+    package_file,
+)
+
+VOCAB = {"[UNK]": 0, "card": 1, "lost": 2, "my": 3, "hello": 4}
+
+
+@pytest.fixture
+def model_files(tmp_path: Path) -> tuple[Path, Path]:
+    tokenizer = tokenizers.Tokenizer(tokenizers.models.WordLevel(VOCAB, unk_token="[UNK]"))
+    tokenizer.pre_tokenizer = tokenizers.pre_tokenizers.Whitespace()
+    tokenizer_path = tmp_path / "tokenizer.json"
+    tokenizer.save(str(tokenizer_path))
+    table = np.zeros((len(VOCAB), 3), dtype=np.float16)
+    table[1] = [1, 0, 0]
+    table[2] = [0, 1, 0]
+    table[3] = [0, 0, 1]
+    table[4] = [2, 2, 0]
+    weights_path = tmp_path / "weights.safetensors"
+    safetensors_numpy.save_file({"embedding.weight": table}, str(weights_path))
+    return weights_path, tokenizer_path
+
+
+def _create(tmp_path: Path, **config: object) -> StaticSentenceFeaturizer:
+    full = {**StaticSentenceFeaturizer.get_default_config(), **config}
+    return StaticSentenceFeaturizer.create(
+        full,
+        LocalModelStorage(tmp_path / "storage"),
+        Resource("featurizer"),
+        ExecutionContext(node_name="featurizer", graph_schema=None),  # type: ignore[arg-type]
+    )
+
+
+def _message(text: str) -> Message:
+    message = Message.build(text=text, intent="x")
+    tokenizer = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())
+    tokenizer.process_training_data(TrainingData([message]))
+    return message
+
+
+@pytest.mark.parametrize("normalize", [True, False])
+def test_sentence_vector_is_the_mean_of_subword_vectors(tmp_path, model_files, normalize):
+    weights, tokenizer = model_files
+    featurizer = _create(
+        tmp_path, weights_path=str(weights), tokenizer_path=str(tokenizer), normalize=normalize
+    )
+    message = _message("my card")
+    featurizer.process([message])
+    sequence, sentence = message.get_dense_features("text")
+    assert sequence.features.shape == (2, 3)
+    np.testing.assert_allclose(sequence.features, [[0, 0, 1], [1, 0, 0]])
+    expected = np.array([0.5, 0.0, 0.5])
+    if normalize:
+        expected = expected / np.linalg.norm(expected)
+    np.testing.assert_allclose(sentence.features, [expected], rtol=1e-6)
+
+
+def test_unknown_words_fall_back_to_the_unknown_row(tmp_path, model_files):
+    weights, tokenizer = model_files
+    featurizer = _create(tmp_path, weights_path=str(weights), tokenizer_path=str(tokenizer))
+    message = _message("zebra")
+    featurizer.process([message])
+    _sequence, sentence = message.get_dense_features("text")
+    np.testing.assert_allclose(sentence.features, [[0, 0, 0]])
+
+
+def test_training_data_gets_the_same_features_as_parsing(tmp_path, model_files):
+    weights, tokenizer = model_files
+    featurizer = _create(tmp_path, weights_path=str(weights), tokenizer_path=str(tokenizer))
+    trained, parsed = _message("hello my card"), _message("hello my card")
+    featurizer.process_training_data(TrainingData([trained]))
+    featurizer.process([parsed])
+    np.testing.assert_array_equal(
+        trained.get_dense_features("text")[1].features,
+        parsed.get_dense_features("text")[1].features,
+    )
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"weights_path": "/nonexistent/w.safetensors", "tokenizer_path": "/nonexistent/t.json"},
+        {"package": "no_such_package_for_embeddings"},
+    ],
+)
+def test_missing_model_files_fail_loudly_and_never_download(tmp_path, config):
+    with pytest.raises(EmbeddingModelMissing):
+        _create(tmp_path, **config)
+
+
+def test_wrong_tensor_name_is_reported(tmp_path, model_files):
+    weights, tokenizer = model_files
+    with pytest.raises(EmbeddingModelMissing, match="tensor"):
+        _create(tmp_path, weights_path=str(weights), tokenizer_path=str(tokenizer), tensor="x")
+
+
+@pytest.mark.parametrize(
+    "config", [{"package": None, "weights_path": None}, {"tokenizer": None, "package": None}]
+)
+def test_validate_config_requires_model_files(config):
+    with pytest.raises(ValueError, match="set `"):
+        StaticSentenceFeaturizer.validate_config(
+            {**StaticSentenceFeaturizer.get_default_config(), **config}
+        )
+
+
+def test_shipped_wordllama_model_puts_paraphrases_closer_than_unrelated_text(tmp_path):
+    try:
+        package_file("wordllama", "weights")
+    except EmbeddingModelMissing:
+        pytest.skip("wordllama is not installed")
+    featurizer = _create(tmp_path)
+    texts = [
+        "my card has not arrived yet",
+        "still waiting for my new card",
+        "what is the exchange rate",
+    ]
+    messages = [_message(text) for text in texts]
+    featurizer.process(messages)
+    vectors = [m.get_dense_features("text")[1].features[0] for m in messages]
+    assert vectors[0].shape == (256,)
+    assert float(vectors[0] @ vectors[1]) > float(vectors[0] @ vectors[2])
