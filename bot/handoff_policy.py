@@ -63,6 +63,8 @@ from bot.conversation_signals import (
 logger = logging.getLogger(__name__)
 
 HANDOFF_ACTION = "action_handoff"
+HANDBACK_INTENT = "EXTERNAL_handback"
+HANDBACK_ACTION = "action_handback"
 REASON_SLOT = "handoff_reason"
 QUEUE_SLOT = "handoff_queue"
 SIGNALS_SLOT = "handoff_signals"
@@ -93,6 +95,20 @@ def _event_dicts(tracker: DialogueStateTracker) -> list[dict[str, Any]]:
     return shaped
 
 
+def _user_message_pending(tracker: DialogueStateTracker) -> bool:
+    """Whether the newest user message has not been answered by any action yet.
+
+    Usually the previous action is then ``action_listen``; after a pause it is not (the bot
+    never listened), so the event order is checked instead of the previous action's name.
+    """
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            return True
+        if isinstance(event, ActionExecuted):
+            return False
+    return False
+
+
 def tracker_turns(tracker: DialogueStateTracker) -> list[UserTurn]:
     """The customer's turns since the session start or the last hand-back."""
     return turns_from_event_dicts(_event_dicts(tracker))
@@ -117,6 +133,8 @@ class HandoffPolicy(Policy):  # type: ignore[misc]
             # Above RulePolicy (6): on equal confidence the higher priority wins.
             "priority": 7,
             "handoff_action": HANDOFF_ACTION,
+            "handback_intent": HANDBACK_INTENT,
+            "handback_action": HANDBACK_ACTION,
             "threshold": 1.0,
             "decay": 0.7,
             "message_floor": 0.15,
@@ -173,6 +191,8 @@ class HandoffPolicy(Policy):  # type: ignore[misc]
             )
         self.settings = settings
         self.handoff_action = str(config.get("handoff_action", HANDOFF_ACTION))
+        self.handback_intent = str(config.get("handback_intent", HANDBACK_INTENT))
+        self.handback_action = str(config.get("handback_action", HANDBACK_ACTION))
 
     def train(
         self,
@@ -255,11 +275,9 @@ class HandoffPolicy(Policy):  # type: ignore[misc]
 
     def decide(self, tracker: DialogueStateTracker) -> HandoffDecision | None:
         """The handoff decision for the tracker's current state, if any."""
-        latest_action = tracker.latest_action_name
-        if latest_action == ACTION_LISTEN_NAME:
-            if tracker.latest_message is None:
-                return None
+        if _user_message_pending(tracker):
             return decide(tracker_turns(tracker), self.settings)
+        latest_action = tracker.latest_action_name
         if latest_action in self.settings.topic_actions:
             return decide(tracker_turns(tracker), self.settings, after_action=latest_action)
         return None
@@ -274,7 +292,21 @@ class HandoffPolicy(Policy):  # type: ignore[misc]
         """Predict the handoff (or listen right after it), else abstain with all zeros."""
         if tracker.is_paused():
             return self._prediction(self._default_predictions(domain))
-        if tracker.latest_action_name == self.handoff_action:
+        pending = _user_message_pending(tracker)
+        if (
+            pending
+            and tracker.latest_message is not None
+            and tracker.latest_message.intent.get("name") == self.handback_intent
+            and self.handback_action in domain.action_names_or_texts
+        ):
+            # The hub resumes a paused conversation without the bot ever listening, so the
+            # previous action is still action_handoff and no rule state matches: the policy
+            # that paused the conversation also answers the hand-back.
+            return self._certain(self.handback_action, domain)
+        if not pending and tracker.latest_action_name in (
+            self.handoff_action,
+            self.handback_action,
+        ):
             return self._certain(ACTION_LISTEN_NAME, domain)
         decision = self.decide(tracker)
         if decision is None:

@@ -2,15 +2,21 @@
 
 Only agents with a valid session token (from ``POST /api/agent/login``) can connect; the
 token is checked again on every event so logout and expiry take effect at once. Rooms:
-``agent:<id>`` (all tabs of one agent), ``conv:<id>`` (agents working a conversation) and
-``supervisors``. Every queue change pushes a fresh snapshot (and an offer, if any) to
-each connected agent. See docs/protocol.md.
+``agent:<id>`` (all tabs of one agent), ``conv:<id>`` (agents working a conversation),
+``queue:<name>`` (agents who see that queue; supervisors are in all) and ``supervisors``.
+
+Every queue change emits one small signal to the affected ``queue:<name>`` rooms through the
+client manager (``connectors/fanout.py``), so with Redis it reaches every hub process; each
+process then pushes a fresh snapshot (and an offer, if any) to the agent sockets it holds.
+A periodic heartbeat marks this process's agents as alive (see ``HubService.heartbeat``).
+See docs/protocol.md.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +26,7 @@ from connectors.customer import (
     GuardedNamespace,
     jsonable,
 )
+from connectors.fanout import QUEUES_CHANGED
 from connectors.validation import (
     EventError,
     parse_agent_reply,
@@ -30,7 +37,7 @@ from connectors.validation import (
 )
 from hub.logging import log_event
 from hub.service import HubService
-from hub.views import AgentView, MessageView
+from hub.views import AgentView, MessageView, QueueSnapshot
 
 logger = logging.getLogger(__name__)
 
@@ -59,8 +66,12 @@ class AgentNamespace(GuardedNamespace):
         self.service = service
         self.customers = customers
         self.max_text_chars = max_text_chars
-        # Agents connected to this process: agent id -> socket ids (several tabs).
+        # Agents connected to this process: agent id -> socket ids (several tabs), and back.
         self._connected: dict[int, set[str]] = {}
+        self._agent_of: dict[str, int] = {}
+        # Snapshot refreshes in flight, and agents changed again while theirs was computed.
+        self._refreshing: set[int] = set()
+        self._dirty: set[int] = set()
         self._tasks: set[asyncio.Task[None]] = set()
 
     def conversation_room(self, conversation_id: str) -> str:
@@ -71,6 +82,11 @@ class AgentNamespace(GuardedNamespace):
     def agent_room(agent_id: int) -> str:
         """Room of all connections of one agent."""
         return f"agent:{agent_id}"
+
+    @staticmethod
+    def queue_room(queue: str) -> str:
+        """Room of the agents (and supervisors) who see one queue."""
+        return f"queue:{queue}"
 
     # ---- connection -----------------------------------------------------------------------
 
@@ -96,6 +112,7 @@ class AgentNamespace(GuardedNamespace):
             },
         )
         self._connected.setdefault(agent.agent_id, set()).add(sid)
+        self._agent_of[sid] = agent.agent_id
         await self.enter_room(sid, self.agent_room(agent.agent_id))
         if agent.role == "supervisor":
             await self.enter_room(sid, SUPERVISORS_ROOM)
@@ -103,15 +120,18 @@ class AgentNamespace(GuardedNamespace):
         # their conversations' messages again. "presence away" stops new offers.
         await self.call(self.service.set_presence, agent.agent_id, "online")
         snapshot = await self.call(self.service.queue_snapshot, agent.agent_id)
-        for conversation in snapshot.mine:
-            await self.enter_room(sid, self.conversation_room(conversation.conversation_id))
+        for queue in snapshot.queues:
+            await self.enter_room(sid, self.queue_room(queue))
+        await self._sync_rooms(agent.agent_id, snapshot, [sid])
         log_event(logger, "agent.connected", agent_id=agent.agent_id, role=agent.role)
+        await self.queues_changed(snapshot.queues)
         return True
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         """When an agent's last connection goes, start their grace period."""
         session = await self.get_session(sid)
         agent_id = session.get("agent_id")
+        self._agent_of.pop(sid, None)
         if agent_id is None:
             return
         sids = self._connected.get(agent_id, set())
@@ -139,15 +159,14 @@ class AgentNamespace(GuardedNamespace):
         for room in self.rooms(sid):
             if room != sid:
                 await self.leave_room(sid, room)
+        self._agent_of.pop(sid, None)
         if agent_id is not None:
             self._connected.get(agent_id, set()).discard(sid)
         loop = asyncio.get_running_loop()
         loop.call_later(REVOKE_DELAY_SECONDS, self._spawn_disconnect, sid)
 
     def _spawn_disconnect(self, sid: str) -> None:
-        task = asyncio.ensure_future(self.disconnect(sid))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._spawn(self.disconnect(sid))
 
     async def _join(self, agent_id: int, conversation_id: str) -> None:
         for sid in self._connected.get(agent_id, ()):
@@ -160,18 +179,111 @@ class AgentNamespace(GuardedNamespace):
     # ---- queue pushes ---------------------------------------------------------------------
 
     async def push_snapshot(self, agent_id: int) -> dict[str, Any]:
-        """Send one agent their queue snapshot and the longest-waiting offer, if any."""
-        snapshot = jsonable(await self.call(self.service.queue_snapshot, agent_id))
-        await self.emit("queue", snapshot, room=self.agent_room(agent_id))
-        offer = await self.call(self.service.next_offer, agent_id)
-        if offer is not None:
-            await self.emit("offer", jsonable(offer), room=self.agent_room(agent_id))
-        return dict(snapshot)
+        """Send one agent's sockets in this process their snapshot and the offer, if any.
 
-    async def queues_changed(self) -> None:
-        """Push fresh snapshots to every agent connected to this process."""
-        for agent_id in list(self._connected):
-            await self.push_snapshot(agent_id)
+        Also keeps those sockets' conversation rooms in line with what the agent owns, so a
+        claim made from a tab on another hub process still brings this tab the messages.
+        """
+        sids = sorted(self._connected.get(agent_id, ()))
+        snapshot = await self.call(self.service.queue_snapshot, agent_id)
+        await self._sync_rooms(agent_id, snapshot, sids)
+        body = jsonable(snapshot)
+        offer = await self.call(self.service.next_offer, agent_id)
+        for sid in sids:
+            # Straight to the local socket: the signal already reached every process.
+            await self.emit("queue", body, to=sid, ignore_queue=True)
+            if offer is not None:
+                await self.emit("offer", jsonable(offer), to=sid, ignore_queue=True)
+        return dict(body)
+
+    async def _sync_rooms(self, agent_id: int, snapshot: QueueSnapshot, sids: list[str]) -> None:
+        owned = {self.conversation_room(c.conversation_id) for c in snapshot.mine}
+        for sid in sids:
+            if self._agent_of.get(sid) != agent_id:
+                continue  # revoked meanwhile
+            current = {r for r in self.rooms(sid) if r.startswith("conv:")}
+            for room in owned - current:
+                await self.enter_room(sid, room)
+            for room in current - owned:
+                await self.leave_room(sid, room)
+
+    async def queues_changed(self, queues: Iterable[str] | None = None) -> None:
+        """Tell every hub process that these queues changed (all queues when None).
+
+        One small signal to the ``queue:<name>`` rooms goes through the client manager
+        (Redis when configured); each process refreshes the snapshots of its own sockets in
+        those rooms (:meth:`on_queues_signal`).
+        """
+        names = sorted(set(queues) if queues is not None else set(self.service.config.queues))
+        if not names:
+            return
+        await self.emit(QUEUES_CHANGED, {"queues": names}, room=[self.queue_room(q) for q in names])
+
+    async def on_queues_signal(self, rooms: Any, data: Any) -> None:
+        """A queue changed somewhere: refresh the snapshots of local agents in those rooms.
+
+        Runs in the manager's delivery path (for remote signals, Redis's listener task), so
+        it only schedules the work. Refreshes are coalesced per agent: while one runs, further
+        signals mark the agent dirty and one more refresh follows, so the last snapshot sent
+        is never older than the last change.
+        """
+        targets = [rooms] if isinstance(rooms, str) else list(rooms or ())
+        manager = self.server.manager
+        agent_ids = {
+            self._agent_of[sid]
+            for sid, _eio_sid in manager.get_participants(self.namespace, targets)
+            if sid in self._agent_of
+        }
+        for agent_id in agent_ids:
+            if agent_id in self._refreshing:
+                self._dirty.add(agent_id)
+                continue
+            self._refreshing.add(agent_id)
+            self._spawn(self._refresh(agent_id))
+
+    async def _refresh(self, agent_id: int) -> None:
+        try:
+            while True:
+                self._dirty.discard(agent_id)
+                try:
+                    await self.push_snapshot(agent_id)
+                except Exception:
+                    # One failed push must not stop later ones; the next change retries.
+                    log_event(
+                        logger,
+                        "agent.snapshot_failed",
+                        level=logging.ERROR,
+                        agent_id=agent_id,
+                        exc_info=True,
+                    )
+                if agent_id not in self._dirty:
+                    return
+        finally:
+            self._refreshing.discard(agent_id)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def heartbeat(self) -> None:
+        """Mark the agents connected to this process as alive (periodic task)."""
+        agent_ids = [agent_id for agent_id, sids in self._connected.items() if sids]
+        if agent_ids:
+            await self.call(self.service.heartbeat, agent_ids)
+
+    async def drain(self) -> None:
+        """Wait for snapshot pushes in flight (on shutdown)."""
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def customer_typing(self, conversation_id: str) -> None:
+        """Tell the agents working a conversation that the customer is typing (not stored)."""
+        await self.emit(
+            "customer_typing",
+            {"conversation_id": conversation_id},
+            room=self.conversation_room(conversation_id),
+        )
 
     async def relay_message(self, conversation_id: str, message: MessageView) -> None:
         """Show a new message to the agents working this conversation."""
@@ -234,7 +346,19 @@ class AgentNamespace(GuardedNamespace):
             STATUS_TEXT["agent_joined"].format(name=agent.display_name),
             agent_name=agent.display_name,
         )
-        await self.queues_changed()
+        await self.queues_changed([packet.conversation.queue or ""])
+        return dict(jsonable(packet))
+
+    async def on_context(self, sid: str, data: Any) -> dict[str, Any]:
+        """The context packet of a conversation this agent already owns (after a reload).
+
+        Same shape as the ``claim`` ack; supervisors may read any conversation's packet.
+        """
+        conversation_id = parse_conversation_ref(data, "context")
+        agent = await self._agent(sid)
+        packet = await self.call(self.service.context, agent.agent_id, conversation_id)
+        if packet.conversation.owner_agent_id == agent.agent_id:
+            await self.enter_room(sid, self.conversation_room(conversation_id))
         return dict(jsonable(packet))
 
     async def on_reply(self, sid: str, data: Any) -> dict[str, Any]:

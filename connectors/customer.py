@@ -16,8 +16,9 @@ import asyncio
 import dataclasses
 import enum
 import logging
+import time
 import weakref
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar
@@ -63,6 +64,8 @@ STATUS_TEXT: Mapping[str, str] = {
     "ticket_created": "Thanks, we've got your details and will contact you.",
     "closed": "This conversation is closed. How did we do? Rate us from 1 to 5.",
 }
+# A customer's typing notice reaches the agent at most this often (the widget sends one per 2 s).
+TYPING_RELAY_SECONDS = 1.0
 BOT_RETRY_TEXT = "Sorry, I couldn't process that just now. Could you send it again?"
 BOT_FAILURE_TEXT = "I'm having technical trouble, so I'm bringing in a person to help you."
 
@@ -76,6 +79,9 @@ ERROR_TEXT: Mapping[str, str] = {
     "claim_conflict": "Someone else already took this conversation.",
     "capacity_reached": "You are at your conversation capacity.",
     "unknown_event": "Unknown event.",
+    "identity_mismatch": (
+        "This conversation belongs to a different customer; start a new session to continue."
+    ),
     "unavailable": "The service is temporarily unavailable; try again.",
     "internal": "Something went wrong on our side.",
 }
@@ -163,8 +169,11 @@ class AgentNotifier(Protocol):
     async def relay_message(self, conversation_id: str, message: MessageView) -> None:
         """Show a new conversation message to the agents watching it."""
 
-    async def queues_changed(self) -> None:
-        """Push fresh queue snapshots to agents and supervisors."""
+    async def queues_changed(self, queues: Iterable[str] | None = None) -> None:
+        """Refresh the queue snapshots of agents who see these queues (all when None)."""
+
+    async def customer_typing(self, conversation_id: str) -> None:
+        """Tell the agents working the conversation that the customer is typing."""
 
 
 class GuardedNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
@@ -325,7 +334,36 @@ class CustomerNamespace(GuardedNamespace):
             conversation_id=grant.conversation_id,
             created=grant.created,
         )
+        if not grant.created:
+            await self.live_status(sid, grant.conversation_id)
         return confirm
+
+    async def live_status(self, sid: str, conversation_id: str) -> None:
+        """Re-send where the customer stands now (queue position or agent) to one socket.
+
+        A reloaded or reconnected widget would otherwise only know the state's name. The
+        status carries ``current: true`` and no text: it repeats, it is not a new event, so
+        nothing is stored.
+        """
+        conversation = await self.call(self.service.get_conversation, conversation_id)
+        body: dict[str, Any]
+        if conversation.state == "queued":
+            outcome = await self.call(self.service.queue_status, conversation_id)
+            if outcome is None:
+                return  # claimed or cancelled meanwhile; that status is on its way
+            body = {
+                "state": "queued",
+                "queue": outcome.queue,
+                "reason": outcome.reason,
+                "position": outcome.position,
+                "estimated_wait_seconds": outcome.estimated_wait_seconds,
+                "within_hours": outcome.within_hours,
+            }
+        elif conversation.state == "agent":
+            body = {"state": "agent_joined", "agent_name": conversation.owner_name}
+        else:
+            return
+        await self.emit("handoff_status", {**body, "current": True}, to=sid)
 
     async def on_resume(self, sid: str, data: Any) -> dict[str, Any]:
         """Replay every message after ``last_seen_id`` in order, once, to this socket."""
@@ -344,7 +382,22 @@ class CustomerNamespace(GuardedNamespace):
             conversation_id=session["conversation_id"],
             replayed=len(missed),
         )
+        await self.live_status(sid, session["conversation_id"])
         return {"replayed": len(missed), "state": conversation.state}
+
+    async def on_typing(self, sid: str, data: Any) -> dict[str, Any]:
+        """The customer is typing: tell the owning agent (throttled, not stored)."""
+        session = await self._bound(sid, parse_session_only(data, "typing"))
+        now = time.monotonic()
+        if now - float(session.get("typing_relayed_at", 0.0)) < TYPING_RELAY_SECONDS:
+            return {"ok": True}
+        conversation_id: str = session["conversation_id"]
+        conversation = await self.call(self.service.get_conversation, conversation_id)
+        if conversation.state == "agent" and self.agents is not None:
+            session["typing_relayed_at"] = now
+            await self.save_session(sid, session)
+            await self.agents.customer_typing(conversation_id)
+        return {"ok": True}
 
     # ---- messages -------------------------------------------------------------------------
 
@@ -362,6 +415,7 @@ class CustomerNamespace(GuardedNamespace):
             await self._bind(sid, session, grant)
         session = await self._bound(sid, utterance.session_id)
         conversation_id: str = session["conversation_id"]
+        session = await self._bind_metadata_identity(sid, session, utterance.metadata)
         # A message after a close reopens the conversation with the bot (HubService).
         message, created = await self.call(
             self.service.record_message,
@@ -376,6 +430,29 @@ class CustomerNamespace(GuardedNamespace):
             metadata = self._rasa_metadata(session, utterance.metadata)
             self._spawn(self._route(conversation_id, session["session_id"], message, metadata))
         return {"id": message.id, "duplicate": not created}
+
+    async def _bind_metadata_identity(
+        self, sid: str, session: dict[str, Any], metadata: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """A valid token in the message metadata makes an anonymous conversation verified.
+
+        Clients that cannot pass the token in the connection auth (Rasa web chat's
+        ``customData``) send it with each message. The conversation is bound to that
+        customer so the agent's context packet shows them; a conversation that belongs to a
+        different customer is never re-bound (``IdentityMismatch`` -> ``identity_mismatch``,
+        raised before anything is stored). Invalid tokens are ignored (anonymous).
+        """
+        candidate = metadata.get("customer_token")
+        ref = self.verify_token(candidate) if isinstance(candidate, str) and candidate else None
+        if ref is None:
+            return session
+        conversation_id: str = session["conversation_id"]
+        if await self.call(self.service.bind_customer, conversation_id, ref):
+            log_event(logger, "customer.identity_bound", conversation_id=conversation_id)
+        if session.get("customer_ref") is None:
+            session.update(customer_ref=ref, token=candidate)
+            await self.save_session(sid, session)
+        return session
 
     def _rasa_metadata(
         self, session: Mapping[str, Any], given: Mapping[str, Any]
@@ -580,7 +657,7 @@ class CustomerNamespace(GuardedNamespace):
                 within_hours=outcome.within_hours,
             )
         if self.agents is not None:
-            await self.agents.queues_changed()
+            await self.agents.queues_changed([outcome.queue])
         return outcome
 
     async def _unpause_bot(self, conversation_id: str) -> None:
@@ -619,7 +696,7 @@ class CustomerNamespace(GuardedNamespace):
         conversation = await self.call(self.service.cancel_handoff, conversation_id)
         await self.status(conversation_id, "bot_resumed", STATUS_TEXT["bot_resumed"])
         if self.agents is not None:
-            await self.agents.queues_changed()
+            await self.agents.queues_changed([conversation.queue] if conversation.queue else None)
         return {"state": conversation.state}
 
     async def on_leave_contact(self, sid: str, data: Any) -> dict[str, Any]:
@@ -637,7 +714,7 @@ class CustomerNamespace(GuardedNamespace):
             ticket_id=ticket.ticket_id,
         )
         if self.agents is not None:
-            await self.agents.queues_changed()
+            await self.agents.queues_changed([ticket.queue])
         return {"ticket_id": ticket.ticket_id}
 
     async def on_rate(self, sid: str, data: Any) -> dict[str, Any]:

@@ -24,13 +24,14 @@ from common.explicit_request import ExplicitRequestGuard, ExplicitRequestMatch
 from common.identity import mint_customer_token, verify_customer_token
 from connectors.agent import AgentNamespace
 from connectors.customer import CustomerNamespace, jsonable
+from connectors.fanout import make_manager
 from connectors.rasa_client import RasaClient
 from hub.config import load_config
 from hub.errors import HubError
 from hub.logging import log_event
 from hub.metrics import HubMetrics
 from hub.service import HubService
-from hub.settings import HubSettings
+from hub.settings import HubSettings, SettingsError
 from hub.store import HubStore
 from store.db import create_engine_from_url, make_session_factory
 from store.errors import StoreError
@@ -95,22 +96,22 @@ def create_app(
     Returns:
         The aiohttp application; run it with ``web.run_app`` or an ``AppRunner``.
     """
+    config = load_config(settings.hub_config_path)
+    if config.presence_timeout.total_seconds() < 2 * settings.heartbeat_interval_seconds:
+        # One late beat must not make a connected agent look gone.
+        raise SettingsError(
+            "presence_timeout_seconds (hub.yml) must be at least twice HUB_HEARTBEAT_INTERVAL"
+        )
     engine = create_engine_from_url(settings.database_url)
     payments = PaymentsRepository(make_session_factory(engine))
     hub_store = HubStore.from_url(settings.database_url)
-    service = HubService(
-        hub_store,
-        payments,
-        load_config(settings.hub_config_path),
-        clock,
-        password_hasher=password_hasher,
-    )
+    service = HubService(hub_store, payments, config, clock, password_hasher=password_hasher)
 
     metrics = HubMetrics()
     rasa = RasaClient(
         settings.rasa_url, settings.rasa_auth_token, settings.rasa_timeout_seconds, metrics
     )
-    manager = socketio.AsyncRedisManager(settings.redis_url) if settings.redis_url else None
+    manager = make_manager(settings.redis_url)
     cors: str | list[str] | None
     cors = "*" if "*" in settings.cors_origins else list(settings.cors_origins) or None
     sio = socketio.AsyncServer(
@@ -131,6 +132,7 @@ def create_app(
     )
     agents = AgentNamespace(service, customers, max_text_chars=settings.max_text_chars)
     customers.agents = agents
+    manager.on_signal(agents.namespace, agents.on_queues_signal)
     sio.register_namespace(customers)
     sio.register_namespace(agents)
 
@@ -159,13 +161,19 @@ def create_app(
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await rasa.start()
-        sweeper = asyncio.create_task(_requeue_loop(agents, settings, clock))
-        log_event(logger, "hub.started", demo=settings.demo, redis=manager is not None)
+        loops = [
+            asyncio.create_task(_requeue_loop(agents, settings, clock)),
+            asyncio.create_task(_heartbeat_loop(agents, settings)),
+        ]
+        log_event(logger, "hub.started", demo=settings.demo, redis=settings.redis_url is not None)
         yield
-        sweeper.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sweeper
+        for loop in loops:
+            loop.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await loop
         await customers.drain()
+        await agents.drain()
+        await manager.close()
         await rasa.close()
         engine.dispose()
         hub_store.dispose()
@@ -196,6 +204,17 @@ async def _requeue_loop(
         except Exception:
             # The sweep must keep running; the next round retries.
             log_event(logger, "hub.requeue_failed", level=logging.ERROR, exc_info=True)
+
+
+async def _heartbeat_loop(agents: AgentNamespace, settings: HubSettings) -> None:
+    """Keep this process's connected agents fresh, so routing knows this hub is alive."""
+    while True:
+        await asyncio.sleep(settings.heartbeat_interval_seconds)
+        try:
+            await agents.heartbeat()
+        except Exception:
+            # A missed beat is tolerated (the timeout spans several); the next one retries.
+            log_event(logger, "hub.heartbeat_failed", level=logging.ERROR, exc_info=True)
 
 
 # ---- HTTP handlers ----------------------------------------------------------------------

@@ -9,6 +9,7 @@ Example ``hub.yml``::
 
     default_queue: payments
     grace_period_seconds: 60
+    presence_timeout_seconds: 60
     dispositions: [resolved, follow_up, escalated, no_response, other]
     queues:
       payments: {display_name: Payments, hours: always}
@@ -94,6 +95,10 @@ class HubConfig:
         queues: Known queues by name.
         default_queue: Where a handoff with an unknown or missing queue goes.
         grace_period: How long a disconnected agent keeps their conversations.
+        presence_timeout: An agent whose hub has not refreshed their ``last_seen_at`` for this
+            long counts as offline (their hub process died without saying so); the grace
+            period then runs as for a disconnect. Must comfortably exceed the hub's heartbeat
+            interval (``HUB_HEARTBEAT_INTERVAL``).
         session_ttl: Lifetime of an agent's login session.
         login_max_failures: Failed logins per username before a lockout.
         login_lockout: How long that lockout lasts.
@@ -108,6 +113,7 @@ class HubConfig:
     queues: dict[str, QueueConfig] = field(default_factory=_default_queues)
     default_queue: str = "payments"
     grace_period: timedelta = timedelta(seconds=60)
+    presence_timeout: timedelta = timedelta(seconds=60)
     session_ttl: timedelta = timedelta(hours=8)
     login_max_failures: int = 5
     login_lockout: timedelta = timedelta(minutes=1)
@@ -229,6 +235,7 @@ def config_from_mapping(raw: dict[str, Any]) -> HubConfig:
         queues=queues,
         default_queue=str(raw.get("default_queue", next(iter(queues)))),
         grace_period=_seconds(raw, "grace_period_seconds", defaults.grace_period),
+        presence_timeout=_seconds(raw, "presence_timeout_seconds", defaults.presence_timeout),
         session_ttl=_seconds(raw, "session_ttl_seconds", defaults.session_ttl),
         login_max_failures=_positive_int(raw, "login_max_failures", defaults.login_max_failures),
         login_lockout=_seconds(raw, "login_lockout_seconds", defaults.login_lockout),

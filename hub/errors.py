@@ -67,6 +67,20 @@ class CapacityReached(HubError):
         self.capacity = capacity
 
 
+class IdentityMismatch(HubError):
+    """A verified customer token names someone other than the conversation's customer.
+
+    A conversation is bound to at most one verified customer; a second identity is refused
+    rather than re-binding (which would show one customer's transcript to another).
+    """
+
+    code = "identity_mismatch"
+
+    def __init__(self, conversation_id: str) -> None:
+        super().__init__(f"conversation {conversation_id} belongs to another customer")
+        self.conversation_id = conversation_id
+
+
 class ValidationFailed(HubError):
     """A value from a client or an operator is not acceptable.
 

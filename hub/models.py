@@ -82,6 +82,8 @@ class Agent(Base):  # type: ignore[misc]
     presence = Column(String(16), nullable=False, default="offline")
     presence_changed_at = Column(UTCDateTime(), nullable=True)
     disconnected_at = Column(UTCDateTime(), nullable=True)  # grace period starts here
+    # Heartbeat from the hub process holding the agent's socket; stale = that process is gone.
+    last_seen_at = Column(UTCDateTime(), nullable=True)
     failed_logins = Column(Integer, nullable=False, default=0)
     locked_until = Column(UTCDateTime(), nullable=True)
     created_at = Column(UTCDateTime(), nullable=False)

@@ -26,6 +26,7 @@ from hub.config import HANDOFF_REASONS, HubConfig
 from hub.errors import (
     CapacityReached,
     ClaimConflict,
+    IdentityMismatch,
     NotAllowed,
     NotFound,
     ValidationFailed,
@@ -40,6 +41,7 @@ from hub.routing import (
     visible_queues,
 )
 from hub.store import HubStore
+from hub.summary import build_summary
 from hub.tickets import ticket_view, transcript_snapshot, validate_contact
 from hub.views import (
     AgentReply,
@@ -355,9 +357,24 @@ class HubService:
 
     # --- handoff -------------------------------------------------------------------------
 
-    def _online_for_queue(self, s: Session, queue: str) -> int:
+    def _seen_since(self, now: datetime) -> datetime:
+        """Agents last seen before this are treated as offline (their hub stopped beating)."""
+        return now - self._config.presence_timeout
+
+    def _is_reachable(self, agent: m.Agent, now: datetime) -> bool:
+        """Online, enabled, and kept alive by a hub process's heartbeat."""
+        return (
+            bool(agent.active)
+            and agent.presence == "online"
+            and agent.last_seen_at is not None
+            and agent.last_seen_at >= self._seen_since(now)
+        )
+
+    def _online_for_queue(self, s: Session, queue: str, now: datetime) -> int:
         return sum(
-            1 for a in self._store.online_agents(s) if serves(str(a.role), a.queues or (), queue)
+            1
+            for a in self._store.online_agents(s, self._seen_since(now))
+            if serves(str(a.role), a.queues or (), queue)
         )
 
     def _queued_outcome(
@@ -368,7 +385,7 @@ class HubService:
         position = ids.index(str(conv.id)) + 1
         waits = self._store.recent_waits(s, queue, now - self._config.wait_window)
         estimate = estimate_wait(
-            waits, position, self._online_for_queue(s, queue), self._config.wait_min_samples
+            waits, position, self._online_for_queue(s, queue, now), self._config.wait_min_samples
         )
         return HandoffOutcome(
             conversation_id=str(conv.id),
@@ -437,7 +454,7 @@ class HubService:
                 self._store.transition(s, conv, "reopen", now=now, reason="handoff_requested")
             hours = self._config.queues[queue].hours
             open_now = is_open(hours, now)
-            available = open_now and self._online_for_queue(s, queue) > 0
+            available = open_now and self._online_for_queue(s, queue, now) > 0
             handoff = m.Handoff(
                 conversation_id=conversation_id,
                 kind="handoff",
@@ -452,10 +469,12 @@ class HubService:
                 handoff.end_event = "no_agents"
             s.add(handoff)
             s.flush()
+            clean_signals = _clean_signals(signals)
+            summary = (summary or "").strip() or self._hub_summary(s, conv, reason, clean_signals)
             context: dict[str, Any] = {
                 "handoff_reason": reason,
-                "handoff_signals": _clean_signals(signals),
-                "handoff_summary": summary[:MAX_SUMMARY_CHARS] if summary else None,
+                "handoff_signals": clean_signals,
+                "handoff_summary": summary[:MAX_SUMMARY_CHARS],
                 "handoff_score": float(score) if score is not None else None,
                 "handoff_order_number": (order_number or None) and order_number[:32],
                 "handoff_intent": (intent or None) and intent[:64],
@@ -488,6 +507,15 @@ class HubService:
                 **context,
             )
             return self._queued_outcome(s, conv, now, created=True)
+
+    def _hub_summary(
+        self, s: Session, conv: m.Conversation, reason: str, signals: Sequence[dict[str, Any]]
+    ) -> str:
+        """The hub's own summary when the handoff brought none (button, guard, bot failure)."""
+        transcript = [_message_view(r) for r in self._store.messages_after(s, str(conv.id), None)]
+        return build_summary(
+            transcript, reason=reason, customer_ref=conv.customer_ref, signals=signals
+        )
 
     def queue_status(self, conversation_id: str) -> HandoffOutcome | None:
         """Current position and estimate of a waiting conversation; None if not queued."""
@@ -639,6 +667,8 @@ class HubService:
             if agent.presence != presence:
                 agent.presence = presence
                 agent.presence_changed_at = now
+            if presence != "offline":
+                agent.last_seen_at = now
             if presence == "online":
                 agent.disconnected_at = None
             elif presence == "offline" and agent.disconnected_at is None:
@@ -648,6 +678,48 @@ class HubService:
     def agent_disconnected(self, agent_id: int) -> None:
         """The agent's last connection dropped: offline now, conversations kept for a while."""
         self.set_presence(agent_id, "offline")
+
+    def heartbeat(self, agent_ids: Sequence[int]) -> None:
+        """Record that these agents' sockets are alive (called periodically by each hub).
+
+        Routing treats an agent whose heartbeat is older than ``config.presence_timeout`` as
+        offline, so a hub process that dies without calling :meth:`agent_disconnected` does
+        not leave customers queued for agents nobody serves.
+        """
+        if not agent_ids:
+            return
+        now = self._now()
+        with self._store.transaction() as s:
+            self._store.touch_agents(s, sorted(set(agent_ids)), now)
+
+    def bind_customer(self, conversation_id: str, customer_ref: str) -> bool:
+        """Attach a verified customer to an anonymous conversation.
+
+        Used when a valid customer token arrives in a message's metadata rather than in the
+        connection auth. A conversation never changes customer: binding the same customer
+        again is a no-op, another customer is refused.
+
+        Returns:
+            True when the conversation was anonymous and is now the customer's.
+
+        Raises:
+            NotFound: Unknown conversation.
+            IdentityMismatch: The conversation already belongs to a different customer.
+        """
+        now = self._now()
+        with self._store.transaction() as s:
+            conv = self._store.conversation(s, conversation_id, lock=True)
+            if conv.customer_ref is not None:
+                if not hmac.compare_digest(str(conv.customer_ref), customer_ref):
+                    raise IdentityMismatch(conversation_id)
+                return False
+            conv.customer_ref = customer_ref
+            conv.updated_at = now
+        log.info(
+            "anonymous conversation bound to a verified customer",
+            extra={"conversation_id": conversation_id},
+        )
+        return True
 
     def requeue_expired(self, now: datetime | None = None) -> list[str]:
         """Requeue, at the front, the conversations of agents whose grace period is over.
@@ -661,7 +733,9 @@ class HubService:
         now = self._now() if now is None else now.astimezone(timezone.utc)
         requeued: list[str] = []
         with self._store.transaction() as s:
-            for agent in self._store.expired_disconnects(s, now - self._config.grace_period):
+            grace = self._config.grace_period
+            stale = now - self._config.presence_timeout - grace
+            for agent in self._store.expired_disconnects(s, now - grace, stale):
                 for conv in self._store.owned(s, int(agent.id)):
                     try:
                         with s.begin_nested():
@@ -731,7 +805,7 @@ class HubService:
 
     def _queue_stats(self, s: Session, queues: Sequence[str], now: datetime) -> list[QueueStats]:
         waiting = self._waiting_items(s, queues, now)
-        online = self._store.online_agents(s)
+        online = self._store.online_agents(s, self._seen_since(now))
         stats: list[QueueStats] = []
         for queue in queues:
             waits = [w.wait_seconds for w in waiting if w.queue == queue]
@@ -769,6 +843,8 @@ class HubService:
                     for t in self._store.open_tickets(s, queues)
                 ),
                 stats=tuple(self._queue_stats(s, queues, now)),
+                presence=agent_view(agent).presence,
+                dispositions=self._config.dispositions,
             )
 
     def get_ticket(self, agent_id: int, ticket_id: int) -> TicketView:
@@ -786,9 +862,10 @@ class HubService:
         An offer reserves nothing: the agent still has to :meth:`claim` it, and the claim is
         where races are settled.
         """
+        now = self._now()
         with self._store.transaction() as s:
             agent = self._store.agent(s, agent_id)
-            if not agent.active or agent.presence != "online":
+            if not self._is_reachable(agent, now):
                 return None
             if self._store.owned_count(s, agent_id) >= int(agent.capacity):
                 return None
@@ -816,6 +893,7 @@ class HubService:
                 raise NotAllowed("the agent does not serve this queue")
             if self._store.owned_count(s, agent_id) >= int(agent.capacity):
                 raise CapacityReached(agent_id, int(agent.capacity))
+            agent.last_seen_at = now  # acting through a live socket
             self._store.transition(
                 s,
                 conv,
@@ -836,6 +914,38 @@ class HubService:
             transcript = tuple(
                 _message_view(r) for r in self._store.messages_after(s, conversation_id, None)
             )
+        return self._packet(view, transcript, wait)
+
+    def context(self, agent_id: int, conversation_id: str) -> ContextPacket:
+        """The context packet again, for a conversation the agent already owns.
+
+        A console that reloads or reconnects uses this to show its conversations again
+        (``claim`` refuses a conversation that is already with an agent). Supervisors may read
+        any conversation's packet, as they may transfer or close any.
+
+        Raises:
+            NotFound: Unknown conversation.
+            NotAllowed: Not the owner (nor a supervisor).
+        """
+        with self._store.transaction() as s:
+            agent = self._store.agent(s, agent_id)
+            conv = self._store.conversation(s, conversation_id)
+            owner = conv.state == "agent" and conv.owner_agent_id == agent_id
+            if not owner and agent.role != "supervisor":
+                raise NotAllowed("only the owning agent may read this conversation")
+            handoff = self._store.handoff(s, conv.handoff_id)
+            wait = None
+            if handoff is not None and handoff.claimed_at is not None:
+                wait = (handoff.claimed_at - handoff.requested_at).total_seconds()
+            view = self._conversation_view(s, conv)
+            transcript = tuple(
+                _message_view(r) for r in self._store.messages_after(s, conversation_id, None)
+            )
+        return self._packet(view, transcript, wait)
+
+    def _packet(
+        self, view: ConversationView, transcript: tuple[MessageView, ...], wait: float | None
+    ) -> ContextPacket:
         customer, orders, error = self._customer_data(view)
         return ContextPacket(
             conversation=view,

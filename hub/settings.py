@@ -46,11 +46,16 @@ class HubSettings:
             handed to a person (connection refused hands off at once).
         max_text_chars: Longest text accepted in one customer or agent message.
         requeue_interval_seconds: How often the grace-period requeue sweep runs.
+        heartbeat_interval_seconds: How often this process marks its connected agents as
+            alive (``last_seen_at``); ``presence_timeout_seconds`` in ``hub.yml`` must be at
+            least twice this.
         static_dir: Where the built widget and console live.
         log_level: Root log level name.
         cors_origins: Extra origins allowed to open customer sockets (host sites that
             embed the widget); ``*`` allows any. Same-origin always works.
         hub_config_path: ``hub.yml`` with queues and business hours (default: repo root).
+        demo_credentials_path: Where demo mode saves the demo logins (0600) for the run
+            command's banner.
     """
 
     database_url: str = field(default_factory=_default_database_url)
@@ -65,10 +70,14 @@ class HubSettings:
     rasa_failure_threshold: int = 2
     max_text_chars: int = 4000
     requeue_interval_seconds: float = 5.0
+    heartbeat_interval_seconds: float = 15.0
     static_dir: Path = field(default_factory=lambda: REPO_ROOT / "hub" / "static")
     log_level: str = "INFO"
     cors_origins: tuple[str, ...] = ()
     hub_config_path: Path | None = None
+    demo_credentials_path: Path = field(
+        default_factory=lambda: REPO_ROOT / "var" / "demo-agent.json"
+    )
 
     def __post_init__(self) -> None:
         """Reject values that would make the hub misbehave quietly."""
@@ -80,6 +89,8 @@ class HubSettings:
             raise SettingsError("HUB_MAX_TEXT_CHARS must be at least 1")
         if self.requeue_interval_seconds <= 0:
             raise SettingsError("HUB_REQUEUE_INTERVAL must be positive")
+        if self.heartbeat_interval_seconds <= 0:
+            raise SettingsError("HUB_HEARTBEAT_INTERVAL must be positive")
         if not 0 <= self.port <= 65535:
             raise SettingsError("HUB_PORT must be a TCP port number")
 
@@ -134,6 +145,7 @@ class HubSettings:
             rasa_failure_threshold=integer("HUB_RASA_FAILURES", 2),
             max_text_chars=integer("HUB_MAX_TEXT_CHARS", 4000),
             requeue_interval_seconds=number("HUB_REQUEUE_INTERVAL", 5.0),
+            heartbeat_interval_seconds=number("HUB_HEARTBEAT_INTERVAL", 15.0),
             static_dir=Path(static_dir) if static_dir else REPO_ROOT / "hub" / "static",
             log_level=(text("HUB_LOG_LEVEL") or "INFO").upper(),
             cors_origins=tuple(

@@ -15,11 +15,11 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import create_engine, event, func, select, update
+from sqlalchemy import create_engine, event, func, inspect, or_, select, update
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
@@ -31,6 +31,10 @@ from store.db import create_engine_from_url
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# Columns added to existing tables after their first release. ``create_all`` creates missing
+# tables but never alters existing ones, and the project has no migration tool, so start-up
+# adds these (nullable, no default) to an older database explicitly; see ``create_schema``.
+ADDED_COLUMNS: Final[tuple[tuple[str, str], ...]] = (("hub_agents", "last_seen_at"),)
 
 
 def create_hub_engine(url: str) -> Engine:
@@ -102,8 +106,45 @@ class HubStore:
         return store
 
     def create_schema(self) -> None:
-        """Create the hub's tables if missing (idempotent)."""
+        """Create the hub's tables if missing and add columns newer than the database.
+
+        Idempotent, and safe when several hub processes start together: a column another
+        process added first is accepted.
+        """
         m.hub_metadata.create_all(self.engine)
+        for table, column in self.add_missing_columns():
+            log.warning("added missing column %s.%s to the hub database", table, column)
+
+    def add_missing_columns(self) -> list[tuple[str, str]]:
+        """Add the nullable columns of :data:`ADDED_COLUMNS` an older database lacks.
+
+        Returns:
+            The ``(table, column)`` pairs added by this call.
+        """
+        added: list[tuple[str, str]] = []
+        preparer = self.engine.dialect.identifier_preparer
+        for table_name, column_name in ADDED_COLUMNS:
+            if column_name in self._column_names(table_name):
+                continue
+            column = m.hub_metadata.tables[table_name].c[column_name]
+            column_type = column.type.compile(dialect=self.engine.dialect)
+            # Identifiers and type come from our own metadata, never from input.
+            ddl = (
+                f"ALTER TABLE {preparer.quote(table_name)} "
+                f"ADD COLUMN {preparer.quote(column_name)} {column_type}"
+            )
+            try:
+                with self.engine.begin() as conn:
+                    conn.exec_driver_sql(ddl)
+            except DBAPIError:
+                if column_name not in self._column_names(table_name):
+                    raise
+                continue  # another hub process added it at the same moment
+            added.append((table_name, column_name))
+        return added
+
+    def _column_names(self, table_name: str) -> set[str]:
+        return {str(c["name"]) for c in inspect(self.engine).get_columns(table_name)}
 
     def ping(self) -> None:
         """Run a trivial query; raises the driver's error when the database is unreachable."""
@@ -327,13 +368,33 @@ class HubStore:
         """Every agent, by username."""
         return list(s.execute(select(m.Agent).order_by(m.Agent.username)).scalars())
 
-    def online_agents(self, s: Session) -> list[m.Agent]:
-        """Active agents whose presence is online."""
+    def online_agents(self, s: Session, seen_since: datetime) -> list[m.Agent]:
+        """Active agents whose presence is online and whose hub was alive at ``seen_since``.
+
+        An agent whose ``last_seen_at`` is older (or missing) belongs to a hub process that
+        stopped without marking them offline, so nobody is actually there.
+        """
         return list(
             s.execute(
-                select(m.Agent).where(m.Agent.active.is_(True), m.Agent.presence == "online")
+                select(m.Agent).where(
+                    m.Agent.active.is_(True),
+                    m.Agent.presence == "online",
+                    m.Agent.last_seen_at >= seen_since,
+                )
             ).scalars()
         )
+
+    def touch_agents(self, s: Session, agent_ids: Sequence[int], now: datetime) -> int:
+        """Heartbeat: record that these agents' sockets are alive; returns rows updated."""
+        if not agent_ids:
+            return 0
+        result = s.execute(
+            update(m.Agent)
+            .where(m.Agent.id.in_(list(agent_ids)))
+            .values(last_seen_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount)
 
     def session_by_token_hash(self, s: Session, token_hash: str) -> m.AgentSession | None:
         """An agent login session by the SHA-256 of its token."""
@@ -341,15 +402,29 @@ class HubStore:
             select(m.AgentSession).where(m.AgentSession.token_hash == token_hash)
         ).scalar_one_or_none()
 
-    def expired_disconnects(self, s: Session, cutoff: datetime) -> list[m.Agent]:
-        """Agents still away since before ``cutoff`` (their grace period is over)."""
+    def expired_disconnects(
+        self, s: Session, cutoff: datetime, stale_cutoff: datetime
+    ) -> list[m.Agent]:
+        """Agents whose grace period is over.
+
+        Either they disconnected (``disconnected_at``) before ``cutoff`` and are not back
+        online, or they still look connected but no hub has seen them since ``stale_cutoff``
+        (their hub died; ``stale_cutoff`` already includes the grace period) while they own
+        conversations.
+        """
+        owners = select(m.Conversation.owner_agent_id).where(m.Conversation.state == "agent")
         return list(
             s.execute(
                 select(m.Agent)
                 .where(
-                    m.Agent.disconnected_at.is_not(None),
-                    m.Agent.disconnected_at <= cutoff,
-                    m.Agent.presence != "online",
+                    or_(
+                        (m.Agent.disconnected_at.is_not(None))
+                        & (m.Agent.disconnected_at <= cutoff)
+                        & (m.Agent.presence != "online"),
+                        (m.Agent.presence != "offline")
+                        & (m.Agent.last_seen_at.is_(None) | (m.Agent.last_seen_at <= stale_cutoff))
+                        & m.Agent.id.in_(owners),
+                    )
                 )
                 .with_for_update()
             ).scalars()

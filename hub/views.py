@@ -184,7 +184,12 @@ class QueueStats:
 
 @dataclass(frozen=True)
 class QueueSnapshot:
-    """What an agent's console shows: the queue, their conversations and open tickets."""
+    """What an agent's console shows: the queue, their conversations and open tickets.
+
+    Attributes:
+        presence: The agent's stored presence, so a reloaded console shows the truth.
+        dispositions: The configured close dispositions (the console offers exactly these).
+    """
 
     agent_id: int
     role: Role
@@ -193,6 +198,8 @@ class QueueSnapshot:
     mine: tuple[ConversationView, ...]
     tickets: tuple[TicketView, ...]
     stats: tuple[QueueStats, ...]
+    presence: Presence
+    dispositions: tuple[str, ...]
 
 
 @dataclass(frozen=True)

@@ -46,8 +46,8 @@ def main() -> None:
         "",
         "Talk to the bot directly over Rasa's REST channel as demo customer cus_alice:",
         f"  curl -s {args.rasa}/webhooks/rest/webhook -H 'Content-Type: application/json' \\",
-        "    -d '{\"sender\": \"demo-1\", \"message\": \"when is my next payment due?\", "
-        f"\"metadata\": {{\"customer_token\": \"{token}\"}}}}'",
+        '    -d \'{"sender": "demo-1", "message": "when is my next payment due?", '
+        f'"metadata": {{"customer_token": "{token}"}}}}\'',
         "Mint a token for another demo customer (cus_bob, cus_carmen, cus_dan):",
         "  (set -a; . var/secrets.env; .venv/bin/python -m common.mint_token cus_bob)",
         "",

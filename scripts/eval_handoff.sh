@@ -4,4 +4,4 @@
 source "$(dirname "$0")/env.sh"
 cd "${ROOT}"
 export PYTHONPATH="${ROOT}"
-"${BOT_PY}" -m tests.handoff_eval.run_eval --model models --split "${SPLIT:-all}" "$@"
+"${BOT_PY}" -m tests.handoff_eval.run_eval --model models --split "${SPLIT:-all}" --strict "$@"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import gzip
 import json
-import re
 import os
+import re
 import shutil
 import uuid
 from pathlib import Path
