@@ -49,7 +49,7 @@ test-unit: ## pytest: bot environment (store, actions, components, policy) and h
 	@bash scripts/test_unit.sh
 
 .PHONY: test-stories
-test-stories: ## rasa test conversation tests (tests/test_stories.yml); fails on any failed story
+test-stories: ## rasa test conversation tests (tests/stories/*.yml); fails on any failed story
 	@bash scripts/test_stories.sh
 
 .PHONY: eval-handoff

@@ -37,7 +37,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from bot.spacy_pipeline import analyse, build_phrase_matcher
+from bot.spacy_pipeline import analyse, analyse_many, build_phrase_matcher
 from common.explicit_request import (
     NO_MATCH,
     ExplicitRequestMatch,
@@ -62,7 +62,7 @@ class _LemmaMatcher:
     def __init__(self, nlp: Language, book: PhraseBook) -> None:
         self.nlp = nlp
         self._phrases = book.phrases
-        docs = [analyse(nlp, normalise(phrase.text)) for phrase in book.phrases]
+        docs = analyse_many(nlp, [normalise(phrase.text) for phrase in book.phrases])
         self._surfaces = [_surface(doc) for doc in docs]
         # One match key per phrase: the key's string is the phrase's index in the book.
         self._requests = build_phrase_matcher(nlp, {str(i): [doc] for i, doc in enumerate(docs)})

@@ -298,6 +298,12 @@ def analyse(nlp: Language, text: str) -> Doc:
     return doc
 
 
+def analyse_many(nlp: Language, texts: Iterable[str]) -> list[Doc]:
+    """:func:`analyse` for many texts in batches (thousands of phrases at model load)."""
+    skip = [name for name in nlp.pipe_names if name in _NOT_FOR_MATCHING]
+    return list(nlp.pipe(texts, disable=skip))
+
+
 def build_phrase_matcher(
     nlp: Language, phrases: Mapping[str, Iterable[str | Doc]]
 ) -> PhraseMatcher:
@@ -310,7 +316,9 @@ def build_phrase_matcher(
     attr = "LEMMA" if "lemmatizer" in nlp.pipe_names else "LOWER"
     matcher = PhraseMatcher(nlp.vocab, attr=attr)
     for key, texts in phrases.items():
-        docs = [text if isinstance(text, Doc) else analyse(nlp, text) for text in texts]
+        given = list(texts)
+        analysed = iter(analyse_many(nlp, [t for t in given if isinstance(t, str)]))
+        docs = [text if isinstance(text, Doc) else next(analysed) for text in given]
         if docs:
             matcher.add(key, docs)
     return matcher

@@ -32,6 +32,7 @@ AGENT_PASSWORD = "correct horse battery staple"
 HUB_YML = """\
 default_queue: payments
 grace_period_seconds: {grace}
+presence_timeout_seconds: {presence}
 queues:
   payments: {{display_name: Payments, hours: always}}
   disputes: {{display_name: Disputes, hours: always}}
@@ -92,8 +93,9 @@ def make_settings(
     tmp_path: Path, database_url: str, rasa_url: str, **overrides: Any
 ) -> HubSettings:
     grace = overrides.pop("grace_seconds", 60)
+    presence = overrides.pop("presence_timeout_seconds", 60)
     config = tmp_path / "hub.yml"
-    config.write_text(HUB_YML.format(grace=grace), encoding="utf-8")
+    config.write_text(HUB_YML.format(grace=grace, presence=presence), encoding="utf-8")
     base = HubSettings(
         database_url=database_url,
         rasa_url=rasa_url,

@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { Announcer, customerLabel, money, reasonLabel, summariseInstalments } from "../src/console/model";
+import {
+  Announcer,
+  customerLabel,
+  dispositionLabel,
+  dispositionsOf,
+  money,
+  reasonLabel,
+  summariseInstalments,
+} from "../src/console/model";
 
 describe("money", () => {
   it("keeps the exact decimal string with its currency", () => {
@@ -52,5 +60,20 @@ describe("Announcer", () => {
     assert.deepEqual(a.newIds(["c1"]), []);
     assert.deepEqual(a.newIds(["c1", "c2"]), ["c2"]);
     assert.deepEqual(a.newIds(["c2"]), []);
+  });
+});
+
+describe("dispositions", () => {
+  it("reads the hub's list in order, strings only, without duplicates", () => {
+    assert.deepEqual(dispositionsOf({ dispositions: ["resolved", "callback_booked", 3, "", "resolved"] }), [
+      "resolved",
+      "callback_booked",
+    ]);
+    assert.deepEqual(dispositionsOf({}), []);
+  });
+  it("labels known codes in words and others readably", () => {
+    assert.equal(dispositionLabel("follow_up"), "Needs follow-up");
+    assert.equal(dispositionLabel("callback_booked"), "Callback booked");
+    assert.equal(dispositionLabel("___"), "___");
   });
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { formatDuration } from "../src/shared/format";
+import { Throttle, formatDuration } from "../src/shared/format";
 import { validateContact } from "../src/widget/contact";
 import { type ChatMessage, MessageLog, parseServerMessage } from "../src/widget/messages";
 import { SessionStore } from "../src/widget/session";
@@ -141,4 +141,15 @@ describe("formatDuration", () => {
       assert.equal(formatDuration(input), expected);
     });
   }
+});
+
+describe("Throttle", () => {
+  it("lets the first call through, then at most one per interval", () => {
+    const t = new Throttle(2000);
+    assert.equal(t.accept(10_000), true);
+    assert.equal(t.accept(10_500), false);
+    assert.equal(t.accept(11_999), false);
+    assert.equal(t.accept(12_000), true);
+    assert.equal(t.accept(12_001), false);
+  });
 });

@@ -14,6 +14,8 @@ import { formatClock, formatDuration, randomId } from "../shared/format";
 import {
   Announcer,
   customerLabel,
+  dispositionLabel,
+  dispositionsOf,
   type Json,
   list,
   money,
@@ -301,6 +303,7 @@ function applySnapshot(snap: Json): void {
   const queues = Array.isArray(snap.queues) ? snap.queues.filter((q): q is string => typeof q === "string") : [];
   const allQueues = new Set<string>([...queues, ...stats.map((q) => str(q.queue) ?? "").filter((q) => q !== "")]);
   fillTransferQueues(Array.from(allQueues));
+  fillDispositions(dispositionsOf(snap));
   const fresh = announcer.newIds(waiting.map((w) => str(w.conversation_id) ?? "").filter((id) => id !== ""));
   if (fresh.length > 0) {
     beep();
@@ -348,6 +351,19 @@ function fillTransferQueues(queues: string[]): void {
     ui.transferQueue.appendChild(h("option", { value: q }, q));
   }
   if (queues.includes(current)) ui.transferQueue.value = current;
+}
+
+/** The close dispositions configured on the hub (hub.yml), as the snapshot lists them. */
+function fillDispositions(codes: string[]): void {
+  if (codes.length === 0) return;
+  const current = ui.disposition.value;
+  const shown = Array.from(ui.disposition.options, (o) => o.value);
+  if (shown.length === codes.length && shown.every((c, i) => c === codes[i])) return;
+  clear(ui.disposition);
+  for (const code of codes) {
+    ui.disposition.appendChild(h("option", { value: code }, dispositionLabel(code)));
+  }
+  if (codes.includes(current)) ui.disposition.value = current;
 }
 
 function liveWait(item: Json, receivedAt: number, key: string): string {
@@ -711,7 +727,8 @@ function renderContext(state: ConversationState | null): void {
   const ctx = state.context ?? {};
   const view = state.view;
   const summary = str(view.summary);
-  append(ui.contextBody, h("h3", {}, "Bot summary"), h("p", {}, summary ?? "No summary from the bot."));
+  // The bot's summary, or the hub's own one when the hub handed over (button, bot failure).
+  append(ui.contextBody, h("h3", {}, "Summary"), h("p", { class: "summary" }, summary ?? "No summary yet."));
   const customer = rec(ctx.customer);
   append(ui.contextBody, h("h3", {}, "Customer"));
   if (str(customer.customer_ref) !== null) {

@@ -77,6 +77,29 @@ export function reasonLabel(reason: unknown): string {
   }
 }
 
+/** Known close dispositions (hub.yml's defaults) in words; others are shown as written. */
+const DISPOSITION_LABELS: Record<string, string> = {
+  resolved: "Resolved",
+  follow_up: "Needs follow-up",
+  escalated: "Escalated",
+  no_response: "Customer left",
+  other: "Other",
+};
+
+/** Human label for a disposition code from the hub's snapshot ("follow_up" -> "Needs follow-up"). */
+export function dispositionLabel(code: string): string {
+  const known = DISPOSITION_LABELS[code];
+  if (known !== undefined) return known;
+  const words = code.replace(/[_-]+/g, " ").trim();
+  return words === "" ? code : words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** The dispositions a snapshot offers (strings only, order kept, duplicates dropped). */
+export function dispositionsOf(snapshot: Json): string[] {
+  const raw = Array.isArray(snapshot.dispositions) ? snapshot.dispositions : [];
+  return Array.from(new Set(raw.filter((d): d is string => typeof d === "string" && d !== "")));
+}
+
 /** Tracks which conversations the agent has already been told about (announce only new ones). */
 export class Announcer {
   private readonly known = new Set<string>();

@@ -41,3 +41,23 @@ export function randomId(): string {
   crypto.getRandomValues(bytes);
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
+
+/**
+ * Lets an action through at most once per `intervalMs` (e.g. "the customer is typing").
+ *
+ * The caller passes the clock so tests need no timers; the first call always passes.
+ */
+export class Throttle {
+  private last = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly intervalMs: number) {}
+
+  /** True when enough time has passed since the last accepted call (which this one becomes). */
+  accept(nowMs: number): boolean {
+    if (nowMs - this.last < this.intervalMs) {
+      return false;
+    }
+    this.last = nowMs;
+    return true;
+  }
+}

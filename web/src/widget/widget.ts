@@ -9,7 +9,7 @@
 import { io, type Socket } from "socket.io-client";
 
 import { append, clear, h, richText } from "../shared/dom";
-import { formatClock, formatDuration, randomId } from "../shared/format";
+import { Throttle, formatClock, formatDuration, randomId } from "../shared/format";
 import { safeHref } from "../shared/text";
 import { validateContact } from "./contact";
 import { type ChatMessage, MessageLog, parseServerMessage } from "./messages";
@@ -37,6 +37,8 @@ type Mode = "bot" | "queued" | "agent" | "no_agents" | "closed";
 const ACK_TIMEOUT_MS = 10_000;
 const BOT_TYPING_TIMEOUT_MS = 20_000;
 const AGENT_TYPING_TIMEOUT_MS = 6_000;
+/** The agent hears "the customer is typing" at most this often. */
+const TYPING_NOTICE_EVERY_MS = 2_000;
 const COLOR_VARS: Record<string, string> = {
   primary: "--pa-primary",
   onPrimary: "--pa-on-primary",
@@ -85,6 +87,7 @@ export class ChatWidget {
   private destroyed = false;
   private freshStart = false;
   private lastAgentMessageAt = 0;
+  private readonly typingNotice = new Throttle(TYPING_NOTICE_EVERY_MS);
 
   // Elements
   private readonly launcher: HTMLButtonElement;
@@ -186,6 +189,7 @@ export class ChatWidget {
       ev.preventDefault();
       this.sendTyped();
     });
+    this.input.addEventListener("input", () => this.noticeTyping());
     this.input.addEventListener("keydown", (ev) => {
       if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) {
         ev.preventDefault();
@@ -491,6 +495,16 @@ export class ChatWidget {
           }
         },
       );
+  }
+
+  /** Tells the agent (only an agent: the bot does not care) that the customer is typing. */
+  private noticeTyping(): void {
+    if (this.mode !== "agent" || !this.ready || this.sessionId === null || this.input.value.trim() === "") {
+      return;
+    }
+    if (this.typingNotice.accept(Date.now())) {
+      this.socket.emit("typing", { session_id: this.sessionId });
+    }
   }
 
   private startNewSession(): void {

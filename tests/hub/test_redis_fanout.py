@@ -1,0 +1,124 @@
+"""Two hub processes sharing one database and one Redis: queue pushes reach every agent.
+
+Runs two hub applications in this test process (each with its own Socket.IO server and Redis
+manager, like two processes) against a throwaway ``redis-server`` on a free port. Skips when
+Debian's ``redis-server`` is not installed, except in CI (``CI`` set), where it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.hub.conftest import AGENT_PASSWORD, login, new_customer
+
+STARTUP_SECONDS = 10.0
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _answers_ping(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as conn:
+            conn.sendall(b"PING\r\n")
+            return conn.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    """A private redis-server (Debian package ``redis-server``) on a free port."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        message = "redis-server not found (apt-get install -y redis-server)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    port = _free_port()
+    process = subprocess.Popen(  # noqa: S603 - fixed binary, arguments built here
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while not _answers_ping(port):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("redis-server did not start")
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+async def _agent(clients, hub, username: str):
+    session = await login(hub, username)
+    agent = clients(hub.url, "/agent")
+    await agent.connect(auth={"token": session["token"]})
+    return agent
+
+
+async def test_queue_pushes_and_messages_cross_hub_processes(hub_factory, clients, redis_url):
+    hub_a = await hub_factory(redis_url=redis_url)
+    hub_b = await hub_factory(redis_url=redis_url)  # same SQLite file, same Redis
+    hub_a.service.agents.create("ana", "Ana", "agent", ["payments"], AGENT_PASSWORD)
+    hub_a.service.agents.create("sue", "Sue", "supervisor", [], AGENT_PASSWORD)
+    ana_on_b = await _agent(clients, hub_b, "ana")
+    ana_on_a = await _agent(clients, hub_a, "ana")  # a second tab, on the other process
+    sue_on_b = await _agent(clients, hub_b, "sue")
+
+    # The customer asks on hub A; the agent and the supervisor on hub B see it at once.
+    customer, confirm = await new_customer(clients, hub_a)
+    sid = confirm["session_id"]
+    assert await customer.call("request_human", {"session_id": sid}) == {"state": "queued"}
+    offer = await ana_on_b.wait_for("offer")
+    conversation_id = offer["conversation_id"]
+    pushed = await ana_on_b.wait_for("queue", lambda d: len(d["waiting"]) == 1)
+    assert pushed["waiting"][0]["conversation_id"] == conversation_id
+    supervised = await sue_on_b.wait_for("queue", lambda d: len(d["waiting"]) == 1)
+    assert supervised["role"] == "supervisor"
+
+    # Claimed on B: the customer on A hears it, and the agent's tab on A joins the room.
+    await ana_on_b.call("claim", {"conversation_id": conversation_id})
+    await customer.wait_for("handoff_status", lambda d: d["state"] == "agent_joined")
+    await ana_on_a.wait_for(
+        "queue", lambda d: [c["conversation_id"] for c in d["mine"]] == [conversation_id]
+    )
+    await sue_on_b.wait_for("queue", lambda d: d["waiting"] == [])
+
+    await customer.call("user_uttered", {"message": "hello from A", "session_id": sid})
+    for tab in (ana_on_b, ana_on_a):
+        relayed = await tab.wait_for("message", lambda d: d.get("text") == "hello from A")
+        assert relayed["conversation_id"] == conversation_id
+    await ana_on_b.call("reply", {"conversation_id": conversation_id, "text": "hi from B"})
+    said = await customer.wait_for("bot_uttered", lambda d: d["sender"]["type"] == "agent")
+    assert said["text"] == "hi from B"
+    assert [e["text"] for e in customer.of("bot_uttered") if e["sender"]["type"] == "agent"] == [
+        "hi from B"
+    ]
