@@ -41,3 +41,4 @@ export UV
 BOT_PY="${ROOT}/.venv/bin/python"
 HUB_PY="${ROOT}/.venv-hub/bin/python"
 export BOT_PY HUB_PY
+export TF_CPP_MIN_LOG_LEVEL=2 RASA_TELEMETRY_ENABLED=false

@@ -6,6 +6,16 @@ cd "${ROOT}"
 [ -x "${BOT_PY}" ] || bash "${ROOT}/scripts/setup.sh"
 "${BOT_PY}" -m bot.spacy_pipeline --out "${ROOT}/build/spacy/en_payments"
 export PYTHONPATH="${ROOT}"
+# Rasa identifies the spaCy model by its path only: when the pipeline itself was rebuilt, cached
+# features would be stale, so force a full retrain then.
+fingerprint="${ROOT}/build/spacy/en_payments/payassist_fingerprint.txt"
+trained_with="${ROOT}/models/.spacy_fingerprint"
+force=()
+if [ -f "${fingerprint}" ] && ! cmp -s "${fingerprint}" "${trained_with}" 2>/dev/null; then
+  if compgen -G "${ROOT}/models/*.tar.gz" >/dev/null; then force=(--force); fi
+fi
 start=$(date +%s)
-"${ROOT}/.venv/bin/rasa" train --config config.yml --domain domain.yml --data data --out models "$@"
+"${ROOT}/.venv/bin/rasa" train --config config.yml --domain domain.yml --data data --out models "${force[@]}" "$@"
+mkdir -p "${ROOT}/models"
+[ -f "${fingerprint}" ] && cp "${fingerprint}" "${trained_with}"
 echo "==> training step took $(( $(date +%s) - start )) s"
