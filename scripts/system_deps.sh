@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Debian packages the tests need: PostgreSQL (scale-out target, tested for real) and headless
+# Debian packages the tests need: PostgreSQL (scale-out target, tested for real), Redis (hub fan-out), and headless
 # Chromium (browser tests). Installed only when missing; needs root (CI and dev machines are root).
 set -euo pipefail
 need=()
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v node >/dev/null 2>&1 || need+=(nodejs npm)
 if [ "${#need[@]}" -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -ne 0 ]; then
