@@ -106,6 +106,10 @@ class UserTurn:
         frustration_signals: The named signals behind that score.
         explicit: ``explicit_request.matched`` from the phrase matcher.
         explicit_phrase: The phrase that matched, if any.
+        known_ratio: Share of the message's words seen in the NLU training data
+            (``understood.known_ratio``; 1.0 when unknown).
+        unknown_words: A few of the words not seen in training (evidence).
+        confused: The message is a bewildered reaction ("???", "what??") per the NLU.
         bot_texts: Texts the bot sent after this message (before the next one).
         actions: Actions the bot ran after this message (before the next one).
         external: ``True`` for intents triggered through the HTTP API, not typed by a person.
@@ -119,6 +123,9 @@ class UserTurn:
     frustration_signals: tuple[MessageSignal, ...] = ()
     explicit: bool = False
     explicit_phrase: str | None = None
+    known_ratio: float = 1.0
+    unknown_words: tuple[str, ...] = ()
+    confused: bool = False
     bot_texts: tuple[str, ...] = ()
     actions: tuple[str, ...] = ()
     external: bool = False
@@ -173,6 +180,12 @@ def _float_map(raw: Any, default: Mapping[str, float]) -> dict[str, float]:
     return merged
 
 
+def _flag(raw: Any) -> bool:
+    if not isinstance(raw, bool):
+        raise ValueError(f"expected true or false, got {raw!r}")
+    return raw
+
+
 def _str_map(raw: Any, default: Mapping[str, str]) -> dict[str, str]:
     if raw is None:
         return dict(default)
@@ -199,6 +212,10 @@ class SignalSettings:
         trend_window: Number of latest messages the ``negative_trend`` looks at.
         trend_min_rise: Rise of the frustration score over that window that counts as a trend.
         max_units: Cap on how many times one count-based signal can add its weight.
+        min_known_ratio: A message whose share of words known from training is below this
+            counts as not understood, whatever intent the classifier picked (0 switches off).
+        confused_extends_fallbacks: A confused reaction ("???", "what??") right after
+            not-understood messages extends their streak instead of breaking it.
         fallback_intents: Intents that mean the NLU did not understand.
         fallback_actions: Bot actions that mean the bot did not know what to do.
         repeat_ignored_intents: Intents whose repetition is not a signal.
@@ -221,6 +238,8 @@ class SignalSettings:
     trend_window: int = 3
     trend_min_rise: float = 0.2
     max_units: int = 3
+    min_known_ratio: float = 0.5
+    confused_extends_fallbacks: bool = True
     fallback_intents: tuple[str, ...] = ("nlu_fallback",)
     fallback_actions: tuple[str, ...] = ("action_default_fallback", "utter_default")
     repeat_ignored_intents: tuple[str, ...] = DEFAULT_REPEAT_IGNORED_INTENTS
@@ -243,6 +262,8 @@ class SignalSettings:
             raise ValueError("trend_window must be at least 2")
         if self.max_units < 1:
             raise ValueError("max_units must be at least 1")
+        if not 0.0 <= self.min_known_ratio <= 1.0:
+            raise ValueError("min_known_ratio must be between 0 and 1")
         unknown = set(self.weights) - set(DEFAULT_WEIGHTS)
         if unknown:
             raise ValueError(f"unknown signal weights: {sorted(unknown)}")
@@ -271,6 +292,10 @@ class SignalSettings:
             trend_window=int(config.get("trend_window", cls.trend_window)),
             trend_min_rise=float(config.get("trend_min_rise", cls.trend_min_rise)),
             max_units=int(config.get("max_units", cls.max_units)),
+            min_known_ratio=float(config.get("min_known_ratio", cls.min_known_ratio)),
+            confused_extends_fallbacks=_flag(
+                config.get("confused_extends_fallbacks", cls.confused_extends_fallbacks)
+            ),
             fallback_intents=tuple(config.get("fallback_intents", cls.fallback_intents)),
             fallback_actions=tuple(config.get("fallback_actions", cls.fallback_actions)),
             repeat_ignored_intents=tuple(
@@ -333,31 +358,49 @@ def message_frustration(turns: Sequence[UserTurn], settings: SignalSettings) -> 
 
 
 def _is_fallback(turn: UserTurn, settings: SignalSettings) -> bool:
-    """Not understood: a fallback intent, no intent at all, or a fallback action ran."""
+    """Not understood: a fallback intent, no intent, mostly unknown words, or a fallback action.
+
+    The unknown-words test catches keyboard mashing the classifier confidently filed under
+    some intent ("qwerty" as ``thank``): its words were never in the training data.
+    """
     if turn.external:
         return False
     return (
         turn.intent is None
         or turn.intent in settings.fallback_intents
+        or turn.known_ratio < settings.min_known_ratio
         or any(action in settings.fallback_actions for action in turn.actions)
     )
 
 
 def consecutive_fallbacks(turns: Sequence[UserTurn], settings: SignalSettings) -> Signal | None:
-    """The bot failed to understand several messages in a row, ending at the latest one."""
-    count = 0
+    """The bot failed to understand several messages in a row, ending at the latest one.
+
+    With ``confused_extends_fallbacks``, a confused reaction ("???", "what??") counts as part of
+    the streak when a not-understood message comes before it: after the bot failed, the
+    customer saying "what??" is the conversation still failing, not a recovery. A streak of
+    confused reactions alone does not count.
+    """
+    streak: list[UserTurn] = []  # newest first
     for turn in reversed(turns):
-        if not _is_fallback(turn, settings):
+        confused = settings.confused_extends_fallbacks and turn.confused and not turn.external
+        if not (_is_fallback(turn, settings) or confused):
             break
-        count += 1
+        streak.append(turn)
+    # Confused reactions before the earliest real failure do not extend anything.
+    while streak and not _is_fallback(streak[-1], settings):
+        streak.pop()
+    count = len(streak)
     units = _units(count, settings.fallback_limit, settings.max_units)
     if not units:
         return None
+    unknown = [word for turn in streak for word in turn.unknown_words]
+    detail = f" (unknown words: {', '.join(dict.fromkeys(unknown))})" if unknown else ""
     return Signal(
         SIGNAL_FALLBACKS,
         units,
         turns[-1].number,
-        f"{count} messages in a row not understood",
+        _short(f"{count} messages in a row not understood{detail}", 120),
     )
 
 
@@ -525,7 +568,7 @@ def turn_from_parse_data(
 ) -> UserTurn:
     """Build a turn from a message's parse data (the same shape in Rasa and rasa-sdk).
 
-    Missing or malformed ``frustration`` / ``explicit_request`` records (e.g. an NLU
+    Missing or malformed ``frustration`` / ``explicit_request`` / ``understood`` records (e.g. an NLU
     pipeline without those components) count as "no signal" rather than failing.
     """
     intent = parse_data.get("intent") or {}
@@ -544,6 +587,10 @@ def turn_from_parse_data(
         for sig in (raw_signals if isinstance(raw_signals, list) else [])
         if isinstance(sig, Mapping)
     )
+    understood = parse_data.get("understood") or {}
+    ratio = understood.get("known_ratio") if isinstance(understood, Mapping) else None
+    unknown = understood.get("unknown") if isinstance(understood, Mapping) else None
+    confused = bool(understood.get("confused")) if isinstance(understood, Mapping) else False
     explicit = parse_data.get("explicit_request") or {}
     matched = bool(explicit.get("matched")) if isinstance(explicit, Mapping) else False
     phrase = explicit.get("phrase") if isinstance(explicit, Mapping) else None
@@ -557,6 +604,9 @@ def turn_from_parse_data(
         frustration_signals=message_signals,
         explicit=matched,
         explicit_phrase=str(phrase) if phrase else None,
+        known_ratio=min(1.0, max(0.0, float(ratio))) if isinstance(ratio, (int, float)) else 1.0,
+        unknown_words=tuple(str(w) for w in unknown) if isinstance(unknown, list) else (),
+        confused=confused,
         bot_texts=tuple(bot_texts),
         actions=tuple(actions),
         external=external,

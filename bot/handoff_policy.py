@@ -147,6 +147,9 @@ class HandoffPolicy(Policy):  # type: ignore[misc]
             "trend_window": 3,
             "trend_min_rise": 0.2,
             "max_units": 3,
+            # Messages with fewer known words (NLU component bot.vocabulary) are not understood.
+            "min_known_ratio": 0.5,
+            "confused_extends_fallbacks": True,
             "fallback_intents": ["nlu_fallback"],
             "fallback_actions": ["action_default_fallback", "utter_default"],
             "repeat_ignored_intents": list(DEFAULT_REPEAT_IGNORED_INTENTS),

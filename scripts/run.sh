@@ -43,7 +43,7 @@ start() {  # start NAME LOGFILE CMD...
 
 wait_http() {  # wait_http NAME URL SECONDS
   local name=$1 url=$2 limit=$3 t=0
-  until curl -fsS -o /dev/null "${url}"; do
+  until curl -fs -o /dev/null "${url}" 2>/dev/null; do
     sleep 1; t=$((t + 1))
     for pid in "${pids[@]}"; do
       if ! kill -0 "${pid}" 2>/dev/null; then echo "error: a service exited; see ${LOGS}" >&2; exit 1; fi

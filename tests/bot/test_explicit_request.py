@@ -78,7 +78,7 @@ def test_lemmas_match_inflected_forms(matcher, nlp, text, phrase):
 def test_works_without_a_precomputed_doc(matcher, nlp):
     assert matcher.match("Get me an AGENT", nlp).as_dict() == {
         "matched": True,
-        "phrase": "agent",
+        "phrase": "get me an agent",
         "language": "en",
     }
     assert not matcher.match("   ", nlp).matched
@@ -147,7 +147,7 @@ def test_component_adds_explicit_request_to_parsed_messages(rasa_parts):
     component.process(messages, model)
     assert messages[0].get(EXPLICIT_REQUEST_KEY) == {
         "matched": True,
-        "phrase": "agent",
+        "phrase": "get me an agent",
         "language": "en",
     }
     assert messages[1].get(EXPLICIT_REQUEST_KEY) == {

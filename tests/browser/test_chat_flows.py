@@ -62,6 +62,11 @@ def test_routine_question_handoff_reply_handback_and_reload(
         agent = ConsolePage(dialogs.attach(agent_ctx.new_page()), stack.hub_url)
         agent.login(stack.agent_username, stack.agent_password)
         agent.set_presence("online")
+        # The close dispositions come from the hub's snapshot (hub.yml), not from the page.
+        expect(agent.page.locator("#disposition option")).to_have_count(5, timeout=TIMEOUT_MS)
+        expect(agent.page.locator("#disposition option[value=follow_up]")).to_have_text(
+            "Needs follow-up"
+        )
 
         widget = WidgetPage(dialogs.attach(customer_ctx.new_page()), stack.hub_url)
         widget.goto("cus_alice")
@@ -89,7 +94,17 @@ def test_routine_question_handoff_reply_handback_and_reload(
         expect(agent.context).to_contain_text("Alice Martin")
         expect(agent.context).to_contain_text("Verified")
         expect(agent.context.locator(".order").first).to_be_visible()
+        # The hub wrote the summary itself (the button, not the bot, asked for a person).
+        expect(agent.context.locator(".summary")).to_contain_text('"Talk to a person" button')
+        expect(agent.context.locator(".summary")).to_contain_text("verified, cus_alice")
         expect(widget.banner).to_contain_text("Dana Reyes", timeout=TIMEOUT_MS)
+
+        # The agent sees the customer typing.
+        widget.input.fill("just a moment")
+        expect(agent.page.locator("#conv-typing")).to_have_text(
+            "The customer is typing…", timeout=TIMEOUT_MS
+        )
+        widget.input.fill("")
 
         # Agent reply reaches the customer with the agent's name, as text.
         agent.reply(f"Hi Alice, I'm Dana. {XSS}")
@@ -106,6 +121,24 @@ def test_routine_question_handoff_reply_handback_and_reload(
         no_injected_markup(agent.page)
         widget.page.screenshot(path=str(artifacts / "02-widget-agent-reply.png"))
         agent.page.screenshot(path=str(artifacts / "03-console-conversation.png"))
+
+        # Both pages survive a reload mid-conversation: the widget shows who is with the
+        # customer (live status), the console refills the conversation (context) and its
+        # status selector shows the stored presence.
+        widget.page.reload()
+        expect(widget.panel).to_be_visible()
+        expect(widget.banner).to_contain_text("Dana Reyes", timeout=TIMEOUT_MS)
+        agent.page.reload()
+        expect(agent.page.locator("#conn")).to_have_text("Connected", timeout=TIMEOUT_MS)
+        expect(agent.page.get_by_label("Status")).to_have_attribute(
+            "data-confirmed", "online", timeout=TIMEOUT_MS
+        )
+        agent.page.locator("#mine-list button.open").first.click()
+        expect(agent.transcript.locator("li.agent").last).to_contain_text(
+            "Hi Alice, I'm Dana.", timeout=TIMEOUT_MS
+        )
+        expect(agent.transcript.locator("li.customer").first).to_contain_text("next payment")
+        no_injected_markup(agent.page)
 
         # Hand back: the bot talks again and answers the next routine question.
         bot_before = widget.messages("bot").count()

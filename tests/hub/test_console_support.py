@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from typing import Any
 
-from tests.hub.conftest import login, new_customer, online_agent
+from tests.hub.clients import RecordingClient
+from tests.hub.conftest import RunningHub, login, new_customer, online_agent
 
 
-async def _claimed(clients, hub, **customer):
+async def _claimed(
+    clients: Callable[..., RecordingClient], hub: RunningHub, **customer: Any
+) -> tuple[RecordingClient, RecordingClient, dict[str, Any], dict[str, Any]]:
     agent = await online_agent(clients, hub)
     customer_client, confirm = await new_customer(clients, hub, **customer)
     await customer_client.call("request_human", {"session_id": confirm["session_id"]})

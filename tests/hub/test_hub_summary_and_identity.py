@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from tests.hub.clients import RecordingClient
 from tests.hub.conftest import customer_token, new_customer, online_agent
 
 
-async def _packet(agent):
+async def _packet(agent: RecordingClient) -> dict[str, Any]:
     offer = await agent.wait_for("offer")
-    return await agent.call("claim", {"conversation_id": offer["conversation_id"]})
+    packet: dict[str, Any] = await agent.call(
+        "claim", {"conversation_id": offer["conversation_id"]}
+    )
+    return packet
 
 
 async def test_button_handoff_carries_a_hub_summary(hub, clients, fake_rasa):

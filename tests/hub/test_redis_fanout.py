@@ -84,7 +84,7 @@ async def _agent(clients, hub, username: str):
     return agent
 
 
-async def test_queue_pushes_and_messages_cross_hub_processes(hub_factory, clients, redis_url):
+async def test_queue_pushes_and_messages_cross_hub_processes(redis_url, hub_factory, clients):
     hub_a = await hub_factory(redis_url=redis_url)
     hub_b = await hub_factory(redis_url=redis_url)  # same SQLite file, same Redis
     hub_a.service.agents.create("ana", "Ana", "agent", ["payments"], AGENT_PASSWORD)

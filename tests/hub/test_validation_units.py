@@ -137,8 +137,10 @@ def test_settings_from_env() -> None:
             "HUB_RASA_TIMEOUT": "2.5",
             "HUB_CORS_ORIGINS": "https://shop.test, https://other.test",
             "HUB_CONFIG": "/etc/hub.yml",
+            "HUB_HEARTBEAT_INTERVAL": "7.5",
         }
     )
+    assert settings.heartbeat_interval_seconds == 7.5
     assert settings.rasa_url == "http://rasa:5005"
     assert (settings.port, settings.demo, settings.rasa_timeout_seconds) == (9000, True, 2.5)
     assert settings.cors_origins == ("https://shop.test", "https://other.test")
@@ -149,7 +151,13 @@ def test_settings_from_env() -> None:
 
 @pytest.mark.parametrize(
     "environ",
-    [{"HUB_PORT": "eighty"}, {"HUB_RASA_TIMEOUT": "0"}, {"HUB_RASA_FAILURES": "0"}],
+    [
+        {"HUB_PORT": "eighty"},
+        {"HUB_RASA_TIMEOUT": "0"},
+        {"HUB_RASA_FAILURES": "0"},
+        {"HUB_HEARTBEAT_INTERVAL": "0"},
+        {"HUB_HEARTBEAT_INTERVAL": "often"},
+    ],
 )
 def test_bad_settings_are_refused(environ: dict[str, str]) -> None:
     with pytest.raises(SettingsError):

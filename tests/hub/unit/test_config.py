@@ -72,6 +72,7 @@ def test_config_file_round_trip(tmp_path: Path):
     path.write_text(
         "default_queue: disputes\n"
         "grace_period_seconds: 30\n"
+        "presence_timeout_seconds: 45\n"
         "dispositions: [resolved, spam]\n"
         "queues:\n"
         "  disputes:\n"
@@ -82,6 +83,7 @@ def test_config_file_round_trip(tmp_path: Path):
     config = load_config(path)
     assert config.default_queue == "disputes"
     assert config.grace_period == timedelta(seconds=30)
+    assert config.presence_timeout == timedelta(seconds=45)
     assert config.dispositions == ("resolved", "spam")
     assert config.queues["disputes"].hours.timezone == "Europe/Madrid"
     assert config.queues["payments"].hours.always_open
@@ -92,6 +94,7 @@ def test_config_file_round_trip(tmp_path: Path):
     [
         {"default_queue": "nope"},
         {"grace_period_seconds": -1},
+        {"presence_timeout_seconds": 0},
         {"default_capacity": 0},
         {"dispositions": "resolved"},
         {"queues": {}},
