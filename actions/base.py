@@ -10,6 +10,8 @@ handling wrong once would leak data or show a stack trace, so it is written once
 * :class:`OrderAction` finds the order the question is about: for an authenticated customer
   only among their own orders, for an anonymous user only when ``order_number`` and ``email``
   both match the same order, re-checked on every call.
+* :class:`OrderReplyAction` is an order action whose whole answer is one text built from the
+  order, so each such action only says which reply it gives.
 
 What the domain must contain for these actions: slots ``order_number``, ``email``,
 ``requested_topic``, ``handoff_reason`` and ``handoff_queue``; intents ``inform`` (entity
@@ -21,6 +23,7 @@ from __future__ import annotations
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from datetime import date
 from typing import Any, ClassVar
 
 from rasa_sdk import Action, Tracker
@@ -44,7 +47,13 @@ TOPIC_SLOT = "requested_topic"
 
 
 class PaymentsAction(Action, ABC):
-    """An action that answers from the payments store on behalf of the verified caller."""
+    """An action that answers from the payments store on behalf of the verified caller.
+
+    Subclasses set :attr:`action_name` and implement :meth:`answer`.
+    """
+
+    action_name: ClassVar[str]
+    """The action's name in domain.yml."""
 
     def __init__(self, services: ActionServices | None = None) -> None:
         """Create the action.
@@ -59,6 +68,10 @@ class PaymentsAction(Action, ABC):
     def services(self) -> ActionServices:
         """Injected services, or the process-wide default."""
         return self._services if self._services is not None else default_services()
+
+    def name(self) -> str:
+        """Action name in domain.yml."""
+        return self.action_name
 
     async def run(
         self,
@@ -200,3 +213,26 @@ class OrderAction(PaymentsAction, ABC):
         order: OrderView,
     ) -> list[EventType]:
         """Answer about ``order``, which the caller is entitled to see."""
+
+
+class OrderReplyAction(OrderAction, ABC):
+    """An order action whose answer is one text message built from the order.
+
+    Subclasses implement :meth:`reply`; actions that say more than one thing, or do more
+    than answer, override :meth:`OrderAction.answer_order` instead.
+    """
+
+    async def answer_order(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        customer: VerifiedCustomer | None,
+        order: OrderView,
+    ) -> list[EventType]:
+        """Send :meth:`reply` for ``order``."""
+        dispatcher.utter_message(text=self.reply(order, self.services.today()))
+        return []
+
+    @abstractmethod
+    def reply(self, order: OrderView, today: date) -> str:
+        """The answer about ``order``, as of ``today`` (UTC)."""

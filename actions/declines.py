@@ -2,32 +2,19 @@
 
 from __future__ import annotations
 
-from rasa_sdk import Tracker
-from rasa_sdk.events import EventType
-from rasa_sdk.executor import CollectingDispatcher
+from datetime import date
 
 from actions import replies, topics
-from actions.base import OrderAction
-from common.identity import VerifiedCustomer
+from actions.base import OrderReplyAction
 from store.views import OrderView
 
 
-class ActionPaymentDeclined(OrderAction):
+class ActionPaymentDeclined(OrderReplyAction):
     """The failed instalments of an order, the bank's reason and the customer's options."""
 
+    action_name = "action_payment_declined"
     topic = topics.PAYMENT_DECLINED
 
-    def name(self) -> str:
-        """Action name in domain.yml."""
-        return "action_payment_declined"
-
-    async def answer_order(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        customer: VerifiedCustomer | None,
-        order: OrderView,
-    ) -> list[EventType]:
+    def reply(self, order: OrderView, today: date) -> str:
         """Explain the declined payments."""
-        dispatcher.utter_message(text=replies.declined_payments(order, self.services.today()))
-        return []
+        return replies.declined_payments(order, today)

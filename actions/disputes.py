@@ -50,11 +50,8 @@ def dispute_reason(tracker: Tracker) -> str:
 class ActionOpenDispute(OrderAction):
     """Open (or find the already open) dispute on an order, then route to the disputes team."""
 
+    action_name = "action_open_dispute"
     topic = topics.DISPUTE_CHARGE
-
-    def name(self) -> str:
-        """Action name in domain.yml."""
-        return "action_open_dispute"
 
     async def answer_order(
         self,

@@ -356,9 +356,7 @@ class ActionAskOrderNumber(PaymentsAction):
     lists it under ``actions``.
     """
 
-    def name(self) -> str:
-        """Action name in domain.yml."""
-        return "action_ask_order_number"
+    action_name = "action_ask_order_number"
 
     async def answer(
         self,

@@ -3,29 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies, topics
-from actions.base import OrderAction
+from actions.base import OrderAction, OrderReplyAction
 from common.identity import VerifiedCustomer
 from store.views import OrderView
 
 
-class ActionNextPayment(OrderAction):
+class ActionNextPayment(OrderReplyAction):
     """The next payment (date, amount, order); missed payments are mentioned first.
 
     A signed-in customer who names no order gets the soonest payment across all their orders,
     because "when is my next payment?" is about their account, not one purchase.
     """
 
+    action_name = "action_next_payment"
     topic = topics.NEXT_PAYMENT
-
-    def name(self) -> str:
-        """Action name in domain.yml."""
-        return "action_next_payment"
 
     async def answer_account(
         self,
@@ -41,71 +39,42 @@ class ActionNextPayment(OrderAction):
         dispatcher.utter_message(text=replies.next_payment_across(orders, self.services.today()))
         return []
 
-    async def answer_order(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        customer: VerifiedCustomer | None,
-        order: OrderView,
-    ) -> list[EventType]:
+    def reply(self, order: OrderView, today: date) -> str:
         """Answer for one order."""
-        dispatcher.utter_message(text=replies.next_payment_for_order(order, self.services.today()))
-        return []
+        return replies.next_payment_for_order(order, today)
 
 
-class ActionPaymentSchedule(OrderAction):
+class ActionPaymentSchedule(OrderReplyAction):
     """Every instalment of an order's plan, with its date, amount and status."""
 
+    action_name = "action_payment_schedule"
     topic = topics.PAYMENT_SCHEDULE
 
-    def name(self) -> str:
-        """Action name in domain.yml."""
-        return "action_payment_schedule"
-
-    async def answer_order(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        customer: VerifiedCustomer | None,
-        order: OrderView,
-    ) -> list[EventType]:
+    def reply(self, order: OrderView, today: date) -> str:
         """List the schedule."""
-        dispatcher.utter_message(text=replies.payment_schedule(order))
-        return []
+        return replies.payment_schedule(order)
 
 
-class ActionPayEarly(OrderAction):
+class ActionPayEarly(OrderReplyAction):
     """The remaining balance of an order and how to pay it off early."""
 
+    action_name = "action_pay_early"
     topic = topics.PAY_EARLY
 
-    def name(self) -> str:
-        """Action name in domain.yml."""
-        return "action_pay_early"
-
-    async def answer_order(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        customer: VerifiedCustomer | None,
-        order: OrderView,
-    ) -> list[EventType]:
+    def reply(self, order: OrderView, today: date) -> str:
         """State the balance and the way to pay."""
-        dispatcher.utter_message(text=replies.pay_early(order))
-        return []
+        return replies.pay_early(order)
 
 
 class ActionLateFees(OrderAction):
     """Overdue payments and their late fees, or the late-fee policy when nothing is overdue.
 
-    Account-wide for a signed-in customer without a chosen order, like the next payment.
+    Account-wide for a signed-in customer without a chosen order, like the next payment. Not
+    an :class:`OrderReplyAction`: with nothing overdue it sends two messages.
     """
 
+    action_name = "action_late_fees"
     topic = topics.LATE_FEES
-
-    def name(self) -> str:
-        """Action name in domain.yml."""
-        return "action_late_fees"
 
     async def answer_account(
         self,
@@ -115,8 +84,7 @@ class ActionLateFees(OrderAction):
         orders: Sequence[OrderView],
     ) -> list[EventType]:
         """Answer across every order of the customer."""
-        self._say(dispatcher, orders)
-        return []
+        return self._say(dispatcher, orders)
 
     async def answer_order(
         self,
@@ -126,14 +94,14 @@ class ActionLateFees(OrderAction):
         order: OrderView,
     ) -> list[EventType]:
         """Answer for one order."""
-        self._say(dispatcher, [order])
-        return []
+        return self._say(dispatcher, [order])
 
     @staticmethod
-    def _say(dispatcher: CollectingDispatcher, orders: Sequence[OrderView]) -> None:
+    def _say(dispatcher: CollectingDispatcher, orders: Sequence[OrderView]) -> list[EventType]:
         text = replies.late_fees(orders)
         if text is not None:
             dispatcher.utter_message(text=text)
-            return
+            return []
         dispatcher.utter_message(text=replies.NO_LATE_FEES)
         dispatcher.utter_message(response=replies.RESPONSE_LATE_FEES_POLICY)
+        return []

@@ -2,32 +2,19 @@
 
 from __future__ import annotations
 
-from rasa_sdk import Tracker
-from rasa_sdk.events import EventType
-from rasa_sdk.executor import CollectingDispatcher
+from datetime import date
 
 from actions import replies, topics
-from actions.base import OrderAction
-from common.identity import VerifiedCustomer
+from actions.base import OrderReplyAction
 from store.views import OrderView
 
 
-class ActionOrderStatus(OrderAction):
+class ActionOrderStatus(OrderReplyAction):
     """Status, items, shipping state, carrier and tracking number of one order."""
 
+    action_name = "action_order_status"
     topic = topics.ORDER_STATUS
 
-    def name(self) -> str:
-        """Action name in domain.yml."""
-        return "action_order_status"
-
-    async def answer_order(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        customer: VerifiedCustomer | None,
-        order: OrderView,
-    ) -> list[EventType]:
+    def reply(self, order: OrderView, today: date) -> str:
         """Describe the order."""
-        dispatcher.utter_message(text=replies.order_status(order))
-        return []
+        return replies.order_status(order)

@@ -2,53 +2,30 @@
 
 from __future__ import annotations
 
-from rasa_sdk import Tracker
-from rasa_sdk.events import EventType
-from rasa_sdk.executor import CollectingDispatcher
+from datetime import date
 
 from actions import replies, topics
-from actions.base import OrderAction
-from common.identity import VerifiedCustomer
+from actions.base import OrderReplyAction
 from store.views import OrderView
 
 
-class ActionRefundStatus(OrderAction):
+class ActionRefundStatus(OrderReplyAction):
     """Each refund on an order: amount, state in plain words, expected or completed date."""
 
+    action_name = "action_refund_status"
     topic = topics.REFUND_STATUS
 
-    def name(self) -> str:
-        """Action name in domain.yml."""
-        return "action_refund_status"
-
-    async def answer_order(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        customer: VerifiedCustomer | None,
-        order: OrderView,
-    ) -> list[EventType]:
+    def reply(self, order: OrderView, today: date) -> str:
         """Describe the refunds."""
-        dispatcher.utter_message(text=replies.refund_status(order))
-        return []
+        return replies.refund_status(order)
 
 
-class ActionReturnItem(OrderAction):
+class ActionReturnItem(OrderReplyAction):
     """How to return something to this order's merchant, plus refunds already under way."""
 
+    action_name = "action_return_item"
     topic = topics.RETURN_ITEM
 
-    def name(self) -> str:
-        """Action name in domain.yml."""
-        return "action_return_item"
-
-    async def answer_order(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        customer: VerifiedCustomer | None,
-        order: OrderView,
-    ) -> list[EventType]:
+    def reply(self, order: OrderView, today: date) -> str:
         """Explain the return."""
-        dispatcher.utter_message(text=replies.return_item(order))
-        return []
+        return replies.return_item(order)

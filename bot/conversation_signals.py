@@ -394,7 +394,7 @@ def consecutive_fallbacks(turns: Sequence[UserTurn], settings: SignalSettings) -
     units = _units(count, settings.fallback_limit, settings.max_units)
     if not units:
         return None
-    unknown = [word for turn in streak for word in turn.unknown_words]
+    unknown = [word for turn in reversed(streak) for word in turn.unknown_words]
     detail = f" (unknown words: {', '.join(dict.fromkeys(unknown))})" if unknown else ""
     return Signal(
         SIGNAL_FALLBACKS,
@@ -568,8 +568,8 @@ def turn_from_parse_data(
 ) -> UserTurn:
     """Build a turn from a message's parse data (the same shape in Rasa and rasa-sdk).
 
-    Missing or malformed ``frustration`` / ``explicit_request`` / ``understood`` records (e.g. an NLU
-    pipeline without those components) count as "no signal" rather than failing.
+    Missing or malformed ``frustration`` / ``explicit_request`` / ``understood`` records
+    (e.g. an NLU pipeline without those components) count as "no signal" rather than failing.
     """
     intent = parse_data.get("intent") or {}
     intent_name = intent.get("name") if isinstance(intent, Mapping) else None

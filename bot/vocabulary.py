@@ -11,8 +11,8 @@ training vocabulary at train time, persists it with the model, and adds to every
 
 * ``known_ratio`` -- share of the message's words found in the training vocabulary (1.0 when it
   has no words at all, e.g. "ORD-104233" or "!!"): nothing in it was unknown.
-* ``words`` -- how many words were checked; tokens with digits (order numbers, amounts) and
-  e-mail addresses or URLs are left out: they are data, not language.
+* ``words`` -- how many words were checked; pieces of text with digits (order numbers,
+  amounts) and e-mail addresses or URLs are left out: they are data, not language.
 * ``unknown`` -- the first few unknown words, as evidence for the agent.
 * ``confused`` -- the message is a bewildered reaction such as "???", "what??" or "huh?": it has a
   question mark and no words other than ``confusion_words``.
@@ -76,21 +76,18 @@ DEFAULT_CONFUSION_WORDS: tuple[str, ...] = (
 )
 
 
-def _is_data(word: str) -> bool:
-    """Tokens with digits are order numbers, amounts, dates: data, not vocabulary."""
-    return any(ch.isdigit() for ch in word)
+def _is_data(piece: str) -> bool:
+    """Order numbers, amounts, dates, e-mail addresses, URLs: data, not vocabulary."""
+    return "@" in piece or "://" in piece or any(ch.isdigit() for ch in piece)
 
 
 def message_words(text: str) -> list[str]:
     """The words of ``text`` that vocabulary is checked on (normalised, data left out).
 
-    E-mail addresses and URLs are removed before splitting, so "bob@example.com" does not
-    turn into three unknown words.
+    Whitespace-separated pieces with a digit, an "@" or a URL scheme are removed before
+    splitting, so "ORD-104233" or "bob@example.com" do not turn into unknown words.
     """
-    kept = " ".join(
-        piece for piece in text.split() if "@" not in piece and "://" not in piece
-    )
-    return [word for word in surface_words(kept) if not _is_data(word)]
+    return surface_words(" ".join(piece for piece in text.split() if not _is_data(piece)))
 
 
 def word_forms(word: str) -> tuple[str, ...]:
@@ -104,7 +101,7 @@ def learn_vocabulary(texts: Iterable[str]) -> frozenset[str]:
 
 
 def stop_word_forms(languages: Iterable[str]) -> frozenset[str]:
-    """spaCy's stop words of the given languages, in vocabulary form.
+    """The stop words spaCy ships for the given languages, in vocabulary form.
 
     Function words ("could", "about", "por") say nothing about what a message means, and a
     few dozen training examples never contain them all; they count as known so that a plain

@@ -12,10 +12,11 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
+from typing import NamedTuple
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -79,70 +80,155 @@ CUSTOMERS = (
 )
 
 
-def _instalments(
-    plan: models.InstalmentPlan,
-    clock: _Clock,
-    schedule: Sequence[tuple[int, str, str, str | None, str]],
-) -> None:
-    """Add instalments: (due offset, amount, status, failure code, late fee)."""
-    for seq, (due, amount, status, failure, fee) in enumerate(schedule, start=1):
-        plan.instalments.append(
-            models.Instalment(
-                sequence=seq,
-                due_date=clock.day(due),
-                amount=D(amount),
-                status=status,
-                paid_at=clock.at(due, 9, 5) if status == "paid" else None,
-                failure_code=failure,
-                late_fee=D(fee),
-            )
-        )
+class _Due(NamedTuple):
+    """One instalment of a demo plan: due day (offset from the reference day) and state."""
+
+    offset: int
+    status: str
+    failure_code: str | None = None
+    late_fee: str = "0.00"
 
 
-def _charge_history(order: models.Order, clock: _Clock, card: str) -> None:
-    """One payment row per paid or failed instalment, so the history matches the schedule."""
-    assert order.plan is not None
-    for inst in order.plan.instalments:
-        if inst.status not in ("paid", "failed"):
-            continue
-        offset = (inst.due_date - clock.today).days
-        order.payments.append(
-            models.Payment(
-                instalment=inst,
-                amount=inst.amount,
-                currency=order.currency,
-                method=card,
-                status="succeeded" if inst.status == "paid" else "failed",
-                failure_code=inst.failure_code,
-                created_at=clock.at(offset, 9, 5),
-            )
-        )
+_PAID, _SCHEDULED = "paid", "scheduled"
+
+# Tables in the shape of the rows they become, keyed by order ref. Day offsets count from the
+# reference day. Orders are listed per customer in the order they are printed for the demo.
+#   Alice: pay-in-4 with the next instalment in 5 days; a fully paid order; one in transit.
+#   Bob: an overdue instalment with a late fee; a refund processing; a cancelled order refunded.
+#   Carmen (Spanish speaker): a failed instalment; an order under an open dispute.
+#   Dan: monthly plan in USD; a placed (not yet shipped) pay-in-4; a cancelled order.
+
+# order ref: customer, merchant, placed, currency, total, status
+ORDERS: dict[str, tuple[str, str, int, str, str, str]] = {
+    "ORD-104233": ("cus_alice", "mer_northwind", -23, "EUR", "182.00", "delivered"),
+    "ORD-104301": ("cus_alice", "mer_lumen", -95, "GBP", "1200.00", "delivered"),
+    "ORD-104377": ("cus_alice", "mer_northwind", -3, "USD", "89.99", "shipped"),
+    "ORD-104410": ("cus_bob", "mer_lumen", -20, "GBP", "249.00", "delivered"),
+    "ORD-104455": ("cus_bob", "mer_northwind", -30, "GBP", "89.99", "returned"),
+    "ORD-104460": ("cus_bob", "mer_lumen", -12, "GBP", "120.00", "cancelled"),
+    "ORD-104512": ("cus_carmen", "mer_casaverde", -32, "EUR", "300.00", "delivered"),
+    "ORD-104530": ("cus_carmen", "mer_casaverde", -15, "EUR", "64.90", "shipped"),
+    "ORD-104601": ("cus_dan", "mer_lumen", -62, "USD", "599.94", "delivered"),
+    "ORD-104640": ("cus_dan", "mer_northwind", -1, "USD", "39.96", "placed"),
+    "ORD-104622": ("cus_dan", "mer_casaverde", -8, "USD", "45.00", "cancelled"),
+}
+# order ref, sku, description, quantity, unit price
+ITEMS: tuple[tuple[str, str, str, int, str], ...] = (
+    ("ORD-104233", "NW-TENT-2P", "Trailhead 2-person tent", 1, "149.00"),
+    ("ORD-104233", "NW-STAKE-10", "Aluminium tent stakes (10)", 1, "33.00"),
+    ("ORD-104301", "LU-LAPTOP-14", "Lumen Air 14 laptop", 1, "1200.00"),
+    ("ORD-104377", "NW-JACKET-M", "Ridge rain jacket, size M", 1, "89.99"),
+    ("ORD-104410", "LU-HEADPH-NC", "Noise-cancelling headphones", 1, "249.00"),
+    ("ORD-104455", "NW-BOOTS-43", "Summit hiking boots, EU 43", 1, "89.99"),
+    ("ORD-104460", "LU-SPK-MINI", "Mini smart speaker", 2, "60.00"),
+    ("ORD-104512", "CV-SOFA-CUSH", "Cojines de sofá (juego de 4)", 1, "120.00"),
+    ("ORD-104512", "CV-LAMP-ARC", "Lámpara de arco", 1, "180.00"),
+    ("ORD-104530", "CV-RUG-S", "Alfombra de yute, pequeña", 1, "64.90"),
+    ("ORD-104601", "LU-TV-43", 'Lumen 43" 4K TV', 1, "599.94"),
+    ("ORD-104640", "NW-SOCKS-3", "Merino hiking socks (3 pairs)", 1, "39.96"),
+    ("ORD-104622", "CV-MUG-SET", "Stoneware mug set", 1, "45.00"),
+)
+# order ref: shipping status, carrier, tracking number, shipped, delivered (others: not shipped)
+SHIPMENTS: dict[str, tuple[str, str, str, int, int | None]] = {
+    "ORD-104233": ("delivered", "DHL", "JD014600006281234567", -21, -18),
+    "ORD-104301": ("delivered", "Royal Mail", "RM123456785GB", -94, -92),
+    "ORD-104377": ("in_transit", "UPS", "1Z999AA10123456784", -2, None),
+    "ORD-104410": ("delivered", "Royal Mail", "RM987654321GB", -19, -17),
+    "ORD-104455": ("returned", "DPD", "15501234567890", -29, -27),
+    "ORD-104512": ("delivered", "SEUR", "SEUR5566778899", -31, -28),
+    "ORD-104530": ("in_transit", "Correos", "PQ4F6P0703154500128001A", -13, None),
+    "ORD-104601": ("delivered", "FedEx", "771234567890", -60, -57),
+}
+# order ref: plan kind, paying card, instalment amount, instalments. The plan is created when
+# the order is placed; every paid or failed instalment has its payment row.
+PLANS: dict[str, tuple[str, str, str, tuple[_Due, ...]]] = {
+    "ORD-104233": (
+        "pay_in_4",
+        "card ending 4242",
+        "45.50",
+        (_Due(-23, _PAID), _Due(-9, _PAID), _Due(5, _SCHEDULED), _Due(19, _SCHEDULED)),
+    ),
+    "ORD-104301": (
+        "pay_in_3",
+        "card ending 4242",
+        "400.00",
+        (_Due(-95, _PAID), _Due(-65, _PAID), _Due(-35, _PAID)),
+    ),
+    "ORD-104410": (
+        "pay_in_4",
+        "card ending 1881",
+        "62.25",
+        (
+            _Due(-20, _PAID),
+            _Due(-6, "overdue", late_fee="6.00"),
+            _Due(8, _SCHEDULED),
+            _Due(22, _SCHEDULED),
+        ),
+    ),
+    "ORD-104512": (
+        "pay_in_3",
+        "card ending 5100",
+        "100.00",
+        (_Due(-32, _PAID), _Due(-2, "failed", "insufficient_funds"), _Due(28, _SCHEDULED)),
+    ),
+    "ORD-104601": (
+        "monthly_6",
+        "card ending 0005",
+        "99.99",
+        (
+            _Due(-62, _PAID),
+            _Due(-31, _PAID),
+            _Due(12, _SCHEDULED),
+            _Due(43, _SCHEDULED),
+            _Due(73, _SCHEDULED),
+            _Due(104, _SCHEDULED),
+        ),
+    ),
+    "ORD-104640": (
+        "pay_in_4",
+        "card ending 0005",
+        "9.99",
+        (_Due(-1, _PAID), _Due(13, _SCHEDULED), _Due(27, _SCHEDULED), _Due(41, _SCHEDULED)),
+    ),
+}
+# order ref: card, payment status of an order paid in full when it was placed
+UPFRONT_PAYMENTS = {
+    "ORD-104377": ("card ending 4242", "succeeded"),
+    "ORD-104455": ("card ending 1881", "succeeded"),
+    "ORD-104460": ("card ending 1881", "refunded"),
+    "ORD-104530": ("card ending 5100", "succeeded"),
+}
+# order ref: refund ref, amount, status, reason, requested (day, hour), expected by, completed
+# (day, hour); in the order's currency
+REFUNDS: dict[str, tuple[str, str, str, str, tuple[int, int], int, tuple[int, int] | None]] = {
+    "ORD-104455": ("RF-20455", "89.99", "processing", "Returned: wrong size", (-4, 11), 5, None),
+    "ORD-104460": (
+        "RF-20460",
+        "120.00",
+        "completed",
+        "Order cancelled before shipping",
+        (-11, 9),
+        -4,
+        (-6, 15),
+    ),
+}
 
 
 def _order(
     ref: str,
-    customer: models.Customer,
-    merchant: models.Merchant,
+    customers: Mapping[str, models.Customer],
+    merchants: Mapping[str, models.Merchant],
     clock: _Clock,
-    *,
-    placed: int,
-    currency: str,
-    total: str,
-    status: str,
-    items: Sequence[tuple[str, str, int, str]],
-    shipping: tuple[str, str | None, str | None, int | None, int | None] = (
-        "not_shipped",
-        None,
-        None,
-        None,
-        None,
-    ),
 ) -> models.Order:
-    ship_status, carrier, tracking, shipped, delivered = shipping
+    """The order ``ref`` with its items and shipping, from :data:`ORDERS` and friends."""
+    customer, merchant, placed, currency, total, status = ORDERS[ref]
+    ship_status, carrier, tracking, shipped, delivered = SHIPMENTS.get(
+        ref, ("not_shipped", None, None, None, None)
+    )
     order = models.Order(
         order_ref=ref,
-        customer=customer,
-        merchant=merchant,
+        customer=customers[customer],
+        merchant=merchants[merchant],
         status=status,
         shipping_status=ship_status,
         carrier=carrier,
@@ -153,21 +239,46 @@ def _order(
         total=D(total),
         placed_at=clock.at(placed, 8, 30),
     )
-    for sku, description, quantity, price in items:
-        order.items.append(
-            models.OrderItem(
-                sku=sku, description=description, quantity=quantity, unit_price=D(price)
+    for item_order, sku, description, quantity, price in ITEMS:
+        if item_order == ref:
+            order.items.append(
+                models.OrderItem(
+                    sku=sku, description=description, quantity=quantity, unit_price=D(price)
+                )
             )
-        )
     return order
 
 
-def _plan(order: models.Order, kind: str, clock: _Clock, offset: int) -> models.InstalmentPlan:
+def _plan(order: models.Order, clock: _Clock, placed: int) -> None:
+    """Attach the order's instalment plan and one payment per paid or failed instalment."""
+    kind, card, amount, dues = PLANS[order.order_ref]
     plan = models.InstalmentPlan(
-        kind=kind, currency=order.currency, total=order.total, created_at=clock.at(offset, 8, 31)
+        kind=kind, currency=order.currency, total=order.total, created_at=clock.at(placed, 8, 31)
     )
     order.plan = plan
-    return plan
+    for seq, due in enumerate(dues, start=1):
+        inst = models.Instalment(
+            sequence=seq,
+            due_date=clock.day(due.offset),
+            amount=D(amount),
+            status=due.status,
+            paid_at=clock.at(due.offset, 9, 5) if due.status == _PAID else None,
+            failure_code=due.failure_code,
+            late_fee=D(due.late_fee),
+        )
+        plan.instalments.append(inst)
+        if due.status in (_PAID, "failed"):
+            order.payments.append(
+                models.Payment(
+                    instalment=inst,
+                    amount=inst.amount,
+                    currency=order.currency,
+                    method=card,
+                    status="succeeded" if due.status == _PAID else "failed",
+                    failure_code=inst.failure_code,
+                    created_at=clock.at(due.offset, 9, 5),
+                )
+            )
 
 
 def build_demo_rows(today: date) -> list[models.Customer]:
@@ -183,215 +294,37 @@ def build_demo_rows(today: date) -> list[models.Customer]:
         )
         for ref, name, email, phone, offset in CUSTOMERS
     }
-
-    # Alice: pay-in-4 with the next instalment in 5 days; a fully paid order; one in transit.
-    o = _order(
-        "ORD-104233",
-        cus["cus_alice"],
-        mer["mer_northwind"],
-        clock,
-        placed=-23,
-        currency="EUR",
-        total="182.00",
-        status="delivered",
-        items=[
-            ("NW-TENT-2P", "Trailhead 2-person tent", 1, "149.00"),
-            ("NW-STAKE-10", "Aluminium tent stakes (10)", 1, "33.00"),
-        ],
-        shipping=("delivered", "DHL", "JD014600006281234567", -21, -18),
-    )
-    _instalments(
-        _plan(o, "pay_in_4", clock, -23),
-        clock,
-        [
-            (-23, "45.50", "paid", None, "0.00"),
-            (-9, "45.50", "paid", None, "0.00"),
-            (5, "45.50", "scheduled", None, "0.00"),
-            (19, "45.50", "scheduled", None, "0.00"),
-        ],
-    )
-    _charge_history(o, clock, "card ending 4242")
-    o = _order(
-        "ORD-104301",
-        cus["cus_alice"],
-        mer["mer_lumen"],
-        clock,
-        placed=-95,
-        currency="GBP",
-        total="1200.00",
-        status="delivered",
-        items=[("LU-LAPTOP-14", "Lumen Air 14 laptop", 1, "1200.00")],
-        shipping=("delivered", "Royal Mail", "RM123456785GB", -94, -92),
-    )
-    _instalments(
-        _plan(o, "pay_in_3", clock, -95),
-        clock,
-        [
-            (-95, "400.00", "paid", None, "0.00"),
-            (-65, "400.00", "paid", None, "0.00"),
-            (-35, "400.00", "paid", None, "0.00"),
-        ],
-    )
-    _charge_history(o, clock, "card ending 4242")
-    o = _order(
-        "ORD-104377",
-        cus["cus_alice"],
-        mer["mer_northwind"],
-        clock,
-        placed=-3,
-        currency="USD",
-        total="89.99",
-        status="shipped",
-        items=[("NW-JACKET-M", "Ridge rain jacket, size M", 1, "89.99")],
-        shipping=("in_transit", "UPS", "1Z999AA10123456784", -2, None),
-    )
-    o.payments.append(
-        models.Payment(
-            amount=D("89.99"),
-            currency="USD",
-            method="card ending 4242",
-            status="succeeded",
-            created_at=clock.at(-3, 8, 31),
-        )
-    )
-
-    # Bob: an overdue instalment with a late fee; a refund processing; a cancelled order refunded.
-    o = _order(
-        "ORD-104410",
-        cus["cus_bob"],
-        mer["mer_lumen"],
-        clock,
-        placed=-20,
-        currency="GBP",
-        total="249.00",
-        status="delivered",
-        items=[("LU-HEADPH-NC", "Noise-cancelling headphones", 1, "249.00")],
-        shipping=("delivered", "Royal Mail", "RM987654321GB", -19, -17),
-    )
-    _instalments(
-        _plan(o, "pay_in_4", clock, -20),
-        clock,
-        [
-            (-20, "62.25", "paid", None, "0.00"),
-            (-6, "62.25", "overdue", None, "6.00"),
-            (8, "62.25", "scheduled", None, "0.00"),
-            (22, "62.25", "scheduled", None, "0.00"),
-        ],
-    )
-    _charge_history(o, clock, "card ending 1881")
-    o = _order(
-        "ORD-104455",
-        cus["cus_bob"],
-        mer["mer_northwind"],
-        clock,
-        placed=-30,
-        currency="GBP",
-        total="89.99",
-        status="returned",
-        items=[("NW-BOOTS-43", "Summit hiking boots, EU 43", 1, "89.99")],
-        shipping=("returned", "DPD", "15501234567890", -29, -27),
-    )
-    o.payments.append(
-        models.Payment(
-            amount=D("89.99"),
-            currency="GBP",
-            method="card ending 1881",
-            status="succeeded",
-            created_at=clock.at(-30, 8, 31),
-        )
-    )
-    o.refunds.append(
-        models.Refund(
-            refund_ref="RF-20455",
-            amount=D("89.99"),
-            currency="GBP",
-            status="processing",
-            reason="Returned: wrong size",
-            requested_at=clock.at(-4, 11),
-            expected_by=clock.day(5),
-        )
-    )
-    o = _order(
-        "ORD-104460",
-        cus["cus_bob"],
-        mer["mer_lumen"],
-        clock,
-        placed=-12,
-        currency="GBP",
-        total="120.00",
-        status="cancelled",
-        items=[("LU-SPK-MINI", "Mini smart speaker", 2, "60.00")],
-    )
-    o.payments.append(
-        models.Payment(
-            amount=D("120.00"),
-            currency="GBP",
-            method="card ending 1881",
-            status="refunded",
-            created_at=clock.at(-12, 8, 31),
-        )
-    )
-    o.refunds.append(
-        models.Refund(
-            refund_ref="RF-20460",
-            amount=D("120.00"),
-            currency="GBP",
-            status="completed",
-            reason="Order cancelled before shipping",
-            requested_at=clock.at(-11, 9),
-            expected_by=clock.day(-4),
-            completed_at=clock.at(-6, 15),
-        )
-    )
-
-    # Carmen (Spanish speaker): a failed instalment; an order under an open dispute.
-    o = _order(
-        "ORD-104512",
-        cus["cus_carmen"],
-        mer["mer_casaverde"],
-        clock,
-        placed=-32,
-        currency="EUR",
-        total="300.00",
-        status="delivered",
-        items=[
-            ("CV-SOFA-CUSH", "Cojines de sofá (juego de 4)", 1, "120.00"),
-            ("CV-LAMP-ARC", "Lámpara de arco", 1, "180.00"),
-        ],
-        shipping=("delivered", "SEUR", "SEUR5566778899", -31, -28),
-    )
-    _instalments(
-        _plan(o, "pay_in_3", clock, -32),
-        clock,
-        [
-            (-32, "100.00", "paid", None, "0.00"),
-            (-2, "100.00", "failed", "insufficient_funds", "0.00"),
-            (28, "100.00", "scheduled", None, "0.00"),
-        ],
-    )
-    _charge_history(o, clock, "card ending 5100")
-    o = _order(
-        "ORD-104530",
-        cus["cus_carmen"],
-        mer["mer_casaverde"],
-        clock,
-        placed=-15,
-        currency="EUR",
-        total="64.90",
-        status="shipped",
-        items=[("CV-RUG-S", "Alfombra de yute, pequeña", 1, "64.90")],
-        shipping=("in_transit", "Correos", "PQ4F6P0703154500128001A", -13, None),
-    )
-    o.payments.append(
-        models.Payment(
-            amount=D("64.90"),
-            currency="EUR",
-            method="card ending 5100",
-            status="succeeded",
-            created_at=clock.at(-15, 8, 31),
-        )
-    )
-    o.disputes.append(
+    orders: dict[str, models.Order] = {}
+    for ref, (_, _, placed, *_) in ORDERS.items():
+        order = orders[ref] = _order(ref, cus, mer, clock)
+        if ref in PLANS:
+            _plan(order, clock, placed)
+        if ref in UPFRONT_PAYMENTS:
+            card, status = UPFRONT_PAYMENTS[ref]
+            order.payments.append(
+                models.Payment(
+                    amount=order.total,
+                    currency=order.currency,
+                    method=card,
+                    status=status,
+                    created_at=clock.at(placed, 8, 31),
+                )
+            )
+        if ref in REFUNDS:
+            refund_ref, amount, status, reason, requested, expected, completed = REFUNDS[ref]
+            order.refunds.append(
+                models.Refund(
+                    refund_ref=refund_ref,
+                    amount=D(amount),
+                    currency=order.currency,
+                    status=status,
+                    reason=reason,
+                    requested_at=clock.at(*requested),
+                    expected_by=clock.day(expected),
+                    completed_at=clock.at(*completed) if completed is not None else None,
+                )
+            )
+    orders["ORD-104530"].disputes.append(
         models.Dispute(
             dispute_ref="DSP-30530",
             reason="Item not received",
@@ -400,67 +333,6 @@ def build_demo_rows(today: date) -> list[models.Customer]:
             opened_at=clock.at(-1, 18),
         )
     )
-
-    # Dan: monthly plan in USD; a placed (not yet shipped) pay-in-4; a cancelled order.
-    o = _order(
-        "ORD-104601",
-        cus["cus_dan"],
-        mer["mer_lumen"],
-        clock,
-        placed=-62,
-        currency="USD",
-        total="599.94",
-        status="delivered",
-        items=[("LU-TV-43", 'Lumen 43" 4K TV', 1, "599.94")],
-        shipping=("delivered", "FedEx", "771234567890", -60, -57),
-    )
-    _instalments(
-        _plan(o, "monthly_6", clock, -62),
-        clock,
-        [
-            (-62, "99.99", "paid", None, "0.00"),
-            (-31, "99.99", "paid", None, "0.00"),
-            (12, "99.99", "scheduled", None, "0.00"),
-            (43, "99.99", "scheduled", None, "0.00"),
-            (73, "99.99", "scheduled", None, "0.00"),
-            (104, "99.99", "scheduled", None, "0.00"),
-        ],
-    )
-    _charge_history(o, clock, "card ending 0005")
-    o = _order(
-        "ORD-104640",
-        cus["cus_dan"],
-        mer["mer_northwind"],
-        clock,
-        placed=-1,
-        currency="USD",
-        total="39.96",
-        status="placed",
-        items=[("NW-SOCKS-3", "Merino hiking socks (3 pairs)", 1, "39.96")],
-    )
-    _instalments(
-        _plan(o, "pay_in_4", clock, -1),
-        clock,
-        [
-            (-1, "9.99", "paid", None, "0.00"),
-            (13, "9.99", "scheduled", None, "0.00"),
-            (27, "9.99", "scheduled", None, "0.00"),
-            (41, "9.99", "scheduled", None, "0.00"),
-        ],
-    )
-    _charge_history(o, clock, "card ending 0005")
-    _order(
-        "ORD-104622",
-        cus["cus_dan"],
-        mer["mer_casaverde"],
-        clock,
-        placed=-8,
-        currency="USD",
-        total="45.00",
-        status="cancelled",
-        items=[("CV-MUG-SET", "Stoneware mug set", 1, "45.00")],
-    )
-
     return list(cus.values())
 
 

@@ -175,6 +175,81 @@ def test_core_fallback_action_counts_as_a_fallback() -> None:
     assert consecutive_fallbacks(turns, SETTINGS) is not None
 
 
+@pytest.mark.parametrize(
+    ("known_ratio", "counts"),
+    [(0.0, True), (0.49, True), (0.5, False), (1.0, False)],
+)
+def test_mostly_unknown_words_count_as_not_understood_whatever_the_intent(
+    known_ratio: float, counts: bool
+) -> None:
+    # "qwerty" confidently classified as `thank`: the words, not the intent, tell.
+    turns = turns_of(*({"intent": "thank", "known_ratio": known_ratio} for _ in range(2)))
+    assert (consecutive_fallbacks(turns, SETTINGS) is not None) == counts
+
+
+def test_min_known_ratio_zero_switches_the_vocabulary_test_off() -> None:
+    turns = turns_of(*({"intent": "thank", "known_ratio": 0.0} for _ in range(3)))
+    assert consecutive_fallbacks(turns, SignalSettings(min_known_ratio=0.0)) is None
+
+
+def test_unknown_words_are_named_in_the_evidence() -> None:
+    turns = turns_of(
+        {"intent": "thank", "known_ratio": 0.0, "unknown_words": ("qwerty",)},
+        {"intent": "out_of_scope", "known_ratio": 0.0, "unknown_words": ("zzzz",)},
+    )
+    signal = consecutive_fallbacks(turns, SETTINGS)
+    assert signal is not None
+    assert "qwerty, zzzz" in signal.evidence
+
+
+@pytest.mark.parametrize(
+    ("specs", "units"),
+    [
+        # two not understood, then "what??": the streak goes on (3 -> 2 units)
+        ([{"intent": "nlu_fallback"}, {"intent": "nlu_fallback"}, {"confused": True}], 2),
+        # one not understood, then "???": a streak of 2
+        ([{"intent": "nlu_fallback"}, {"intent": "bot_challenge", "confused": True}], 1),
+        # confused reactions alone are no failure of the bot
+        ([{"intent": "greet"}, {"confused": True}, {"confused": True}], None),
+        # a confused reaction before the first failure does not count
+        ([{"confused": True, "intent": "greet"}, {"intent": "nlu_fallback"}], None),
+        # an understood message breaks the streak
+        ([{"intent": "nlu_fallback"}, {"intent": "greet"}, {"confused": True}], None),
+    ],
+)
+def test_a_confused_reaction_extends_a_fallback_streak(
+    specs: list[dict[str, Any]], units: int | None
+) -> None:
+    specs = [{"intent": "greet", **spec} for spec in specs]
+    signal = consecutive_fallbacks(turns_of(*specs), SETTINGS)
+    assert (signal.score if signal else None) == units
+
+
+def test_confused_reactions_can_be_switched_off() -> None:
+    turns = turns_of(
+        {"intent": "nlu_fallback"},
+        {"intent": "nlu_fallback"},
+        {"intent": "bot_challenge", "confused": True},
+    )
+    assert consecutive_fallbacks(turns, SETTINGS) is not None
+    settings = SignalSettings(confused_extends_fallbacks=False)
+    assert consecutive_fallbacks(turns, settings) is None
+
+
+def test_gibberish_then_question_marks_hand_off_as_bot_failure() -> None:
+    # dev-frustrated-3 of the evaluation: the classifier read these as thank/out_of_scope.
+    turns = turns_of(
+        {"text": "qwerty", "intent": "thank", "confidence": 0.9, "known_ratio": 0.0},
+        {"text": "zzzz", "intent": "out_of_scope", "confidence": 0.8, "known_ratio": 0.0},
+        {"text": "???", "intent": "bot_challenge", "confidence": 0.7, "confused": True},
+    )
+    assert decide(turns[:2], SETTINGS) is None
+    decision = decide(turns, SETTINGS)
+    assert decision is not None
+    assert decision.reason == REASON_BOT_FAILURE
+    assert decision.score == pytest.approx(1.2)
+
+
 # --- repeated intent ----------------------------------------------------------------------
 
 
@@ -310,6 +385,8 @@ def test_from_config_merges_nested_weights_with_defaults() -> None:
         {"decay": 1.5},
         {"fallback_limit": 0},
         {"trend_window": 1},
+        {"min_known_ratio": 1.5},
+        {"confused_extends_fallbacks": "yes"},
         {"weights": {"no_such_signal": 1.0}},
         {"topic_intents": ["report_fraud"]},
     ],
@@ -338,15 +415,33 @@ def test_turn_from_parse_data_reads_the_contract_keys() -> None:
     assert (turn.intent, turn.confidence, turn.frustration) == ("complain", 0.87, 0.72)
     assert turn.frustration_signals == (MessageSignal("anger_form", 0.4, "!!"),)
     assert not turn.explicit
+    assert (turn.known_ratio, turn.unknown_words, turn.confused) == (1.0, (), False)
+
+
+def test_turn_from_parse_data_reads_the_understood_record() -> None:
+    turn = turn_from_parse_data(
+        1,
+        "qwerty??",
+        {
+            "intent": {"name": "thank", "confidence": 0.9},
+            "understood": {"known_ratio": 0.0, "words": 1, "unknown": ["qwerty"], "confused": True},
+        },
+    )
+    assert (turn.known_ratio, turn.unknown_words, turn.confused) == (0.0, ("qwerty",), True)
 
 
 @pytest.mark.parametrize(
     "parse_data",
-    [{}, {"intent": None, "frustration": "bad", "explicit_request": 3}, {"frustration": {}}],
+    [
+        {},
+        {"intent": None, "frustration": "bad", "explicit_request": 3, "understood": "x"},
+        {"frustration": {}, "understood": {"known_ratio": "low", "unknown": "qwerty"}},
+    ],
 )
 def test_missing_or_malformed_nlu_records_mean_no_signal(parse_data: dict[str, Any]) -> None:
     turn = turn_from_parse_data(1, "hi", parse_data)
     assert (turn.intent, turn.frustration, turn.explicit) == (None, 0.0, False)
+    assert (turn.known_ratio, turn.unknown_words, turn.confused) == (1.0, (), False)
 
 
 def user(text: str, intent: str, **extra: object) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Any
 import yaml  # type: ignore[import-untyped]
 
 CORPUS_DIR = Path(__file__).resolve().parent
-SPLITS = ("dev", "heldout")
+SPLITS = ("dev", "heldout", "heldout2")
 CATEGORIES = ("explicit", "topic", "frustrated", "calm")
 
 # Targets from issue 3: recall for the first three, false-handoff rate for calm.
@@ -106,10 +106,24 @@ def load_split(split: str, directory: Path = CORPUS_DIR) -> list[Case]:
     return cases
 
 
+def parse_splits(spec: str) -> tuple[str, ...]:
+    """``all`` or a comma-separated list of split names ("dev,heldout"), in corpus order.
+
+    Raises:
+        ValueError: for an unknown split name or an empty list.
+    """
+    if spec.strip() == "all":
+        return SPLITS
+    names = [name.strip() for name in spec.split(",") if name.strip()]
+    unknown = [name for name in names if name not in SPLITS]
+    if unknown or not names:
+        raise ValueError(f"unknown split {spec!r}; choose 'all' or names from {SPLITS}")
+    return tuple(name for name in SPLITS if name in names)
+
+
 def load_cases(split: str, directory: Path = CORPUS_DIR) -> list[Case]:
-    """Load ``dev``, ``heldout`` or ``all``."""
-    splits: Sequence[str] = SPLITS if split == "all" else (split,)
-    return [case for name in splits for case in load_split(name, directory)]
+    """Load ``all``, one split (``dev``, ``heldout``, ``heldout2``) or a comma-separated list."""
+    return [case for name in parse_splits(split) for case in load_split(name, directory)]
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,10 @@
 
 Usage::
 
-    .venv/bin/python -m tests.handoff_eval.run_eval --model models/ [--split dev|heldout|all]
+    .venv/bin/python -m tests.handoff_eval.run_eval --model models/ [--split all|heldout2|...]
+
+``--split`` also takes a comma-separated list ("dev,heldout": tune without playing the blind
+``heldout2`` part).
 
 The honest path: the trained model is loaded in-process with ``Agent.load`` and the real
 action server runs as a subprocess on a free port (against a freshly seeded demo database in a
@@ -33,7 +36,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from tests.handoff_eval.corpus import Case, Outcome, format_report, load_cases, score
+from tests.handoff_eval.corpus import (
+    Case,
+    Outcome,
+    format_report,
+    load_cases,
+    parse_splits,
+    score,
+)
 
 logger = logging.getLogger("handoff_eval")
 
@@ -203,11 +213,25 @@ def quiet_rasa() -> None:
         logging.getLogger(noisy).setLevel(logging.ERROR)
 
 
+def _split_spec(value: str) -> str:
+    """Validate ``--split`` for argparse (its error message names the valid splits)."""
+    try:
+        parse_splits(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--model", type=Path, default=REPO / "models", help="model or folder")
-    parser.add_argument("--split", choices=("dev", "heldout", "all"), default="all")
+    parser.add_argument(
+        "--split",
+        type=_split_spec,
+        default="all",
+        help="all, dev, heldout, heldout2, or a comma-separated list (dev,heldout)",
+    )
     parser.add_argument(
         "--strict", action="store_true", help="fail when any target is missed, not only explicit"
     )
@@ -223,8 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         logger.error("handoff evaluation could not run: %s", error)
         return 2
 
-    splits = ("dev", "heldout") if args.split == "all" else (args.split,)
-    for split in splits:
+    for split in parse_splits(args.split):
         part = [outcome for outcome in outcomes if outcome.case.split == split]
         print(format_report(part, f"{split} ({len(part)} cases, model {model.name})"))
         print()

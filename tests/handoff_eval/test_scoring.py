@@ -13,6 +13,7 @@ from tests.handoff_eval.corpus import (
     format_report,
     load_cases,
     load_split,
+    parse_splits,
     score,
 )
 
@@ -58,6 +59,32 @@ def test_the_corpus_meets_the_size_the_issue_asks_for() -> None:
     assert len(conversations) >= 40
     assert {c.category for c in cases} == set(CATEGORIES)
     assert len({c.case_id for c in cases}) == len(cases)
+
+
+def test_the_blind_heldout2_part_meets_its_own_minimum() -> None:
+    cases = load_cases("heldout2")
+    singles = [c for c in cases if "-msg-" in c.case_id]
+    assert len(singles) >= 40
+    assert len(cases) - len(singles) >= 10
+    assert {c.category for c in cases} == set(CATEGORIES)
+
+
+@pytest.mark.parametrize(
+    ("spec", "splits"),
+    [
+        ("all", ("dev", "heldout", "heldout2")),
+        ("heldout2", ("heldout2",)),
+        ("heldout, dev", ("dev", "heldout")),
+    ],
+)
+def test_parse_splits(spec: str, splits: tuple[str, ...]) -> None:
+    assert parse_splits(spec) == splits
+
+
+@pytest.mark.parametrize("spec", ["", "dev,nope", "everything"])
+def test_unknown_splits_are_rejected(spec: str) -> None:
+    with pytest.raises(ValueError, match="unknown split"):
+        parse_splits(spec)
 
 
 @pytest.mark.parametrize(
