@@ -214,8 +214,10 @@ class SignalSettings:
         max_units: Cap on how many times one count-based signal can add its weight.
         min_known_ratio: A message whose share of words known from training is below this
             counts as not understood, whatever intent the classifier picked (0 switches off).
-        confused_extends_fallbacks: A confused reaction ("???", "what??") right after
-            not-understood messages extends their streak instead of breaking it.
+        confused_counts_as_fallback: A confused reaction ("???", "what??") counts as a message
+            not understood: the customer is telling the bot it is not getting through.
+        unanswered_counts_as_fallback: An earlier message the bot answered with no action and
+            no text at all (it just listened again) counts as not understood.
         fallback_intents: Intents that mean the NLU did not understand.
         fallback_actions: Bot actions that mean the bot did not know what to do.
         repeat_ignored_intents: Intents whose repetition is not a signal.
@@ -239,7 +241,8 @@ class SignalSettings:
     trend_min_rise: float = 0.2
     max_units: int = 3
     min_known_ratio: float = 0.5
-    confused_extends_fallbacks: bool = True
+    confused_counts_as_fallback: bool = True
+    unanswered_counts_as_fallback: bool = True
     fallback_intents: tuple[str, ...] = ("nlu_fallback",)
     fallback_actions: tuple[str, ...] = ("action_default_fallback", "utter_default")
     repeat_ignored_intents: tuple[str, ...] = DEFAULT_REPEAT_IGNORED_INTENTS
@@ -293,8 +296,11 @@ class SignalSettings:
             trend_min_rise=float(config.get("trend_min_rise", cls.trend_min_rise)),
             max_units=int(config.get("max_units", cls.max_units)),
             min_known_ratio=float(config.get("min_known_ratio", cls.min_known_ratio)),
-            confused_extends_fallbacks=_flag(
-                config.get("confused_extends_fallbacks", cls.confused_extends_fallbacks)
+            confused_counts_as_fallback=_flag(
+                config.get("confused_counts_as_fallback", cls.confused_counts_as_fallback)
+            ),
+            unanswered_counts_as_fallback=_flag(
+                config.get("unanswered_counts_as_fallback", cls.unanswered_counts_as_fallback)
             ),
             fallback_intents=tuple(config.get("fallback_intents", cls.fallback_intents)),
             fallback_actions=tuple(config.get("fallback_actions", cls.fallback_actions)),
@@ -357,11 +363,15 @@ def message_frustration(turns: Sequence[UserTurn], settings: SignalSettings) -> 
     return signals
 
 
-def _is_fallback(turn: UserTurn, settings: SignalSettings) -> bool:
+def _is_fallback(turn: UserTurn, settings: SignalSettings, answered: bool = True) -> bool:
     """Not understood: a fallback intent, no intent, mostly unknown words, or a fallback action.
 
     The unknown-words test catches keyboard mashing the classifier confidently filed under
-    some intent ("qwerty" as ``thank``): its words were never in the training data.
+    some intent ("qwerty" as ``thank``): its words were never in the training data. A confused
+    reaction ("???", "what??") says the customer is not getting through either. With
+    ``answered=False`` (an earlier message the bot met with silence: no action, no text) the
+    message counts too when ``unanswered_counts_as_fallback`` is on: ignoring the customer is
+    the bot failing, whatever the NLU thought.
     """
     if turn.external:
         return False
@@ -369,27 +379,27 @@ def _is_fallback(turn: UserTurn, settings: SignalSettings) -> bool:
         turn.intent is None
         or turn.intent in settings.fallback_intents
         or turn.known_ratio < settings.min_known_ratio
+        or (settings.confused_counts_as_fallback and turn.confused)
         or any(action in settings.fallback_actions for action in turn.actions)
+        or (settings.unanswered_counts_as_fallback and not answered)
     )
 
 
-def consecutive_fallbacks(turns: Sequence[UserTurn], settings: SignalSettings) -> Signal | None:
-    """The bot failed to understand several messages in a row, ending at the latest one.
+def _answered(turn: UserTurn, latest: UserTurn) -> bool:
+    """Whether the bot reacted to ``turn`` (the latest one is still being answered)."""
+    return turn is latest or bool(turn.actions or turn.bot_texts)
 
-    With ``confused_extends_fallbacks``, a confused reaction ("???", "what??") counts as part of
-    the streak when a not-understood message comes before it: after the bot failed, the
-    customer saying "what??" is the conversation still failing, not a recovery. A streak of
-    confused reactions alone does not count.
-    """
+
+def consecutive_fallbacks(turns: Sequence[UserTurn], settings: SignalSettings) -> Signal | None:
+    """The bot failed to understand several messages in a row, ending at the latest one."""
+    if not turns:
+        return None
+    latest = turns[-1]
     streak: list[UserTurn] = []  # newest first
     for turn in reversed(turns):
-        confused = settings.confused_extends_fallbacks and turn.confused and not turn.external
-        if not (_is_fallback(turn, settings) or confused):
+        if not _is_fallback(turn, settings, _answered(turn, latest)):
             break
         streak.append(turn)
-    # Confused reactions before the earliest real failure do not extend anything.
-    while streak and not _is_fallback(streak[-1], settings):
-        streak.pop()
     count = len(streak)
     units = _units(count, settings.fallback_limit, settings.max_units)
     if not units:
@@ -481,6 +491,8 @@ def decide(
     turns: Sequence[UserTurn],
     settings: SignalSettings,
     after_action: str | None = None,
+    *,
+    accumulated_only: bool = False,
 ) -> HandoffDecision | None:
     """Decide whether the conversation goes to a person now.
 
@@ -490,6 +502,9 @@ def decide(
         settings: Thresholds, weights and mappings.
         after_action: When deciding right after a bot action (not a customer message), the
             action's name: only ``topic_actions`` are considered then.
+        accumulated_only: Only sum the accumulated signals (used after the bot replied to the
+            latest message: a repeated answer or a fallback is new evidence, while an explicit
+            request or a topic was already checked when the message arrived).
 
     Returns:
         The decision, or ``None`` when the bot should carry on.
@@ -505,6 +520,8 @@ def decide(
         return HandoffDecision(REASON_TOPIC, queue, 1.0, latest.number, latest.intent, (signal,))
     if latest.external:
         return None
+    if accumulated_only:
+        return _accumulated_decision(turns, settings)
 
     if is_explicit_request(latest, settings):
         evidence = (
@@ -539,6 +556,14 @@ def decide(
             (signal,),
         )
 
+    return _accumulated_decision(turns, settings)
+
+
+def _accumulated_decision(
+    turns: Sequence[UserTurn], settings: SignalSettings
+) -> HandoffDecision | None:
+    """The frustration / bot-failure decision from the weighted sum of the signals."""
+    latest = turns[-1]
     signals = accumulated_signals(turns, settings)
     total = sum(sig.score for sig in signals)
     if total < settings.threshold:

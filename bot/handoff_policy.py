@@ -149,7 +149,8 @@ class HandoffPolicy(Policy):  # type: ignore[misc]
             "max_units": 3,
             # Messages with fewer known words (NLU component bot.vocabulary) are not understood.
             "min_known_ratio": 0.5,
-            "confused_extends_fallbacks": True,
+            "confused_counts_as_fallback": True,
+            "unanswered_counts_as_fallback": True,
             "fallback_intents": ["nlu_fallback"],
             "fallback_actions": ["action_default_fallback", "utter_default"],
             "repeat_ignored_intents": list(DEFAULT_REPEAT_IGNORED_INTENTS),
@@ -283,7 +284,30 @@ class HandoffPolicy(Policy):  # type: ignore[misc]
         latest_action = tracker.latest_action_name
         if latest_action in self.settings.topic_actions:
             return decide(tracker_turns(tracker), self.settings, after_action=latest_action)
+        if self._bot_replied_since_last_message(tracker):
+            # The bot's reply is new evidence the message alone did not carry (it repeated
+            # itself, or the core fallback ran), so the accumulated signals are summed again.
+            return decide(tracker_turns(tracker), self.settings, accumulated_only=True)
         return None
+
+    def _bot_replied_since_last_message(self, tracker: DialogueStateTracker) -> bool:
+        """Whether the latest action answered the latest message with text or a fallback.
+
+        Raw events are read, not ``latest_action_name``: the core fallback rewinds the
+        message (``UserUtteranceReverted``), which also hides the fallback action itself
+        from the tracker's applied state.
+        """
+        replied = False
+        for event in reversed(tracker.events):
+            if isinstance(event, UserUttered):
+                return replied
+            if isinstance(event, BotUttered):
+                replied = True
+            elif isinstance(event, ActionExecuted):
+                if event.action_name == ACTION_LISTEN_NAME:
+                    return False
+                return replied or event.action_name in self.settings.fallback_actions
+        return False
 
     def predict_action_probabilities(
         self,

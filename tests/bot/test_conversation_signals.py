@@ -156,8 +156,32 @@ def test_decay_one_never_forgets() -> None:
     ],
 )
 def test_consecutive_fallbacks(intents: list[str], units: int | None) -> None:
-    signal = consecutive_fallbacks(turns_of(*({"intent": i} for i in intents)), SETTINGS)
+    turns = turns_of(*({"intent": i, "bot_texts": ("a reply",)} for i in intents))
+    signal = consecutive_fallbacks(turns, SETTINGS)
     assert (signal.score if signal else None) == units
+
+
+@pytest.mark.parametrize(
+    ("earlier", "counts"),
+    [
+        ({"intent": "refund_status"}, True),  # the bot just listened again: it ignored the message
+        ({"intent": "refund_status", "bot_texts": ("Which order?",)}, False),
+        ({"intent": "refund_status", "actions": ("order_form",)}, False),
+        ({"intent": "refund_status", "external": True}, False),
+    ],
+)
+def test_an_unanswered_message_counts_as_not_understood(
+    earlier: dict[str, Any], counts: bool
+) -> None:
+    turns = turns_of(earlier, {"intent": "order_status", "actions": ("action_default_fallback",)})
+    assert (consecutive_fallbacks(turns, SETTINGS) is not None) == counts
+    off = SignalSettings(unanswered_counts_as_fallback=False)
+    assert consecutive_fallbacks(turns, off) is None
+
+
+def test_the_message_being_answered_is_not_unanswered() -> None:
+    turns = turns_of({"intent": "refund_status", "bot_texts": ("ok",)}, {"intent": "order_status"})
+    assert consecutive_fallbacks(turns, SETTINGS) is None
 
 
 def test_a_message_without_any_intent_counts_as_a_fallback() -> None:
@@ -205,35 +229,45 @@ def test_unknown_words_are_named_in_the_evidence() -> None:
 @pytest.mark.parametrize(
     ("specs", "units"),
     [
-        # two not understood, then "what??": the streak goes on (3 -> 2 units)
+        # two not understood, then "what??": a streak of 3 (2 units)
         ([{"intent": "nlu_fallback"}, {"intent": "nlu_fallback"}, {"confused": True}], 2),
-        # one not understood, then "???": a streak of 2
-        ([{"intent": "nlu_fallback"}, {"intent": "bot_challenge", "confused": True}], 1),
-        # confused reactions alone are no failure of the bot
-        ([{"intent": "greet"}, {"confused": True}, {"confused": True}], None),
-        # a confused reaction before the first failure does not count
-        ([{"confused": True, "intent": "greet"}, {"intent": "nlu_fallback"}], None),
+        # "???" then a message not understood: a streak of 2
+        ([{"confused": True}, {"intent": "nlu_fallback"}], 1),
+        # one confused reaction alone is no streak
+        ([{"intent": "greet"}, {"confused": True}], None),
         # an understood message breaks the streak
         ([{"intent": "nlu_fallback"}, {"intent": "greet"}, {"confused": True}], None),
     ],
 )
-def test_a_confused_reaction_extends_a_fallback_streak(
+def test_a_confused_reaction_counts_as_not_understood(
     specs: list[dict[str, Any]], units: int | None
 ) -> None:
-    specs = [{"intent": "greet", **spec} for spec in specs]
+    specs = [{"intent": "bot_challenge", "bot_texts": ("a reply",), **spec} for spec in specs]
     signal = consecutive_fallbacks(turns_of(*specs), SETTINGS)
     assert (signal.score if signal else None) == units
 
 
 def test_confused_reactions_can_be_switched_off() -> None:
     turns = turns_of(
-        {"intent": "nlu_fallback"},
-        {"intent": "nlu_fallback"},
+        {"intent": "nlu_fallback", "bot_texts": ("a reply",)},
         {"intent": "bot_challenge", "confused": True},
     )
     assert consecutive_fallbacks(turns, SETTINGS) is not None
-    settings = SignalSettings(confused_extends_fallbacks=False)
+    settings = SignalSettings(confused_counts_as_fallback=False)
     assert consecutive_fallbacks(turns, settings) is None
+
+
+def test_accumulated_only_skips_the_message_time_checks() -> None:
+    # After the bot replied, an explicit request or topic was already handled at message time.
+    explicit = turns_of({"intent": "request_human", "confidence": 0.99})
+    assert decide(explicit, SETTINGS) is not None
+    assert decide(explicit, SETTINGS, accumulated_only=True) is None
+    repeated = turns_of(
+        *({"intent": "refund_status", "bot_texts": ("Which order?",)} for _ in range(3))
+    )
+    decision = decide(repeated, SETTINGS, accumulated_only=True)
+    assert decision is not None
+    assert decision.reason == REASON_BOT_FAILURE
 
 
 def test_gibberish_then_question_marks_hand_off_as_bot_failure() -> None:
@@ -386,7 +420,8 @@ def test_from_config_merges_nested_weights_with_defaults() -> None:
         {"fallback_limit": 0},
         {"trend_window": 1},
         {"min_known_ratio": 1.5},
-        {"confused_extends_fallbacks": "yes"},
+        {"confused_counts_as_fallback": "yes"},
+        {"unanswered_counts_as_fallback": 1},
         {"weights": {"no_such_signal": 1.0}},
         {"topic_intents": ["report_fraud"]},
     ],

@@ -310,6 +310,7 @@ pipeline:
   - name: SpacyTokenizer
   - name: bot.explicit_request.ExplicitRequestMatcher
   - name: bot.frustration.FrustrationSignals
+  - name: bot.vocabulary.TrainingVocabulary
   - name: KeywordIntentClassifier
 policies:
   - name: RulePolicy
@@ -334,8 +335,16 @@ async def test_trained_model_puts_both_records_in_parse_data_and_tracker(model_d
     agent = Agent.load(result.model)
 
     parsed = await agent.parse_message("this is useless, get me a human!!!")
-    assert parsed["explicit_request"] == {"matched": True, "phrase": "human", "language": "en"}
+    assert parsed["explicit_request"] == {
+        "matched": True,
+        "phrase": "get me a human",
+        "language": "en",
+    }
     assert parsed["frustration"]["score"] >= FIRES
+    # the vocabulary was learnt from data.yml at train time and persisted with the model
+    gibberish = await agent.parse_message("qwerty zzzz")
+    assert gibberish["understood"]["known_ratio"] == 0.0
+    assert gibberish["understood"]["unknown"] == ["qwerty", "zzzz"]
 
     await agent.handle_text("this is ridiculous, still nothing", sender_id="e2e")
     tracker = await agent.tracker_store.retrieve("e2e")

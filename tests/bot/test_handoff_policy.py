@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rasa.core.policies.ensemble import DefaultPolicyPredictionEnsemble
@@ -19,6 +20,7 @@ from rasa.shared.core.events import (
     ConversationResumed,
     Event,
     SlotSet,
+    UserUtteranceReverted,
     UserUttered,
 )
 from rasa.shared.exceptions import InvalidConfigException
@@ -135,6 +137,55 @@ def test_handoff_only_right_after_a_message_or_a_topic_action(policy: HandoffPol
     tracker = tracker_of(
         DOMAIN, user("agent", "request_human"), bot("action_refund_status", "Your refund ...")
     )
+    assert predicted(policy.predict_action_probabilities(tracker, DOMAIN)) is None
+
+
+def test_signals_are_summed_again_right_after_the_core_fallback(policy: HandoffPolicy) -> None:
+    """The fallback action is new evidence about the latest message: decide once more."""
+    gibberish: dict[str, Any] = {"known_ratio": 0.0, "words": 1, "unknown": ["x"]}
+    history = (
+        user("qwerty", "thank", understood=gibberish),
+        bot("utter_greet", "Hi!"),
+        user("zzzz", "greet", understood=gibberish),
+        bot("utter_greet", "Hi!"),
+        user("where is my money", "order_status", 0.57),
+    )
+    assert (
+        predicted(policy.predict_action_probabilities(tracker_of(DOMAIN, *history), DOMAIN)) is None
+    )
+    # As Rasa logs it: the action, its text, then the rewind of the message it failed.
+    fallback = [
+        *bot("action_default_fallback", "Sorry, I didn't get that."),
+        UserUtteranceReverted(),
+    ]
+    after_fallback = tracker_of(DOMAIN, *history, fallback)
+    prediction = policy.predict_action_probabilities(after_fallback, DOMAIN)
+    assert predicted(prediction) == "action_handoff"
+    assert slot_events(prediction)["handoff_reason"] == "bot_failure"
+
+
+def test_a_third_identical_bot_answer_hands_off_right_after_it(policy: HandoffPolicy) -> None:
+    """The bot going round in circles is only known once it has replied."""
+    ask = ("order_form", "Which order is this about?")
+    history = (
+        user("refund status", "refund_status"),
+        bot(*ask),
+        user("refund status", "refund_status"),
+        bot(*ask),
+        user("refund status", "refund_status"),
+    )
+    # message time: asked 3 times (0.5) + the same answer twice (0.4) = 0.9
+    at_message = tracker_of(DOMAIN, *history)
+    assert predicted(policy.predict_action_probabilities(at_message, DOMAIN)) is None
+    # the bot asks the same question a third time: 0.5 + 0.8 = 1.3, mostly the bot's doing
+    replied = tracker_of(DOMAIN, *history, bot(*ask))
+    prediction = policy.predict_action_probabilities(replied, DOMAIN)
+    assert predicted(prediction) == "action_handoff"
+    assert slot_events(prediction)["handoff_reason"] == "bot_failure"
+
+
+def test_no_re_decision_for_an_explicit_request_after_the_reply(policy: HandoffPolicy) -> None:
+    tracker = tracker_of(DOMAIN, user("agent", "request_human", 0.45), bot("utter_greet", "Hi!"))
     assert predicted(policy.predict_action_probabilities(tracker, DOMAIN)) is None
 
 
