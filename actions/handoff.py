@@ -95,8 +95,27 @@ def _recomputed_decision(events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         decision = decide(turns, settings)
     if decision is not None:
         return decision.as_dict()
-    # Predicted by a rule or a model without any signal we know of: say so, don't invent one.
     latest = turns[-1] if turns else None
+    topic_queue = settings.topic_intents.get(latest.intent or "") if latest else None
+    if latest is not None and topic_queue is not None:
+        # A rule handed off on a topic intent the policy found below its confidence floor:
+        # still a topic handoff, routed to that topic's queue.
+        return {
+            "reason": REASON_TOPIC,
+            "queue": topic_queue,
+            "score": latest.confidence,
+            "turn": latest.number,
+            "intent": latest.intent,
+            "signals": [
+                {
+                    "name": "topic",
+                    "score": latest.confidence,
+                    "turn": latest.number,
+                    "evidence": f"intent {latest.intent} ({latest.confidence:.2f}), by rule",
+                }
+            ],
+        }
+    # Predicted by a rule or a model without any signal we know of: say so, don't invent one.
     return {
         "reason": REASON_BOT_FAILURE,
         "queue": resolve_queue(turns, settings),

@@ -17,12 +17,14 @@ from actions.handoff import ActionHandback, ActionHandoff
 from actions.summary import MAX_SUMMARY_CHARS, build_summary
 
 
-def user(text: str, intent: str, frustration: float = 0.0, **metadata: Any) -> dict[str, Any]:
+def user(
+    text: str, intent: str, frustration: float = 0.0, *, confidence: float = 0.93, **metadata: Any
+) -> dict[str, Any]:
     return {
         "event": "user",
         "text": text,
         "parse_data": {
-            "intent": {"name": intent, "confidence": 0.93},
+            "intent": {"name": intent, "confidence": confidence},
             "entities": [],
             "text": text,
             "frustration": {
@@ -174,6 +176,12 @@ async def test_handoff_recomputes_when_no_decision_was_passed(
             "disputes",
         ),
         ([user("hello", "greet")], "bot_failure", "payments"),
+        # a rule handed off on a topic intent below the policy's floor: still a topic
+        (
+            [user("not sure my payment worked", "cannot_afford", confidence=0.58)],
+            "topic",
+            "collections",
+        ),
     ],
 )
 async def test_recomputed_reasons(
