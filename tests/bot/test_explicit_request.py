@@ -7,18 +7,14 @@ from typing import Any
 
 import pytest
 import yaml  # type: ignore[import-untyped]
-from rasa.engine.graph import ExecutionContext, GraphSchema
-from rasa.engine.storage.local_model_storage import LocalModelStorage
-from rasa.engine.storage.resource import Resource
-from rasa.nlu.tokenizers.spacy_tokenizer import SpacyTokenizer
-from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
+from rasa.nlu.utils.spacy_utils import SpacyModel
 from rasa.shared.exceptions import InvalidConfigException
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from spacy.language import Language
 
 from bot.explicit_request import EXPLICIT_REQUEST_KEY, ExplicitRequestMatcher
-from bot.spacy_pipeline import analyse, build_pipeline, ensure_pipeline
+from bot.spacy_pipeline import analyse, build_pipeline
 from common.explicit_request import ExplicitRequestGuard, ExplicitRequestMatch
 
 CORPUS_PATH = Path(__file__).resolve().parents[1] / "data" / "explicit_requests.yml"
@@ -109,30 +105,10 @@ def test_matchers_follow_the_pipeline_they_are_given(matcher):
 # --- with real Rasa graph objects -------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("spacy") / "en_payments"
-    ensure_pipeline(out)
-    return out
-
-
 @pytest.fixture
-def rasa_parts(model_dir, tmp_path):
-    storage = LocalModelStorage(tmp_path)
-    context = ExecutionContext(GraphSchema({}), "test")
-    spacy_nlp = SpacyNLP.create(
-        {**SpacyNLP.get_default_config(), "model": str(model_dir)},
-        storage,
-        Resource("spacy_nlp"),
-        context,
-    )
-    tokenizer = SpacyTokenizer.create(
-        SpacyTokenizer.get_default_config(), storage, Resource("tokenizer"), context
-    )
-    component = ExplicitRequestMatcher.create(
-        ExplicitRequestMatcher.get_default_config(), storage, Resource("explicit"), context
-    )
-    return spacy_nlp, tokenizer, component
+def rasa_parts(spacy_graph):
+    component = spacy_graph.create(ExplicitRequestMatcher, "explicit")
+    return spacy_graph.spacy_nlp, spacy_graph.tokenizer, component
 
 
 def test_component_adds_explicit_request_to_parsed_messages(rasa_parts):

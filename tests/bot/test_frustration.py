@@ -5,10 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from rasa.engine.graph import ExecutionContext, GraphSchema
-from rasa.engine.storage.local_model_storage import LocalModelStorage
-from rasa.engine.storage.resource import Resource
-from rasa.nlu.tokenizers.spacy_tokenizer import SpacyTokenizer
 from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
 from rasa.shared.exceptions import InvalidConfigException
 from rasa.shared.nlu.training_data.message import Message
@@ -22,7 +18,7 @@ from bot.frustration import (
     load_frustration_phrases,
     profanity_words,
 )
-from bot.spacy_pipeline import build_pipeline, ensure_pipeline
+from bot.spacy_pipeline import build_pipeline
 
 FIRES = 0.3  # a message "fires" at or above this score (below it the signal is noise)
 
@@ -218,30 +214,10 @@ def test_combine_is_a_noisy_or(scores, expected):
 # --- with real Rasa graph objects -------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("spacy") / "en_payments"
-    ensure_pipeline(out)
-    return out
-
-
 @pytest.fixture
-def rasa_parts(model_dir, tmp_path):
-    storage = LocalModelStorage(tmp_path)
-    context = ExecutionContext(GraphSchema({}), "test")
-    spacy_nlp = SpacyNLP.create(
-        {**SpacyNLP.get_default_config(), "model": str(model_dir)},
-        storage,
-        Resource("spacy_nlp"),
-        context,
-    )
-    tokenizer = SpacyTokenizer.create(
-        SpacyTokenizer.get_default_config(), storage, Resource("tokenizer"), context
-    )
-    frustration = FrustrationSignals.create(
-        FrustrationSignals.get_default_config(), storage, Resource("frustration"), context
-    )
-    return spacy_nlp, tokenizer, frustration
+def rasa_parts(spacy_graph):
+    component = spacy_graph.create(FrustrationSignals, "frustration")
+    return spacy_graph.spacy_nlp, spacy_graph.tokenizer, component
 
 
 def test_component_adds_frustration_to_parsed_messages(rasa_parts):
