@@ -7,7 +7,10 @@ own guard recognises before the bot is asked, so the numbers are the hub's alone
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
+import random
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +18,7 @@ from typing import Any
 import aiohttp
 
 from bench.load import TIMEOUT_S, Agent, BenchError, Customer, waiting_ids
-from bench.stats import LatencySummary, summarize
+from bench.stats import LatencySummary, percentile, summarize
 
 HANDOFF_TEXT = "I want to talk to a human"
 
@@ -79,10 +82,180 @@ async def handoffs_and_claims(
     return summarize(delays, time.perf_counter() - start, errors), ready
 
 
-async def relay(conversations: list[Conversation], rounds: int) -> LatencySummary:
-    """All conversations at once: agent -> customer, then customer -> agent, ``rounds`` times.
+def process_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds a process has used (Linux ``/proc``), None when unreadable.
 
-    Latency runs from the sender's emit to the other side's socket receiving the message.
+    Read before and after a scenario, it gives the hub's own CPU cost per message, which does
+    not depend on how busy the load generator sharing the machine was.
+    """
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            stat = handle.read()
+    except OSError:
+        return None
+    # Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    fields = stat[stat.rindex(")") + 2 :].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """How the paced relay drives each conversation (open loop: sends never wait for replies).
+
+    Attributes:
+        interval_s: Mean seconds between two messages of one conversation (agent and
+            customer alternate), so ``conversations / interval_s`` messages/s in aggregate.
+        jitter: Each gap is ``interval_s`` times a uniform factor in ``1 +- jitter``.
+        messages: Messages per conversation (half from the agent, half from the customer).
+        seed: Seeds every conversation's own random generator (start phase and gaps), so
+            two runs send the same schedule.
+    """
+
+    interval_s: float = 1.0
+    jitter: float = 0.5
+    messages: int = 20
+    seed: int = 6
+
+    def __post_init__(self) -> None:
+        if self.interval_s <= 0 or not 0 <= self.jitter < 1 or self.messages < 1:
+            raise ValueError("interval must be positive, jitter in [0, 1), messages >= 1")
+
+    def schedule(self, index: int) -> list[float]:
+        """Send times (seconds from the start) of conversation ``index``.
+
+        The first message falls at a random phase within one interval, so the conversations
+        do not all speak at once; the gaps then vary by the jitter.
+        """
+        rng = random.Random(self.seed * 1_000_003 + index)
+        at = rng.uniform(0.0, self.interval_s)
+        times = [at]
+        for _ in range(self.messages - 1):
+            at += self.interval_s * rng.uniform(1.0 - self.jitter, 1.0 + self.jitter)
+            times.append(at)
+        return times
+
+
+async def _agent_to_customer(conversation: Conversation, text: str) -> float:
+    """Seconds from the agent's ``reply`` emit to the customer socket receiving it."""
+    start = time.perf_counter()
+    ack = await conversation.agent.call(
+        "reply", {"conversation_id": conversation.conversation_id, "text": text}
+    )
+    arrived = await asyncio.wait_for(conversation.customer.wait_id(int(ack["id"])), TIMEOUT_S)
+    return arrived - start
+
+
+async def _customer_to_agent(conversation: Conversation, text: str) -> float:
+    """Seconds from the customer's ``user_uttered`` emit to the agent socket receiving it."""
+    start = time.perf_counter()
+    message_id = await conversation.customer.say(conversation.session_id, text)
+    arrived = await asyncio.wait_for(conversation.agent.wait_message(message_id), TIMEOUT_S)
+    return arrived - start
+
+
+RELAY_ERRORS = (asyncio.TimeoutError, BenchError, KeyError, TypeError, ValueError)
+
+
+class LoopLag:
+    """How late this process's event loop wakes from a short sleep, sampled in the background.
+
+    The load generator shares the machine and its one event loop with 100 customer and the
+    agent sockets; every latency it measures includes its own delay in noticing an arrival.
+    Reporting that delay next to the relay's numbers shows how much of them is the client.
+    """
+
+    def __init__(self, period_s: float = 0.01) -> None:
+        self.period_s = period_s
+        self.samples: list[float] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def _sample(self) -> None:
+        while True:
+            start = time.perf_counter()
+            await asyncio.sleep(self.period_s)
+            self.samples.append(max(0.0, time.perf_counter() - start - self.period_s))
+
+    def start(self) -> None:
+        """Begin sampling (inside the running loop)."""
+        self._task = asyncio.ensure_future(self._sample())
+
+    async def stop(self) -> None:
+        """Stop sampling."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def summary(self) -> dict[str, float] | None:
+        """p50/p99/max of the lag in ms; None without samples."""
+        if not self.samples:
+            return None
+        return {
+            "p50_ms": round(percentile(self.samples, 50) * 1000, 2),
+            "p99_ms": round(percentile(self.samples, 99) * 1000, 2),
+            "max_ms": round(max(self.samples) * 1000, 2),
+        }
+
+
+async def relay_paced(
+    conversations: list[Conversation], pacing: Pacing, lag: LoopLag | None = None
+) -> LatencySummary:
+    """Latency of the relay at a realistic pace: every conversation on its own schedule.
+
+    Each conversation alternates agent and customer messages at the times of
+    :meth:`Pacing.schedule`, whether or not the previous message has arrived (open loop), so
+    a slow hub shows up as latency instead of silently lowering the offered load. Latency
+    runs from the sender's emit to the other side's socket receiving the message; msgs/s is
+    what arrived over the run (about ``len(conversations) / interval_s`` when the hub keeps up).
+    """
+    latencies: list[float] = []
+    errors = 0
+
+    async def one(conversation: Conversation, turn: int) -> None:
+        nonlocal errors
+        try:
+            if turn % 2 == 0:
+                latency = await _agent_to_customer(conversation, f"agent message {turn}")
+            else:
+                latency = await _customer_to_agent(conversation, f"customer message {turn}")
+        except RELAY_ERRORS:
+            errors += 1
+            return
+        latencies.append(latency)
+
+    async def converse(index: int, conversation: Conversation, start: float) -> None:
+        sends: list[asyncio.Task[None]] = []
+        for turn, at in enumerate(pacing.schedule(index)):
+            delay = start + at - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            sends.append(asyncio.create_task(one(conversation, turn)))
+        await asyncio.gather(*sends)
+
+    if lag is not None:
+        lag.start()
+    start = time.perf_counter()
+    try:
+        await asyncio.gather(
+            *(
+                converse(index, conversation, start)
+                for index, conversation in enumerate(conversations)
+            )
+        )
+    finally:
+        if lag is not None:
+            await lag.stop()
+    return summarize(latencies, time.perf_counter() - start, errors)
+
+
+async def relay_saturation(conversations: list[Conversation], rounds: int) -> LatencySummary:
+    """Throughput: every conversation always has a message in flight (closed loop, no pause).
+
+    The answer is the most messages/s one hub process relays. Its latencies are queueing
+    (by Little's law, conversations in flight divided by msgs/s), not what a customer sees
+    at a human pace; :func:`relay_paced` measures that.
     """
     latencies: list[float] = []
     errors = 0
@@ -91,27 +264,9 @@ async def relay(conversations: list[Conversation], rounds: int) -> LatencySummar
         nonlocal errors
         for turn in range(rounds):
             try:
-                start = time.perf_counter()
-                ack = await conversation.agent.call(
-                    "reply",
-                    {
-                        "conversation_id": conversation.conversation_id,
-                        "text": f"agent message {turn}",
-                    },
-                )
-                arrived = await asyncio.wait_for(
-                    conversation.customer.wait_reply(int(ack["id"]) - 1, "agent"), TIMEOUT_S
-                )
-                latencies.append(arrived - start)
-                start = time.perf_counter()
-                message_id = await conversation.customer.say(
-                    conversation.session_id, f"customer message {turn}"
-                )
-                arrived = await asyncio.wait_for(
-                    conversation.agent.wait_message(message_id), TIMEOUT_S
-                )
-                latencies.append(arrived - start)
-            except (asyncio.TimeoutError, BenchError, KeyError, TypeError):
+                latencies.append(await _agent_to_customer(conversation, f"agent burst {turn}"))
+                latencies.append(await _customer_to_agent(conversation, f"customer burst {turn}"))
+            except RELAY_ERRORS:
                 errors += 1
 
     start = time.perf_counter()

@@ -14,7 +14,10 @@ What it does, all on free ports of 127.0.0.1, one part after another so they nev
 3. ``hub``: starts the hub in front of that Rasa server and sends the same messages through
    the customer socket (``user_uttered`` -> ``bot_uttered``).
 4. ``handoff`` / ``relay``: customers ask for a person, agents claim, then agents and
-   customers exchange messages in ``--conversations`` conversations at once.
+   customers exchange messages in ``--conversations`` conversations at once: first paced
+   (each conversation one message per ``--relay-interval`` seconds with seeded jitter, open
+   loop: the latency a customer sees), then closed loop with no pause (the most messages/s
+   one hub process relays; its latency is queueing and is not reported as latency).
 5. ``scale``: ``--connections`` idle customer sockets, with the hub's resident memory.
 
 A part whose prerequisites are missing (no hub package yet, no spaCy pipeline, training
@@ -189,7 +192,9 @@ def start_project(
     services.start(
         "project-rasa",
         [
-            str(RASA_BIN),
+            str(BOT_PY),
+            "-m",
+            "bot.server",
             "run",
             "--model",
             model,
@@ -252,7 +257,15 @@ async def hub_parts(
     args: argparse.Namespace,
     rasa_up: bool,
 ) -> dict[str, Any]:
-    from bench.hub_scenarios import handoffs_and_claims, idle_connections, relay
+    from bench.hub_scenarios import (
+        LoopLag,
+        Pacing,
+        handoffs_and_claims,
+        idle_connections,
+        process_cpu_seconds,
+        relay_paced,
+        relay_saturation,
+    )
     from bench.load import Agent, hub_customers, login
 
     out: dict[str, Any] = {}
@@ -278,13 +291,44 @@ async def hub_parts(
             )
             out["handoff"] = {"measured": True, **delay.to_dict()}
             if "relay" in args.parts:
-                relayed = await relay(conversations, args.relay_rounds)
+                pacing = Pacing(
+                    interval_s=args.relay_interval,
+                    jitter=args.relay_jitter,
+                    messages=args.relay_messages,
+                    seed=args.relay_seed,
+                )
+                cpu_before = process_cpu_seconds(pid)
+                lag = LoopLag()
+                paced = await relay_paced(conversations, pacing, lag)
+                cpu_paced = process_cpu_seconds(pid)
                 out["relay"] = {
                     "measured": True,
+                    "mode": "paced, open loop",
+                    "conversations": len(conversations),
+                    "interval_seconds": pacing.interval_s,
+                    "jitter": pacing.jitter,
+                    "messages_per_conversation": pacing.messages,
+                    "seed": pacing.seed,
+                    "hub_cpu_ms_per_message": _cpu_ms_per_message(
+                        cpu_before, cpu_paced, paced.count
+                    ),
+                    "load_generator_loop_lag": lag.summary(),
+                    **paced.to_dict(),
+                }
+                logger.info("relay, paced: %s", paced)
+                saturated = await relay_saturation(conversations, args.relay_rounds)
+                cpu_saturated = process_cpu_seconds(pid)
+                out["relay_throughput"] = {
+                    "measured": True,
+                    "mode": "closed loop, no think time (throughput; latency is queueing)",
                     "conversations": len(conversations),
                     "rounds": args.relay_rounds,
-                    **relayed.to_dict(),
+                    "hub_cpu_ms_per_message": _cpu_ms_per_message(
+                        cpu_paced, cpu_saturated, saturated.count
+                    ),
+                    **saturated.to_dict(),
                 }
+                logger.info("relay, saturated: %s", saturated)
         finally:
             for conversation in conversations:
                 await conversation.customer.disconnect()
@@ -298,6 +342,13 @@ async def hub_parts(
             ),
         }
     return out
+
+
+def _cpu_ms_per_message(before: float | None, after: float | None, messages: int) -> float | None:
+    """The hub's CPU time (user + system) per relayed message, None when unreadable."""
+    if before is None or after is None or messages <= 0:
+        return None
+    return round((after - before) * 1000.0 / messages, 3)
 
 
 def bench_hub(
@@ -345,7 +396,26 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--conversations", type=int, default=100, help="handoff/relay conversations"
     )
-    parser.add_argument("--relay-rounds", type=int, default=10)
+    parser.add_argument(
+        "--relay-interval",
+        type=float,
+        default=1.0,
+        help="paced relay: mean seconds between messages of one conversation "
+        "(100 conversations at 1.0 = about 100 msgs/s)",
+    )
+    parser.add_argument(
+        "--relay-jitter", type=float, default=0.5, help="paced relay: each gap varies by +- this"
+    )
+    parser.add_argument(
+        "--relay-messages", type=int, default=20, help="paced relay: messages per conversation"
+    )
+    parser.add_argument("--relay-seed", type=int, default=6, help="paced relay: schedule seed")
+    parser.add_argument(
+        "--relay-rounds",
+        type=int,
+        default=10,
+        help="relay throughput (closed loop): agent+customer rounds per conversation",
+    )
     parser.add_argument("--connections", type=int, default=5000, help="idle hub connections")
     parser.add_argument("--batch", type=int, default=250, help="connections opened at once")
     parser.add_argument("--hold", type=float, default=30.0, help="seconds to hold them")

@@ -90,12 +90,17 @@ class Customer:
         self.url = url
         self.sio = socketio.AsyncClient(reconnection=False)
         self.utterances: list[tuple[float, dict[str, Any]]] = []
+        # Arrival time by server message id: the relay waits on one id among thousands.
+        self.arrivals: dict[int, float] = {}
         self._arrived = asyncio.Event()
         self.sio.on("bot_uttered", self._on_bot_uttered)
 
     async def _on_bot_uttered(self, data: Any) -> None:
         if isinstance(data, dict):
-            self.utterances.append((time.perf_counter(), data))
+            arrived = time.perf_counter()
+            self.utterances.append((arrived, data))
+            if isinstance(data.get("id"), int):
+                self.arrivals[data["id"]] = arrived
             self._arrived.set()
 
     async def connect(self) -> None:
@@ -118,18 +123,42 @@ class Customer:
         return int(ack["id"])
 
     async def wait_reply(self, after_id: int, sender_type: str) -> float:
-        """Arrival time of the first ``bot_uttered`` from ``sender_type`` newer than a message."""
+        """Arrival time of the first ``bot_uttered`` from ``sender_type`` newer than a message.
+
+        Raises:
+            BenchError: The hub answered with its own failure notice instead (a ``system``
+                message that is not a handoff status: Rasa timed out or failed and the hub
+                failed open). Counting it at once keeps a failure from also costing the
+                sender ``TIMEOUT_S`` of idle waiting, which would drag msgs/s down.
+        """
         while True:
             for arrived, data in self.utterances:
                 sender = data.get("sender") or {}
-                if sender.get("type") == sender_type and int(data.get("id") or 0) > after_id:
+                if int(data.get("id") or 0) <= after_id:
+                    continue
+                if sender.get("type") == sender_type:
                     return arrived
+                if sender_type == "bot" and is_failure_notice(data):
+                    raise BenchError(f"the hub answered with a failure notice: {data.get('text')}")
             self._arrived.clear()
             await self._arrived.wait()
+
+    async def wait_id(self, message_id: int) -> float:
+        """Arrival time of the ``bot_uttered`` with this server id."""
+        while message_id not in self.arrivals:
+            self._arrived.clear()
+            await self._arrived.wait()
+        return self.arrivals[message_id]
 
     async def disconnect(self) -> None:
         if self.sio.connected:
             await self.sio.disconnect()
+
+
+def is_failure_notice(data: dict[str, Any]) -> bool:
+    """A hub ``system`` message that is not a handoff status (see ``connectors/customer.py``)."""
+    sender = data.get("sender") or {}
+    return sender.get("type") == "system" and "handoff_status" not in data
 
 
 async def hub_customers(

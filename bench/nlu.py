@@ -166,6 +166,9 @@ def run_pipeline_process(name: str, config_path: Path, workdir: Path) -> dict[st
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # A fresh, empty training cache per pipeline: Rasa's shared cache (.rasa/cache) would let a
+    # rerun reuse trained components and report a training time that was never spent.
+    env["RASA_CACHE_DIRECTORY"] = str(workdir / f"rasa-cache-{name}")
     command = [
         sys.executable,
         "-m",

@@ -13,9 +13,12 @@ Only the two data files are read (with ``safetensors`` and HF ``tokenizers``); t
 A static model is a lookup table: a text's vector is the mean of its sub-word vectors, which
 costs microseconds per message.
 
-Features per message attribute (like ``SpacyFeaturizer``): one sequence vector per Rasa token
-(the mean of that token's sub-word vectors) and one sentence vector (the mean over the whole
-text as typed, L2-normalised when ``normalize`` is on).
+Features per message attribute: one sentence vector (the mean over the whole text as typed,
+L2-normalised when ``normalize`` is on). With ``sequence_features`` on it also adds, like
+``SpacyFeaturizer``, one sequence vector per Rasa token (the mean of that token's sub-word
+vectors), which only sequence models such as DIET read. That is off by default: the project's
+``LinearIntentClassifier`` reads sentence features only, and the per-token vectors cost a
+second tokenizer pass and about half of this component's parse time.
 """
 
 from __future__ import annotations
@@ -31,11 +34,9 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.nlu.constants import DENSE_FEATURIZABLE_ATTRIBUTES, FEATURIZER_CLASS_ALIAS, TOKENS_NAMES
+from rasa.nlu.constants import DENSE_FEATURIZABLE_ATTRIBUTES, TOKENS_NAMES
 from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
 from rasa.nlu.tokenizers.tokenizer import Tokenizer
-from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, FEATURE_TYPE_SEQUENCE
-from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -128,11 +129,14 @@ def package_file(package: str, relative: str) -> Path:
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
 class StaticSentenceFeaturizer(DenseFeaturizer, GraphComponent):  # type: ignore[misc]
-    """Pretrained static sentence and token vectors for DIET (see the module docstring)."""
+    """Pretrained static sentence vectors, token vectors on request (see the module docstring)."""
 
     @classmethod
     def required_components(cls) -> list[type]:
-        """A tokenizer must run first: sequence features are one vector per Rasa token."""
+        """A tokenizer must run first: only tokenized attributes are featurized.
+
+        The optional sequence features are one vector per Rasa token, too.
+        """
         return [Tokenizer]
 
     @staticmethod
@@ -152,12 +156,15 @@ class StaticSentenceFeaturizer(DenseFeaturizer, GraphComponent):  # type: ignore
             "tokenizer_path": None,
             "tensor": "embedding.weight",
             "normalize": True,
+            # Per-token vectors for sequence models (DIET); nothing else reads them.
+            "sequence_features": False,
         }
 
     def __init__(self, config: dict[str, Any], name: str, embeddings: StaticEmbeddings) -> None:
         """Keep the loaded model; Rasa builds the component once per model load."""
         super().__init__(name, config)
         self._embeddings = embeddings
+        self._sequence_features = bool(config.get("sequence_features", False))
 
     @classmethod
     def create(
@@ -185,7 +192,7 @@ class StaticSentenceFeaturizer(DenseFeaturizer, GraphComponent):  # type: ignore
         return cls(config, execution_context.node_name, embeddings)
 
     def process(self, messages: list[Message]) -> list[Message]:
-        """Add sequence and sentence features to every featurizable attribute."""
+        """Add sentence (and, if configured, sequence) features to every featurizable attribute."""
         for message in messages:
             for attribute in DENSE_FEATURIZABLE_ATTRIBUTES:
                 self._featurize(message, attribute)
@@ -201,11 +208,15 @@ class StaticSentenceFeaturizer(DenseFeaturizer, GraphComponent):  # type: ignore
         text = message.get(attribute)
         if not tokens or not isinstance(text, str):
             return
-        alias = self._config[FEATURIZER_CLASS_ALIAS]
-        sequence = self._embeddings.tokens([token.text for token in tokens])
+        sequence = (
+            self._embeddings.tokens([token.text for token in tokens])
+            if self._sequence_features
+            else None
+        )
         sentence = self._embeddings.sentence(text).reshape(1, -1)
-        message.add_features(Features(sequence, FEATURE_TYPE_SEQUENCE, attribute, alias))
-        message.add_features(Features(sentence, FEATURE_TYPE_SENTENCE, attribute, alias))
+        # The identifier is the configured `alias`, else the graph node's name: consumers
+        # (DIET's `featurizers`, bot.intent_classifier) tell featurizers apart by it.
+        self.add_features_to_message(sequence, sentence, attribute, message)
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> None:

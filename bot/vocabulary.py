@@ -1,9 +1,10 @@
 """How much of a message the NLU could have understood: a trainable Rasa NLU component.
 
 The intent classifier always picks *some* intent, often confidently, even for keyboard mashing
-("qwerty" read as ``thank``, "zzzz" as ``out_of_scope``): DIET's softmax has no "none of these"
-class, and ``FallbackClassifier`` only sees that confidence. Whether the *words* of a message
-were ever seen in training is a better test of "not understood". This component learns the
+("qwerty" read as ``thank``, "zzzz" as ``out_of_scope``): a softmax (DIET's or a linear
+classifier's) has no "none of these" class, and ``FallbackClassifier`` only sees that
+confidence. Whether the *words* of a message were ever seen in training is a better test of
+"not understood". This component learns the
 training vocabulary at train time, persists it with the model, and adds to every parsed message
 (docs/architecture.md, "NLU output added to parse data")::
 

@@ -18,6 +18,7 @@ import asyncio
 import logging
 from collections.abc import Iterable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from connectors.customer import (
@@ -35,6 +36,7 @@ from connectors.validation import (
     parse_presence,
     parse_transfer,
 )
+from hub.errors import SessionEnded
 from hub.logging import log_event
 from hub.service import HubService
 from hub.views import AgentView, MessageView, QueueSnapshot
@@ -364,14 +366,25 @@ class AgentNamespace(GuardedNamespace):
     async def on_reply(self, sid: str, data: Any) -> dict[str, Any]:
         """Store the agent's message and send it to the customer as ``bot_uttered``."""
         reply = parse_agent_reply(data, max_chars=self.max_text_chars)
-        agent = await self._agent(sid)
-        result = await self.call(
-            self.service.agent_reply,
-            agent.agent_id,
-            reply.conversation_id,
-            reply.text,
-            reply.client_msg_id,
-        )
+        session = await self.get_session(sid)
+        agent_id, token = session.get("agent_id"), session.get("token")
+        if not isinstance(agent_id, int) or not isinstance(token, str):
+            raise EventError("unauthorized", "Your session has ended; log in again.")
+        try:
+            # The session is checked inside the reply's own transaction (the busiest event).
+            result = await self.call(
+                partial(
+                    self.service.agent_reply,
+                    agent_id,
+                    reply.conversation_id,
+                    reply.text,
+                    reply.client_msg_id,
+                    token=token,
+                )
+            )
+        except SessionEnded as exc:
+            await self._revoke(sid, agent_id)
+            raise EventError("unauthorized", "Your session has ended; log in again.") from exc
         if result.created:
             await self.customers.deliver(reply.conversation_id, result.message)
             await self.relay_message(reply.conversation_id, result.message)

@@ -417,19 +417,20 @@ class CustomerNamespace(GuardedNamespace):
         conversation_id: str = session["conversation_id"]
         session = await self._bind_metadata_identity(sid, session, utterance.metadata)
         # A message after a close reopens the conversation with the bot (HubService).
-        message, created = await self.call(
-            self.service.record_message,
+        stored = await self.call(
+            self.service.record_customer_message,
             conversation_id,
-            "customer",
             utterance.message,
-            None,
-            None,
             utterance.client_msg_id,
         )
-        if created:
+        if stored.created:
             metadata = self._rasa_metadata(session, utterance.metadata)
-            self._spawn(self._route(conversation_id, session["session_id"], message, metadata))
-        return {"id": message.id, "duplicate": not created}
+            self._spawn(
+                self._route(
+                    conversation_id, session["session_id"], stored.message, metadata, stored.state
+                )
+            )
+        return {"id": stored.message.id, "duplicate": not stored.created}
 
     async def _bind_metadata_identity(
         self, sid: str, session: dict[str, Any], metadata: Mapping[str, Any]
@@ -493,11 +494,14 @@ class CustomerNamespace(GuardedNamespace):
         session_id: str,
         message: MessageView,
         metadata: dict[str, Any],
+        stored_state: str,
     ) -> None:
         lock = self._lock(conversation_id)
         try:
             async with lock:
-                await self._route_locked(conversation_id, session_id, message, metadata)
+                await self._route_locked(
+                    conversation_id, session_id, message, metadata, stored_state
+                )
         except Exception:
             log_event(
                 logger,
@@ -514,9 +518,19 @@ class CustomerNamespace(GuardedNamespace):
         session_id: str,
         message: MessageView,
         metadata: dict[str, Any],
+        stored_state: str,
     ) -> None:
-        conversation = await self.call(self.service.get_conversation, conversation_id)
-        if conversation.state != "bot":
+        """Send one customer message where the conversation is, in arrival order.
+
+        A message stored while a person has (or awaits) the conversation goes to the agents
+        at once: it was written during their episode. One stored while the bot had it is
+        checked again here, after earlier messages' turns: the bot's answer to an earlier
+        message may have handed the conversation off (and paused the bot) meanwhile.
+        """
+        state = stored_state
+        if state == "bot":
+            state = await self.call(self.service.conversation_state, conversation_id)
+        if state != "bot":
             if self.agents is not None:
                 await self.agents.relay_message(conversation_id, message)
             return

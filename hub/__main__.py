@@ -27,6 +27,14 @@ from hub.settings import HubSettings, SettingsError
 
 logger = logging.getLogger("hub")
 
+# How long a thread may hold the GIL while another waits for it (CPython's default: 5 ms).
+# The event loop relays messages and gives up the GIL on every socket send; the database
+# work runs in worker threads (asyncio.to_thread), and each time one held the GIL the loop
+# waited for it before its next send. At 0.5 ms the loop gets it back ten times sooner: in
+# the paced relay benchmark (100 conversations) p99 fell from 106-148 ms to 52-57 ms on the
+# same loaded machine, for about 0.3 ms more hub CPU per message.
+GIL_SWITCH_INTERVAL_S = 0.0005
+
 
 def write_demo_credentials(path: Path, accounts: list[tuple[str, str]]) -> None:
     """Write the demo logins as JSON readable by the owner only (0600), atomically.
@@ -86,6 +94,7 @@ def main() -> int:
         sys.stderr.write(f"hub: {exc}\n")
         return 2
     prepare_demo_accounts(app[SERVICE], settings, sys.stdout)
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)  # process-wide, so set here and not in create_app
     log_event(logger, "hub.listening", host=settings.host, port=settings.port)
     web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
     return 0

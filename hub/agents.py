@@ -197,7 +197,7 @@ class AgentDirectory:
 
     def list_agents(self) -> list[AgentView]:
         """Every account with its current conversation count."""
-        with self._store.transaction() as s:
+        with self._store.read() as s:
             return [
                 agent_view(a, self._store.owned_count(s, int(a.id))) for a in self._store.agents(s)
             ]
@@ -285,17 +285,25 @@ class AgentDirectory:
 
     def authenticate(self, token: str) -> AgentView | None:
         """The agent behind a session token, or None if unknown, expired, revoked or disabled."""
-        if not token or len(token) > 256:
-            return None
-        now = self._now()
-        with self._store.transaction() as s:
-            session = self._store.session_by_token_hash(s, hash_token(token))
-            if session is None or session.revoked_at is not None or session.expires_at <= now:
-                return None
-            row = self._store.agent(s, int(session.agent_id))
-            if not row.active:
+        with self._store.read() as s:
+            row = self.session_agent(s, token, self._now())
+            if row is None:
                 return None
             return agent_view(row, self._store.owned_count(s, int(row.id)))
+
+    def session_agent(self, s: Session, token: str | None, now: datetime) -> m.Agent | None:
+        """The active agent behind a live session token, read in the caller's transaction.
+
+        Lets a write (an agent's reply) check the session in the same transaction instead of
+        a separate one per event, with exactly the rules of :meth:`authenticate`.
+        """
+        if not token or len(token) > 256:
+            return None
+        session = self._store.session_by_token_hash(s, hash_token(token))
+        if session is None or session.revoked_at is not None or session.expires_at <= now:
+            return None
+        row = self._store.agent(s, int(session.agent_id))
+        return row if row.active else None
 
     def logout(self, token: str) -> int | None:
         """Revoke a session; returns its agent id (None if the token was not valid)."""

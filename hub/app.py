@@ -109,7 +109,11 @@ def create_app(
 
     metrics = HubMetrics()
     rasa = RasaClient(
-        settings.rasa_url, settings.rasa_auth_token, settings.rasa_timeout_seconds, metrics
+        settings.rasa_url,
+        settings.rasa_auth_token,
+        settings.rasa_timeout_seconds,
+        metrics,
+        max_concurrency=settings.rasa_max_concurrency,
     )
     manager = make_manager(settings.redis_url)
     cors: str | list[str] | None

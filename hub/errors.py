@@ -56,6 +56,12 @@ class NotAllowed(HubError):
     code = "not_allowed"
 
 
+class SessionEnded(HubError):
+    """The agent's session token is no longer valid (logged out, expired, account disabled)."""
+
+    code = "unauthorized"
+
+
 class CapacityReached(HubError):
     """The agent already holds as many conversations as their capacity allows."""
 

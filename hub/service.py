@@ -29,6 +29,7 @@ from hub.errors import (
     IdentityMismatch,
     NotAllowed,
     NotFound,
+    SessionEnded,
     ValidationFailed,
 )
 from hub.routing import (
@@ -44,7 +45,6 @@ from hub.store import HubStore
 from hub.summary import build_summary
 from hub.tickets import ticket_view, transcript_snapshot, validate_contact
 from hub.views import (
-    AgentReply,
     AgentSession,
     AgentView,
     ContextPacket,
@@ -55,6 +55,7 @@ from hub.views import (
     QueueSnapshot,
     QueueStats,
     SessionGrant,
+    StoredMessage,
     TicketView,
     WaitingItem,
 )
@@ -132,10 +133,20 @@ class HubService:
 
     # --- views ---------------------------------------------------------------------------
 
-    def _conversation_view(self, s: Session, conv: m.Conversation) -> ConversationView:
+    def _conversation_view(
+        self, s: Session, conv: m.Conversation, owner: m.Agent | None = None
+    ) -> ConversationView:
+        """The view of a conversation; ``owner`` saves the owner's lookup when already loaded.
+
+        A console snapshot lists up to ``capacity`` conversations of one agent, and every queue
+        change recomputes it for each agent watching: one agent query per listed conversation
+        made the snapshot, and so the handoff delay, grow with the agent's load.
+        """
         owner_name = None
         if conv.owner_agent_id is not None:
-            owner_name = str(self._store.agent(s, int(conv.owner_agent_id)).display_name)
+            if owner is None or int(owner.id) != int(conv.owner_agent_id):
+                owner = self._store.agent(s, int(conv.owner_agent_id))
+            owner_name = str(owner.display_name)
         return ConversationView(
             conversation_id=str(conv.id),
             session_id=str(conv.session_id),
@@ -273,16 +284,46 @@ class HubService:
         )
         return reply.message, reply.created
 
+    def record_customer_message(
+        self, conversation_id: str, text: str, client_msg_id: str | None
+    ) -> StoredMessage:
+        """Store a customer's message (see :meth:`record_message`) and say where it stands.
+
+        The returned ``state`` lets the connector relay a message written during a handoff
+        straight to the agents, without a second transaction per message.
+        """
+        return self._record(conversation_id, "customer", text, None, None, client_msg_id, None)
+
     def agent_reply(
-        self, agent_id: int, conversation_id: str, text: str, client_msg_id: str | None = None
-    ) -> AgentReply:
+        self,
+        agent_id: int,
+        conversation_id: str,
+        text: str,
+        client_msg_id: str | None = None,
+        *,
+        token: str | None = None,
+    ) -> StoredMessage:
         """Store the owning agent's message (signed with their display name).
+
+        Args:
+            agent_id: The writing agent, who must own the conversation.
+            conversation_id: Where the message goes.
+            text: The message.
+            client_msg_id: The console's id for idempotent retries, if any.
+            token: The agent's session token, checked in the same transaction as the write
+                (the socket's per-event check, without a transaction of its own on the
+                busiest agent event). None when the caller has already authenticated.
 
         Returns:
             The message, whether it was new, and the time to first reply when this is the
             agent's first message since claiming (for the metric).
+
+        Raises:
+            SessionEnded: ``token`` is given and no longer valid for ``agent_id``.
         """
-        return self._record(conversation_id, "agent", text, None, None, client_msg_id, agent_id)
+        return self._record(
+            conversation_id, "agent", text, None, None, client_msg_id, agent_id, token=token
+        )
 
     def _record(
         self,
@@ -293,22 +334,31 @@ class HubService:
         sender_name: str | None,
         client_msg_id: str | None,
         agent_id: int | None,
-    ) -> AgentReply:
+        *,
+        token: str | None = None,
+    ) -> StoredMessage:
         self._validate_message(sender_type, text, payload, client_msg_id)
         now = self._now()
         first_reply: float | None = None
         with self._store.transaction() as s:
+            author: m.Agent | None = None
+            if token is not None:
+                author = self.agents.session_agent(s, token, now)
+                if author is None or int(author.id) != agent_id:
+                    raise SessionEnded()
             conv = self._store.conversation(s, conversation_id, lock=True)
             if client_msg_id is not None:
                 existing = self._store.message_by_client_id(s, conversation_id, client_msg_id)
                 if existing is not None:
-                    return AgentReply(_message_view(existing), False, None)
+                    return StoredMessage(_message_view(existing), False, None, str(conv.state))
             if sender_type == "bot" and conv.state == "agent":
                 raise NotAllowed("the bot may not speak while an agent owns the conversation")
             if sender_type == "agent":
                 if agent_id is None or conv.state != "agent" or conv.owner_agent_id != agent_id:
                     raise NotAllowed("only the owning agent may write to this conversation")
-                sender_name = str(self._store.agent(s, agent_id).display_name)
+                if author is None:
+                    author = self._store.agent(s, agent_id)
+                sender_name = str(author.display_name)
                 handoff = self._store.handoff(s, conv.handoff_id)
                 if handoff is not None and handoff.first_agent_reply_at is None:
                     handoff.first_agent_reply_at = now
@@ -331,24 +381,38 @@ class HubService:
                     created_at=now,
                 ),
             )
-            return AgentReply(_message_view(row), created, first_reply if created else None)
+            return StoredMessage(
+                _message_view(row), created, first_reply if created else None, str(conv.state)
+            )
 
     def messages_after(self, conversation_id: str, after_id: int | None) -> list[MessageView]:
         """Messages after a server id, in order (all when ``after_id`` is None)."""
-        with self._store.transaction() as s:
+        with self._store.read() as s:
             self._store.conversation(s, conversation_id)
             return [
                 _message_view(r) for r in self._store.messages_after(s, conversation_id, after_id)
             ]
 
+    def conversation_state(self, conversation_id: str) -> str:
+        """Just the conversation's state: what routing a customer's message depends on.
+
+        One column from a read snapshot, where :meth:`get_conversation` builds the whole view
+        (and looks up the owner's name) for every customer message.
+
+        Raises:
+            NotFound: Unknown conversation.
+        """
+        with self._store.read() as s:
+            return self._store.conversation_state(s, conversation_id)
+
     def get_conversation(self, conversation_id: str) -> ConversationView:
         """The conversation's state, owner, queue and handoff context."""
-        with self._store.transaction() as s:
+        with self._store.read() as s:
             return self._conversation_view(s, self._store.conversation(s, conversation_id))
 
     def transitions(self, conversation_id: str) -> list[tuple[str, str, str, str | None, datetime]]:
         """Audit trail ``(from, to, event, reason, at)``, oldest first."""
-        with self._store.transaction() as s:
+        with self._store.read() as s:
             self._store.conversation(s, conversation_id)
             return [
                 (str(t.from_state), str(t.to_state), str(t.event), t.reason, t.at)
@@ -520,7 +584,7 @@ class HubService:
     def queue_status(self, conversation_id: str) -> HandoffOutcome | None:
         """Current position and estimate of a waiting conversation; None if not queued."""
         now = self._now()
-        with self._store.transaction() as s:
+        with self._store.read() as s:
             conv = self._store.conversation(s, conversation_id)
             if conv.state != "queued":
                 return None
@@ -829,7 +893,7 @@ class HubService:
         Agents see their queues; supervisors see every queue. Both get per-queue numbers.
         """
         now = self._now()
-        with self._store.transaction() as s:
+        with self._store.read() as s:
             agent = self._store.agent(s, agent_id)
             queues = visible_queues(str(agent.role), list(agent.queues or ()), self._config)
             return QueueSnapshot(
@@ -837,7 +901,9 @@ class HubService:
                 role="supervisor" if agent.role == "supervisor" else "agent",
                 queues=queues,
                 waiting=tuple(self._waiting_items(s, queues, now)),
-                mine=tuple(self._conversation_view(s, c) for c in self._store.owned(s, agent_id)),
+                mine=tuple(
+                    self._conversation_view(s, c, agent) for c in self._store.owned(s, agent_id)
+                ),
                 tickets=tuple(
                     ticket_view(t, with_transcript=False)
                     for t in self._store.open_tickets(s, queues)
@@ -849,7 +915,7 @@ class HubService:
 
     def get_ticket(self, agent_id: int, ticket_id: int) -> TicketView:
         """A ticket with its transcript, for an agent who serves its queue."""
-        with self._store.transaction() as s:
+        with self._store.read() as s:
             agent = self._store.agent(s, agent_id)
             ticket = self._store.ticket(s, ticket_id)
             if not serves(str(agent.role), agent.queues or (), str(ticket.queue)):
@@ -863,7 +929,7 @@ class HubService:
         where races are settled.
         """
         now = self._now()
-        with self._store.transaction() as s:
+        with self._store.read() as s:
             agent = self._store.agent(s, agent_id)
             if not self._is_reachable(agent, now):
                 return None
@@ -927,7 +993,7 @@ class HubService:
             NotFound: Unknown conversation.
             NotAllowed: Not the owner (nor a supervisor).
         """
-        with self._store.transaction() as s:
+        with self._store.read() as s:
             agent = self._store.agent(s, agent_id)
             conv = self._store.conversation(s, conversation_id)
             owner = conv.state == "agent" and conv.owner_agent_id == agent_id
@@ -1074,7 +1140,7 @@ class HubService:
         """Metric inputs computed from the store, identical in every hub process."""
         now = self._now()
         queues = list(self._config.queues)
-        with self._store.transaction() as s:
+        with self._store.read() as s:
             queue_stats = self._queue_stats(s, queues, now)
             total, contained = self._store.containment(s)
             waits: dict[str, list[float]] = {q: [] for q in queues}
@@ -1101,7 +1167,7 @@ class HubService:
 
     def agent(self, agent_id: int) -> AgentView:
         """One agent's current view (presence, skills, load)."""
-        with self._store.transaction() as s:
+        with self._store.read() as s:
             row = self._store.agent(s, agent_id)
             return agent_view(row, self._store.owned_count(s, agent_id))
 

@@ -44,6 +44,8 @@ class HubSettings:
             as failing for that message.
         rasa_failure_threshold: Consecutive Rasa failures after which a customer is
             handed to a person (connection refused hands off at once).
+        rasa_max_concurrency: Requests the hub has at Rasa at once; more wait their turn in
+            the hub (``HUB_RASA_CONCURRENCY``, see ``connectors/rasa_client.py``).
         max_text_chars: Longest text accepted in one customer or agent message.
         requeue_interval_seconds: How often the grace-period requeue sweep runs.
         heartbeat_interval_seconds: How often this process marks its connected agents as
@@ -68,6 +70,7 @@ class HubSettings:
     demo: bool = False
     rasa_timeout_seconds: float = 5.0
     rasa_failure_threshold: int = 2
+    rasa_max_concurrency: int = 8
     max_text_chars: int = 4000
     requeue_interval_seconds: float = 5.0
     heartbeat_interval_seconds: float = 15.0
@@ -85,6 +88,8 @@ class HubSettings:
             raise SettingsError("HUB_RASA_TIMEOUT must be a positive number of seconds")
         if self.rasa_failure_threshold < 1:
             raise SettingsError("HUB_RASA_FAILURES must be at least 1")
+        if self.rasa_max_concurrency < 1:
+            raise SettingsError("HUB_RASA_CONCURRENCY must be at least 1")
         if self.max_text_chars < 1:
             raise SettingsError("HUB_MAX_TEXT_CHARS must be at least 1")
         if self.requeue_interval_seconds <= 0:
@@ -143,6 +148,7 @@ class HubSettings:
             demo=(text("PAYASSIST_DEMO") or "").lower() in _TRUE,
             rasa_timeout_seconds=number("HUB_RASA_TIMEOUT", 5.0),
             rasa_failure_threshold=integer("HUB_RASA_FAILURES", 2),
+            rasa_max_concurrency=integer("HUB_RASA_CONCURRENCY", 8),
             max_text_chars=integer("HUB_MAX_TEXT_CHARS", 4000),
             requeue_interval_seconds=number("HUB_REQUEUE_INTERVAL", 5.0),
             heartbeat_interval_seconds=number("HUB_HEARTBEAT_INTERVAL", 15.0),

@@ -4,15 +4,24 @@ The database is the only truth (a restart loses nothing, several hub processes m
 Races are settled by the database, not by Python locks: state changes are conditional updates
 (``UPDATE ... WHERE state = <state read>``) whose row count says who won, and rows that bound a
 decision (an agent's capacity, a conversation's message order) are locked ``FOR UPDATE`` on
-PostgreSQL. On SQLite every transaction starts with ``BEGIN IMMEDIATE``, which serialises
+PostgreSQL. On SQLite every write transaction starts with ``BEGIN IMMEDIATE``, which serialises
 writers up front instead of failing a read-then-write upgrade with "database is locked".
+
+Reads that decide nothing (:meth:`HubStore.read`) use a plain deferred transaction: in WAL mode
+they see one consistent snapshot and never wait for a writer, so a message being stored does
+not hold up an agent's authentication or a routing lookup. Writers of one hub process queue on
+a Python lock before ``BEGIN IMMEDIATE``: a thread waiting on that lock wakes the moment the
+previous writer commits, whereas SQLite's busy handler polls with sleeps of up to 100 ms, which
+showed as tail latency in the relay benchmark. Other processes are still kept out by SQLite's
+own lock and ``busy_timeout``.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
@@ -31,6 +40,9 @@ from store.db import create_engine_from_url
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# Execution option on the engine the read-only sessions use; the ``begin`` hook then issues a
+# deferred ``BEGIN`` instead of ``BEGIN IMMEDIATE``.
+READ_ONLY_OPTION: Final = "payassist_read_only"
 # Columns added to existing tables after their first release. ``create_all`` creates missing
 # tables but never alters existing ones, and the project has no migration tool, so start-up
 # adds these (nullable, no default) to an older database explicitly; see ``create_schema``.
@@ -73,6 +85,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA journal_mode=WAL")
+        # With WAL, NORMAL syncs at checkpoints instead of on every commit: a committed
+        # message survives a crash of the hub process (it is in the WAL file), only an OS
+        # crash or power cut can lose the last commits. Same setting as store/db.py.
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
     finally:
@@ -84,7 +100,10 @@ def _sqlite_manual_transactions(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin_immediate(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    if conn.get_execution_options().get(READ_ONLY_OPTION):
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class HubStore:
@@ -97,6 +116,16 @@ class HubStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(bind=engine, future=True, expire_on_commit=False)
+        self._read_sessions = sessionmaker(
+            bind=engine.execution_options(**{READ_ONLY_OPTION: True}),
+            future=True,
+            expire_on_commit=False,
+        )
+        # One writer at a time per process on SQLite (see the module docstring). Re-entrant so
+        # a thread that already writes is refused by SQLite as before, never deadlocked here.
+        self._write_lock: threading.RLock | None = (
+            threading.RLock() if engine.dialect.name == "sqlite" else None
+        )
 
     @classmethod
     def from_url(cls, url: str) -> HubStore:
@@ -158,8 +187,20 @@ class HubStore:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One unit of work: committed on success, rolled back on any exception."""
-        with self._sessions() as session, session.begin():
+        lock = self._write_lock if self._write_lock is not None else nullcontext()
+        with lock, self._sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only unit of work: one consistent snapshot that never waits for writers.
+
+        For lookups that decide nothing by themselves (authentication, a conversation's state,
+        snapshots for consoles). Anything that reads in order to write must use
+        :meth:`transaction`, whose lock settles races. Changes made here are rolled back.
+        """
+        with self._read_sessions() as session:
+            yield session  # closing the session rolls the snapshot back
 
     # --- conversations -------------------------------------------------------------------
 
@@ -174,6 +215,15 @@ class HubStore:
         if row is None:
             raise NotFound("conversation", conversation_id)
         return row  # type: ignore[no-any-return]
+
+    def conversation_state(self, s: Session, conversation_id: str) -> str:
+        """One conversation's state without loading the row, or raise NotFound."""
+        state = s.execute(
+            select(m.Conversation.state).where(m.Conversation.id == conversation_id)
+        ).scalar_one_or_none()
+        if state is None:
+            raise NotFound("conversation", conversation_id)
+        return str(state)
 
     def conversation_by_session(self, s: Session, session_id: str) -> m.Conversation | None:
         """The conversation bound to a customer-facing session id, if any."""
@@ -294,20 +344,25 @@ class HubStore:
         The caller holds the conversation row lock, so ids within a conversation are assigned
         and committed in order and a reader resuming after id N never misses a later commit.
         """
-        if message.client_msg_id is not None:
+        if message.client_msg_id is None:
+            # Nothing to be idempotent about: no savepoint (two statements per message).
+            s.add(message)
+            s.flush()
+        else:
             existing = self.message_by_client_id(s, message.conversation_id, message.client_msg_id)
             if existing is not None:
                 return existing, False
-        try:
-            with s.begin_nested():
-                s.add(message)
-        except IntegrityError:
-            if message.client_msg_id is None:
-                raise
-            existing = self.message_by_client_id(s, message.conversation_id, message.client_msg_id)
-            if existing is None:
-                raise
-            return existing, False
+            try:
+                with s.begin_nested():
+                    s.add(message)
+            except IntegrityError:
+                # Another process stored the same client id between the check and the insert.
+                existing = self.message_by_client_id(
+                    s, message.conversation_id, message.client_msg_id
+                )
+                if existing is None:
+                    raise
+                return existing, False
         s.execute(
             update(m.Conversation)
             .where(m.Conversation.id == message.conversation_id)

@@ -224,17 +224,21 @@ class ContextPacket:
 
 
 @dataclass(frozen=True)
-class AgentReply:
-    """Result of storing an agent's message.
+class StoredMessage:
+    """Result of storing a message.
 
     Attributes:
         first_reply_seconds: Seconds from claim to this reply when it is the agent's first reply
             in this episode (for the time-to-first-reply metric), else None.
+        state: The conversation's state once the message was stored (``bot``, ``queued`` or
+            ``agent``), read in the same transaction: a customer's message written while a
+            person has the conversation belongs to that person, with no second lookup.
     """
 
     message: MessageView
     created: bool
     first_reply_seconds: float | None
+    state: str
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ wait_http() {  # wait_http NAME URL SECONDS
 
 echo "==> starting services"
 start "action server" "${LOGS}/actions.log" "${ROOT}/.venv/bin/rasa" run actions --actions actions --port "${ACTIONS_PORT}"
-start "rasa server" "${LOGS}/rasa.log" "${ROOT}/.venv/bin/rasa" run --model models --endpoints endpoints.yml \
+start "rasa server" "${LOGS}/rasa.log" "${BOT_PY}" -m bot.server run --model models --endpoints endpoints.yml \
   --credentials credentials.yml --enable-api --auth-token "${RASA_AUTH_TOKEN}" \
   --interface 127.0.0.1 --port "${RASA_PORT}"
 start "hub" "${LOGS}/hub.log" "${HUB_PY}" -m hub

@@ -65,13 +65,35 @@ def test_sentence_vector_is_the_mean_of_subword_vectors(tmp_path, model_files, n
     )
     message = _message("my card")
     featurizer.process([message])
-    sequence, sentence = message.get_dense_features("text")
-    assert sequence.features.shape == (2, 3)
-    np.testing.assert_allclose(sequence.features, [[0, 0, 1], [1, 0, 0]])
+    _sequence, sentence = message.get_dense_features("text")
     expected = np.array([0.5, 0.0, 0.5])
     if normalize:
         expected = expected / np.linalg.norm(expected)
     np.testing.assert_allclose(sentence.features, [expected], rtol=1e-6)
+
+
+@pytest.mark.parametrize("sequence_features", [True, False])
+def test_token_vectors_only_when_asked_for(tmp_path, model_files, sequence_features):
+    # Only sequence models (DIET) read per-token vectors; by default they are not computed.
+    weights, tokenizer = model_files
+    featurizer = _create(
+        tmp_path,
+        weights_path=str(weights),
+        tokenizer_path=str(tokenizer),
+        sequence_features=sequence_features,
+    )
+    message = _message("my card")
+    featurizer.process([message])
+    sequence, sentence = message.get_dense_features("text")
+    assert sentence.features.shape == (1, 3)
+    if sequence_features:
+        np.testing.assert_allclose(sequence.features, [[0, 0, 1], [1, 0, 0]])
+    else:
+        assert sequence is None
+
+
+def test_token_vectors_are_off_by_default():
+    assert StaticSentenceFeaturizer.get_default_config()["sequence_features"] is False
 
 
 def test_unknown_words_fall_back_to_the_unknown_row(tmp_path, model_files):
@@ -139,3 +161,15 @@ def test_shipped_wordllama_model_puts_paraphrases_closer_than_unrelated_text(tmp
     vectors = [m.get_dense_features("text")[1].features[0] for m in messages]
     assert vectors[0].shape == (256,)
     assert float(vectors[0] @ vectors[1]) > float(vectors[0] @ vectors[2])
+
+
+@pytest.mark.parametrize(("alias", "origin"), [(None, "featurizer"), ("embedding", "embedding")])
+def test_features_carry_the_alias_or_the_node_name(tmp_path, model_files, alias, origin):
+    # Consumers (DIET's `featurizers`, bot.intent_classifier) select features by this name.
+    weights, tokenizer = model_files
+    featurizer = _create(
+        tmp_path, weights_path=str(weights), tokenizer_path=str(tokenizer), alias=alias
+    )
+    message = _message("my card")
+    featurizer.process([message])
+    assert {feature.origin for feature in message.features} == {origin}

@@ -266,7 +266,9 @@ def running_stack(workdir: Path) -> Iterator[Stack]:
         rasa = _start(
             "rasa",
             [
-                str(BOT_BIN / "rasa"),
+                str(BOT_BIN / "python"),
+                "-m",
+                "bot.server",
                 "run",
                 "--model",
                 str(model),

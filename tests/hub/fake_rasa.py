@@ -67,6 +67,9 @@ class FakeRasa:
     api_calls: list[tuple[str, str, Any, str | None]] = field(default_factory=list)
     runner: web.AppRunner | None = None
     port: int = 0
+    # Webhook requests being answered right now, and the most there ever were at once.
+    in_flight: int = 0
+    peak_in_flight: int = 0
 
     @property
     def url(self) -> str:
@@ -108,7 +111,12 @@ class FakeRasa:
     async def _webhook(self, request: web.Request) -> web.Response:
         body = await request.json()
         self.webhook_calls.append(body)
-        failure = await self._misbehave()
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            failure = await self._misbehave()
+        finally:
+            self.in_flight -= 1
         if failure is not None:
             return failure
         if self.mode == "empty":

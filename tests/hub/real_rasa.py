@@ -104,7 +104,7 @@ class RealRasa:
             [
                 str(BOT_PYTHON),
                 "-m",
-                "rasa",
+                "bot.server",
                 "run",
                 "--model",
                 str(self.model),

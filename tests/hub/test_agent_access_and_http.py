@@ -45,6 +45,31 @@ async def test_logged_out_token_stops_working(hub, clients):
     await _refused(hub, {"token": session["token"]})
 
 
+async def test_a_reply_after_logout_is_refused_and_never_reaches_the_customer(hub, clients):
+    """The reply checks the session inside its own write; a dead token stores nothing."""
+    agent = await online_agent(clients, hub)
+    customer, confirm = await new_customer(clients, hub)
+    await customer.call(
+        "user_uttered",
+        {"message": "I want to talk to a human", "session_id": confirm["session_id"]},
+    )
+    offer = await agent.wait_for("offer")
+    conversation_id = offer["conversation_id"]
+    await agent.call("claim", {"conversation_id": conversation_id})
+    first = await agent.call("reply", {"conversation_id": conversation_id, "text": "hello"})
+    assert isinstance(first["id"], int)
+    token = agent.sio.connection_auth["token"]
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{hub.url}/api/agent/logout", json={"token": token}) as response,
+    ):
+        assert response.status == 204
+    ack = await agent.call("reply", {"conversation_id": conversation_id, "text": "too late"})
+    assert ack["error"]["code"] == "unauthorized"
+    stored = hub.service.messages_after(conversation_id, None)
+    assert [m.text for m in stored if m.sender_type == "agent"] == ["hello"]
+
+
 @pytest.mark.parametrize(
     ("body", "status"),
     [

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 
+from connectors.rasa_client import RasaBusy, RasaClient
+from hub.metrics import HubMetrics
 from tests.hub.clients import RecordingClient
 from tests.hub.conftest import new_customer, online_agent
 
@@ -95,3 +98,48 @@ async def test_no_agent_and_bot_handoff_unpauses_the_bot(hub, clients, fake_rasa
     assert [call[:3] for call in fake_rasa.api_calls] == [
         ("events", confirm["session_id"], [{"event": "resume"}])
     ]
+
+
+async def test_a_burst_waits_its_turn_for_rasa_instead_of_failing(hub_factory, clients, fake_rasa):
+    """More customers at once than slots towards Rasa: every one answered by the bot, in turn.
+
+    Without the limit all six would be at Rasa together (peak 6); each waits in the hub for a
+    slot instead, and its timeout only covers Rasa's own answer.
+    """
+    hub = await hub_factory(rasa_max_concurrency=2, rasa_timeout_seconds=3.0)
+    fake_rasa.mode, fake_rasa.hang_seconds = "timeout", 0.3  # slow but answering
+    customers = [await new_customer(clients, hub) for _ in range(6)]
+    for index, (customer, confirm) in enumerate(customers):
+        await _say(customer, confirm, f"question {index}")
+    for index, (customer, _confirm) in enumerate(customers):
+        reply = await customer.wait_for(
+            "bot_uttered", lambda d: d["sender"]["type"] != "customer", timeout=10.0
+        )
+        assert (reply["sender"]["type"], reply["text"]) == (
+            "bot",
+            f"bot reply to: question {index}",
+        )
+    assert fake_rasa.peak_in_flight == 2
+
+
+async def test_no_free_slot_within_the_queue_timeout_counts_as_busy(fake_rasa):
+    """A request that cannot get a slot in time fails as ``busy``, never reaching Rasa."""
+    fake_rasa.mode, fake_rasa.hang_seconds = "timeout", 0.5
+    client = RasaClient(
+        fake_rasa.url,
+        None,
+        timeout_seconds=3.0,
+        metrics=HubMetrics(),
+        max_concurrency=1,
+        queue_timeout_seconds=0.1,
+    )
+    await client.start()
+    try:
+        first = asyncio.ensure_future(client.send_message("a", "first", {}))
+        await asyncio.sleep(0.05)  # the first one holds the only slot
+        with pytest.raises(RasaBusy):
+            await client.send_message("b", "second", {})
+        assert [call["message"] for call in fake_rasa.webhook_calls] == ["first"]
+        assert (await first)[0]["text"] == "bot reply to: first"
+    finally:
+        await client.close()

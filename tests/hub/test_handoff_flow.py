@@ -286,3 +286,27 @@ async def test_an_agent_cannot_reply_to_a_conversation_they_do_not_own(hub, clie
     ack = await other.call("reply", {"conversation_id": offer["conversation_id"], "text": "hi"})
     assert ack["error"]["code"] == "not_allowed"
     assert not [e for e in customer.of("bot_uttered") if e["sender"]["type"] == "agent"]
+
+
+async def test_a_message_sent_while_the_bot_hands_off_goes_to_people_not_the_paused_bot(
+    hub, clients, fake_rasa
+):
+    """Stored while the bot had the conversation, routed after the bot's turn handed it off.
+
+    The second message is written with state ``bot`` but must be routed by the state after
+    the first turn: to the agents, never to Rasa (whose conversation is paused by then).
+    """
+    agent = await online_agent(clients, hub)
+    customer, confirm = await new_customer(clients, hub)
+    fake_rasa.mode, fake_rasa.hang_seconds = "timeout", 0.3  # the bot's turn takes a while
+    sid = confirm["session_id"]
+    await customer.call("user_uttered", {"message": "this is useless", "session_id": sid})
+    await customer.call("user_uttered", {"message": "hello? anyone?", "session_id": sid})
+    status = await customer.wait_for("handoff_status", lambda d: d["state"] == "queued")
+    assert status["reason"] == "frustration"
+
+    offer = await agent.wait_for("offer")
+    packet = await agent.call("claim", {"conversation_id": offer["conversation_id"]})
+    customer_lines = [m["text"] for m in packet["transcript"] if m["sender_type"] == "customer"]
+    assert customer_lines == ["this is useless", "hello? anyone?"]
+    assert [call["message"] for call in fake_rasa.webhook_calls] == ["this is useless"]

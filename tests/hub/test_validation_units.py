@@ -138,9 +138,12 @@ def test_settings_from_env() -> None:
             "HUB_CORS_ORIGINS": "https://shop.test, https://other.test",
             "HUB_CONFIG": "/etc/hub.yml",
             "HUB_HEARTBEAT_INTERVAL": "7.5",
+            "HUB_RASA_CONCURRENCY": "3",
         }
     )
     assert settings.heartbeat_interval_seconds == 7.5
+    assert settings.rasa_max_concurrency == 3
+    assert HubSettings.from_env({}).rasa_max_concurrency == 8
     assert settings.rasa_url == "http://rasa:5005"
     assert (settings.port, settings.demo, settings.rasa_timeout_seconds) == (9000, True, 2.5)
     assert settings.cors_origins == ("https://shop.test", "https://other.test")
@@ -155,6 +158,7 @@ def test_settings_from_env() -> None:
         {"HUB_PORT": "eighty"},
         {"HUB_RASA_TIMEOUT": "0"},
         {"HUB_RASA_FAILURES": "0"},
+        {"HUB_RASA_CONCURRENCY": "0"},
         {"HUB_HEARTBEAT_INTERVAL": "0"},
         {"HUB_HEARTBEAT_INTERVAL": "often"},
     ],

@@ -1,0 +1,157 @@
+"""The relay's hot path: read snapshots, the per-process writer lock, one-transaction replies."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import text
+
+from hub.errors import NotFound, SessionEnded
+from hub.service import HubService
+from hub.store import HubStore
+
+from .conftest import PASSWORD
+
+
+def test_file_database_uses_wal_with_normal_sync(hub_store: HubStore) -> None:
+    with hub_store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+
+
+def test_a_read_does_not_wait_for_a_writer(hub_store: HubStore, service: HubService) -> None:
+    grant = service.open_session(None, None, None)
+    writing = threading.Event()
+    release = threading.Event()
+
+    def hold_the_write_lock() -> None:
+        with hub_store.transaction() as s:
+            s.execute(text("UPDATE hub_conversations SET priority = priority"))
+            writing.set()
+            release.wait(5)
+
+    with ThreadPoolExecutor(1) as pool:
+        writer = pool.submit(hold_the_write_lock)
+        assert writing.wait(5)
+        started = time.perf_counter()
+        try:
+            state = service.conversation_state(grant.conversation_id)
+            waited = time.perf_counter() - started
+        finally:
+            release.set()
+        writer.result(5)
+    assert state == "bot"
+    assert waited < 1.0  # a reader queued behind the writer would wait until release
+
+
+def test_concurrent_writers_store_everything_in_id_order(service: HubService) -> None:
+    """Writer threads queue on the process lock: nothing fails, ids grow with commit order."""
+    conversations = [service.open_session(None, None, None).conversation_id for _ in range(4)]
+
+    def write(n: int) -> int:
+        message, created = service.record_message(
+            conversations[n % 4], "customer", f"message {n}", None, None, None
+        )
+        assert created
+        return message.id
+
+    with ThreadPoolExecutor(8) as pool:
+        ids = list(pool.map(write, range(200)))
+    assert len(set(ids)) == 200
+    for conversation_id in conversations:
+        stored = service.messages_after(conversation_id, None)
+        assert len(stored) == 50
+        assert [m.id for m in stored] == sorted(m.id for m in stored)
+        assert service.get_conversation(conversation_id).last_message_id == stored[-1].id
+
+
+def test_conversation_state_of_an_unknown_conversation_is_not_found(service: HubService) -> None:
+    with pytest.raises(NotFound):
+        service.conversation_state("no-such-conversation")
+
+
+@pytest.fixture
+def claimed(
+    service: HubService, make_agent: Callable[..., int], queued: Callable[..., str]
+) -> tuple[int, str, str]:
+    """(agent id, their session token, a conversation they own)."""
+    agent_id = make_agent(username="ana")
+    conversation_id = queued()
+    service.claim(agent_id, conversation_id)
+    session = service.login("ana", PASSWORD)
+    assert session is not None
+    return agent_id, session.token, conversation_id
+
+
+def test_reply_with_a_live_token_is_stored_in_one_transaction(
+    service: HubService, claimed: tuple[int, str, str]
+) -> None:
+    agent_id, token, conversation_id = claimed
+    reply = service.agent_reply(agent_id, conversation_id, "on it", token=token)
+    assert reply.created
+    assert reply.message.sender_name == "Ana"
+    assert reply.first_reply_seconds is not None
+    assert service.messages_after(conversation_id, None)[-1].text == "on it"
+
+
+@pytest.mark.parametrize("how", ["logged_out", "disabled", "other_agents_token", "garbage"])
+def test_reply_with_a_dead_token_is_refused_and_not_stored(
+    service: HubService,
+    make_agent: Callable[..., int],
+    claimed: tuple[int, str, str],
+    how: str,
+) -> None:
+    agent_id, token, conversation_id = claimed
+    if how == "logged_out":
+        service.logout(token)
+    elif how == "disabled":
+        service.agents.set_active("ana", False)
+    elif how == "other_agents_token":
+        make_agent(username="bob")
+        other = service.login("bob", PASSWORD)
+        assert other is not None
+        token = other.token
+    else:
+        token = "x" * 300
+    before = service.messages_after(conversation_id, None)
+    with pytest.raises(SessionEnded):
+        service.agent_reply(agent_id, conversation_id, "should not be stored", token=token)
+    assert service.messages_after(conversation_id, None) == before
+
+
+@pytest.mark.parametrize("where", ["bot", "queued", "agent", "closed"])
+def test_a_customer_message_comes_back_with_the_state_it_was_stored_in(
+    service: HubService,
+    make_agent: Callable[..., int],
+    queued: Callable[..., str],
+    where: str,
+) -> None:
+    agent_id = make_agent(username="ana")
+    if where == "bot":
+        conversation_id = service.open_session(None, None, None).conversation_id
+    else:
+        conversation_id = queued()
+    if where in {"agent", "closed"}:
+        service.claim(agent_id, conversation_id)
+    if where == "closed":
+        service.close(agent_id, conversation_id, service.config.dispositions[0])
+    stored = service.record_customer_message(conversation_id, "are you there?", None)
+    assert stored.created
+    # A message after a close reopens the conversation with the bot.
+    assert stored.state == ("bot" if where == "closed" else where)
+    assert stored.state == service.get_conversation(conversation_id).state
+
+
+def test_a_snapshot_names_the_owner_of_every_listed_conversation(
+    service: HubService, make_agent: Callable[..., int], queued: Callable[..., str]
+) -> None:
+    agent_id = make_agent(username="ana", capacity=3)
+    for _ in range(3):
+        service.claim(agent_id, queued())
+    snapshot = service.queue_snapshot(agent_id)
+    assert [c.owner_name for c in snapshot.mine] == ["Ana"] * 3
+    assert all(c.owner_agent_id == agent_id for c in snapshot.mine)
