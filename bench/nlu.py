@@ -15,7 +15,9 @@ macro-F1, accuracy of the top-ranked real intent (what the classifier got right 
 model load time and per-message parse time (median and p95, in-process ``Agent.parse_message``).
 
 The stock pipeline is the config of ``rasa init`` (shipped inside Rasa), whose empty pipeline
-Rasa fills with its default one.
+Rasa fills with its default one. It takes about 7 minutes to train on 2 cores and never
+changes, so ``--reuse-stock`` copies its row from the last report on the same data (marked
+with ``reused_from``, the time it was measured) while iterating on the project's pipeline.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from bench.stats import percentile
 REPO = Path(__file__).resolve().parents[1]
 FALLBACK_INTENT = "nlu_fallback"
 NLU_KEYS = ("recipe", "language", "pipeline", "assistant_id")
+STOCK = "stock-rasa-default"
 logger = logging.getLogger("bench.nlu")
 
 
@@ -264,6 +267,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="an extra pipeline to compare (repeatable)",
     )
     parser.add_argument("--no-stock", action="store_true", help="skip stock Rasa's pipeline")
+    parser.add_argument(
+        "--reuse-stock",
+        action="store_true",
+        help="copy stock Rasa's row from the last report in --out if it used the same data "
+        "(saves its ~7-minute training; the row is marked as reused); else run it",
+    )
     parser.add_argument("--no-project", action="store_true", help="skip the project's pipeline")
     parser.add_argument("--out", default=str(REPO / "bench" / "results"), help="results folder")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -285,8 +294,33 @@ def pipelines_to_run(args: argparse.Namespace) -> list[tuple[str, Path]]:
             raise SystemExit(f"--variant must be NAME=CONFIG, got {variant!r}")
         chosen.append((name, Path(path).resolve()))
     if not args.no_stock:
-        chosen.append(("stock-rasa-default", stock_config_path()))
+        chosen.append((STOCK, stock_config_path()))
     return chosen
+
+
+def reusable_stock_row(out: Path, source: dict[str, Any]) -> dict[str, Any] | None:
+    """Stock Rasa's row of the last report in ``out``, if it was measured on the same data.
+
+    Stock Rasa's pipeline does not change between runs of this project, so its 7-minute
+    training need not be repeated for every change to ours; the row keeps the time it was
+    measured at (``reused_from``) so nobody mistakes it for a side-by-side figure.
+    """
+    path = out / "nlu-latest.json"
+    if not path.is_file():
+        return None
+    try:
+        previous = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        logger.warning("cannot reuse stock Rasa's row from %s: %s", path, error)
+        return None
+    if previous.get("data") != source:
+        logger.info("last report used other data; stock Rasa's pipeline runs again")
+        return None
+    for row in previous.get("results") or []:
+        if row.get("pipeline") == STOCK and "error" not in row:
+            measured = row.get("reused_from") or (previous.get("machine") or {}).get("measured_at")
+            return {**row, "reused_from": measured}
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -303,10 +337,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     logger.setLevel(logging.INFO)
     train, test, source = load_data(args)
     results = []
+    out = Path(args.out)
+    reused = reusable_stock_row(out, source) if args.reuse_stock and not args.no_stock else None
     with tempfile.TemporaryDirectory(prefix="bench-nlu-") as tmp:
         workdir = Path(tmp)
         prepare_workdir(workdir, train, test)
         for name, config in pipelines_to_run(args):
+            if name == STOCK and reused is not None:
+                logger.info("reusing %s measured at %s", name, reused["reused_from"])
+                results.append(reused)
+                continue
             logger.info("training and scoring %s (%s)", name, config)
             results.append(run_pipeline_process(name, write_config(workdir, name, config), workdir))
             results[-1]["config"] = str(config)
@@ -319,7 +359,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         "data": source,
         "results": results,
     }
-    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     for path in (out / f"nlu-{stamp}.json", out / "nlu-latest.json"):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+import scipy.sparse
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
@@ -15,10 +17,21 @@ from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import (
 )
 from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.exceptions import InvalidConfigException
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
+from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.intent_classifier import LinearIntentClassifier, fit_temperature, softmax
+from bot.intent_classifier import (
+    FeatureEncoder,
+    LinearIntentClassifier,
+    _sparse_row,
+    dense_columns,
+    fit_temperature,
+    group_examples,
+    nearest_similarity,
+    softmax,
+)
 from bot.sentence_featurizer import EmbeddingModelMissing, StaticSentenceFeaturizer, package_file
 
 EXAMPLES = {
@@ -230,10 +243,121 @@ def test_featurizer_weight_zero_leaves_that_featurizer_out(tmp_path):
     assert [block.origin for block in pipeline.classifier.model.blocks] == ["words"]
 
 
-@pytest.mark.parametrize("temperature", [0.5, 2.0, 5.0])
+@pytest.mark.parametrize("temperature", [0.5, 2.0, 3.0])
 def test_fit_temperature_recovers_the_temperature_that_generated_the_labels(temperature):
     rng = np.random.default_rng(7)
     logits = rng.normal(scale=4.0, size=(4000, 6))
     probabilities = softmax(logits / temperature)
     gold = np.array([rng.choice(6, p=row) for row in probabilities])
     assert fit_temperature(logits, gold) == pytest.approx(temperature, rel=0.15)
+
+
+@pytest.mark.parametrize(
+    ("columns", "values", "expected_columns", "expected_values"),
+    [
+        ([5, 1, 3], [1.0, 2.0, 3.0], [1, 3, 5], [2.0, 3.0, 1.0]),
+        ([4, 2, 4, 2, 0], [1.0, 1.0, 2.0, 0.5, 7.0], [0, 2, 4], [7.0, 1.5, 3.0]),
+        ([], [], [], []),
+    ],
+    ids=["unsorted", "duplicates", "empty"],
+)
+@pytest.mark.parametrize("sparse_format", ["coo", "csr"])
+def test_sparse_row_sorts_columns_and_sums_duplicates(
+    columns, values, expected_columns, expected_values, sparse_format
+):
+    matrix = scipy.sparse.coo_matrix(
+        (np.asarray(values, dtype=np.float64), (np.zeros(len(columns), dtype=int), columns)),
+        shape=(1, 8),
+    )
+    if sparse_format == "csr":
+        matrix = matrix.tocsr()
+    index, data = _sparse_row(Features(matrix, FEATURE_TYPE_SENTENCE, TEXT, "words"))
+    np.testing.assert_array_equal(index, expected_columns)
+    np.testing.assert_allclose(data, expected_values)
+
+
+def test_probabilities_are_the_calibrated_softmax_of_the_linear_scores(trained):
+    # The parse-time shortcut (transposed weights, einsum over active features) must equal
+    # the textbook computation on the full feature row.
+    model = trained.classifier.model
+    assert model is not None
+    message = trained.featurize("when will my refund arrive")
+    encoder = FeatureEncoder(model.blocks, model.idf)
+    row = encoder.matrix([message]).toarray()[0]
+    expected = softmax((model.weights.astype(np.float64) @ row + model.bias) / model.temperature)
+    np.testing.assert_allclose(trained.classifier.probabilities(message), expected, rtol=1e-5)
+
+
+def test_nearest_similarity_is_the_best_cosine_per_intent():
+    vectors = np.array([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0], [-1.0, 0.0]])
+    labels = np.array([1, 0, 1, 0])
+    grouped, starts = group_examples(vectors, labels, 2)
+    np.testing.assert_array_equal(starts, [0, 2])
+    query = np.array([3.0, 0.0])
+    # intent 0: [0, 1] -> 0, [-1, 0] -> -1; intent 1: [1, 0] -> 1, [1, 1] -> 0.707
+    np.testing.assert_allclose(nearest_similarity(grouped, starts, query), [0.0, 1.0], atol=1e-6)
+    np.testing.assert_allclose(
+        nearest_similarity(grouped, starts, np.stack([query, -query])),
+        [[0.0, 1.0], [1.0, -np.sqrt(0.5)]],
+        atol=1e-6,
+    )
+
+
+def test_grouping_refuses_an_intent_without_examples():
+    with pytest.raises(ValueError, match="every intent"):
+        group_examples(np.eye(2), np.array([0, 2]), 3)
+
+
+@needs_wordllama
+@pytest.mark.parametrize("nearest_example_weight", [0.0, 3.0])
+def test_nearest_example_term_is_part_of_the_calibrated_scores(tmp_path, nearest_example_weight):
+    pipeline = Pipeline(tmp_path, dense=True, nearest_example_weight=nearest_example_weight)
+    pipeline.train(EXAMPLES)
+    model = pipeline.classifier.model
+    assert model is not None
+    assert model.nearest_weight == nearest_example_weight
+    assert len(model.examples) == (18 if nearest_example_weight else 0)
+    message = pipeline.featurize("my money has not come back yet")
+    encoder = FeatureEncoder(model.blocks, model.idf)
+    row = encoder.matrix([message]).toarray()[0]
+    scores = model.weights.astype(np.float64) @ row + model.bias
+    if nearest_example_weight:
+        embedding = row[dense_columns(model.blocks)]
+        scores += nearest_example_weight * nearest_similarity(
+            model.examples, model.example_starts, embedding
+        )
+    expected = softmax(scores / model.temperature)
+    np.testing.assert_allclose(pipeline.classifier.probabilities(message), expected, rtol=1e-5)
+    reloaded = pipeline.parse("my money has not come back yet", pipeline.reload())
+    assert reloaded.get("intent_ranking") == pipeline.parse("my money has not come back yet").get(
+        "intent_ranking"
+    )
+
+
+def _rewrite_persisted(pipeline: Pipeline, format_version: int) -> None:
+    """Turn the persisted model into one of another format (as an older release wrote it)."""
+    directory = pipeline.storage._storage_path / "classifier"
+    meta_path = directory / "linear_intent_classifier.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta["format"] = format_version
+    del meta["nearest_weight"]
+    meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    arrays_path = directory / "linear_intent_classifier.npz"
+    with np.load(arrays_path) as arrays:
+        kept = {name: arrays[name] for name in arrays.files if not name.startswith("example")}
+    np.savez(arrays_path, **kept)
+
+
+def test_a_model_from_before_the_nearest_example_term_still_loads(trained):
+    _rewrite_persisted(trained, 1)
+    loaded = trained.reload()
+    assert loaded.model is not None
+    assert loaded.model.nearest_weight == 0.0
+    for text in ["hello", "refund status"]:
+        assert trained.parse(text, loaded).get("intent") == trained.parse(text).get("intent")
+
+
+def test_a_model_of_an_unknown_format_is_refused(trained):
+    _rewrite_persisted(trained, 99)
+    with pytest.raises(InvalidConfigException, match="format 99"):
+        trained.reload()
