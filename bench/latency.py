@@ -170,7 +170,9 @@ def start_project(
                 str(work / "models"),
             ],
             work / "project-train.log",
-            env=env,
+            # An empty training cache, like the stock project's fresh folder: the repository's
+            # own .rasa/cache would let Rasa skip components and report time never spent.
+            env={**env, "RASA_CACHE_DIRECTORY": str(work / "rasa-cache-project")},
         )
         if code != 0:
             result.update(not_measured(f"training failed; see {work / 'project-train.log'}"))

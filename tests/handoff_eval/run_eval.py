@@ -184,6 +184,9 @@ async def evaluate(model: Path, cases: Sequence[Case]) -> list[Outcome]:
     from rasa.core.agent import Agent
     from rasa.utils.endpoints import EndpointConfig
 
+    from bot.server import apply_runtime_fixes
+
+    apply_runtime_fixes()  # evaluate the bot as `python -m bot.server run` serves it
     secret = secrets.token_urlsafe(32)
     with tempfile.TemporaryDirectory(prefix="handoff-eval-") as workdir:
         server = ActionServer(Path(workdir), secret)
