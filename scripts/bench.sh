@@ -3,6 +3,8 @@
 #   bash scripts/bench.sh            all: speed and scale (stock Rasa, our Rasa, hub), then NLU
 #   bash scripts/bench.sh speed [ARGS]   only bench.latency (ARGS go to it, e.g. --parts stock,hub)
 #   bash scripts/bench.sh nlu [ARGS]     only bench.nlu on BANKING77 (ARGS go to it, e.g. --max-test 2000)
+#                                        (--reuse-stock: keep stock Rasa's row from the last run on
+#                                        the same sample instead of its 7-minute training; marked as reused)
 #   bash scripts/bench.sh report         only regenerate docs/benchmarks.md from bench/results/
 # Run it on a quiet machine: every figure is only comparable within one run.
 source "$(dirname "$0")/env.sh"

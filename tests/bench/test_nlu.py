@@ -80,3 +80,34 @@ def test_smoke_run_trains_and_scores_a_three_intent_sample(tmp_path):
     assert result["parse_ms_median"] > 0
     assert report["data"]["intents"] == 3
     assert report["machine"]["python"] == ".".join(map(str, sys.version_info[:3]))
+
+
+SOURCE = {"dataset": "BANKING77", "per_intent": 10, "seed": 42, "train_examples": 770}
+STOCK_ROW = {"pipeline": nlu.STOCK, "accuracy": 0.5376, "train_seconds": 429.8}
+
+
+def _write_report(out: Path, data: dict, rows: list, measured_at: str = "2026-11-23T08:35") -> None:
+    report = {"data": data, "machine": {"measured_at": measured_at}, "results": rows}
+    (out / "nlu-latest.json").write_text(json.dumps(report), encoding="utf-8")
+
+
+def test_stock_row_is_reused_only_for_the_same_data(tmp_path):
+    _write_report(tmp_path, SOURCE, [{"pipeline": "project", "accuracy": 0.8}, STOCK_ROW])
+    row = nlu.reusable_stock_row(tmp_path, SOURCE)
+    assert row == {**STOCK_ROW, "reused_from": "2026-11-23T08:35"}
+    assert nlu.reusable_stock_row(tmp_path, {**SOURCE, "seed": 1}) is None
+
+
+def test_a_reused_row_keeps_its_original_measurement_time(tmp_path):
+    _write_report(tmp_path, SOURCE, [{**STOCK_ROW, "reused_from": "2026-11-20T10:00"}], "later")
+    assert nlu.reusable_stock_row(tmp_path, SOURCE)["reused_from"] == "2026-11-20T10:00"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [None, "{not json", json.dumps({"data": SOURCE, "results": [{**STOCK_ROW, "error": "x"}]})],
+)
+def test_nothing_is_reused_without_a_good_stock_row(tmp_path, content):
+    if content is not None:
+        (tmp_path / "nlu-latest.json").write_text(content, encoding="utf-8")
+    assert nlu.reusable_stock_row(tmp_path, SOURCE) is None
