@@ -27,6 +27,7 @@ import asyncio
 import json
 import logging
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -274,6 +275,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "(saves its ~7-minute training; the row is marked as reused); else run it",
     )
     parser.add_argument("--no-project", action="store_true", help="skip the project's pipeline")
+    parser.add_argument(
+        "--other-seeds",
+        type=lambda text: [int(part) for part in text.split(",") if part.strip()],
+        default=[],
+        metavar="N,N,...",
+        help="with --banking77: also score the project pipeline on these seeds' samples "
+        "(mean and spread of one-sample figures)",
+    )
     parser.add_argument("--out", default=str(REPO / "bench" / "results"), help="results folder")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
@@ -323,6 +332,43 @@ def reusable_stock_row(out: Path, source: dict[str, Any]) -> dict[str, Any] | No
     return None
 
 
+def seed_spread(
+    args: argparse.Namespace, first: dict[str, Any] | None, seeds: Sequence[int]
+) -> dict[str, Any] | None:
+    """The project pipeline on other 10-shot samples: how much one sample's figure can move.
+
+    Few-shot scores depend on which ten examples per intent were drawn (a point or two on
+    BANKING77), so one seed's figure alone cannot say whether a target is met. Each extra seed
+    draws a new sample (and so a new held-out set) and trains and scores the pipeline alone.
+    """
+    if first is None or "error" in first or not seeds:
+        return None
+    rows = [{"seed": args.seed, **_spread_fields(first)}]
+    for seed in seeds:
+        train, test, _ = load_data(argparse.Namespace(**{**vars(args), "seed": seed}))
+        with tempfile.TemporaryDirectory(prefix=f"bench-nlu-seed{seed}-") as tmp:
+            workdir = Path(tmp)
+            prepare_workdir(workdir, train, test)
+            logger.info("training and scoring project on the sample of seed %d", seed)
+            config = write_config(workdir, "project", Path(args.config).resolve())
+            result = run_pipeline_process("project", config, workdir)
+        if "error" in result:
+            return {"rows": rows, "error": f"seed {seed}: {result['error']}"}
+        rows.append({"seed": seed, **_spread_fields(result)})
+    top = [row["top_ranked_accuracy"] for row in rows]
+    return {
+        "rows": rows,
+        "top_ranked_mean": round(statistics.mean(top), 4),
+        "top_ranked_sd": round(statistics.stdev(top), 4) if len(top) > 1 else 0.0,
+        "accuracy_mean": round(statistics.mean(row["accuracy"] for row in rows), 4),
+    }
+
+
+def _spread_fields(result: dict[str, Any]) -> dict[str, Any]:
+    keys = ("accuracy", "top_ranked_accuracy", "macro_f1", "train_seconds")
+    return {key: result[key] for key in keys}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = parse_args(argv)
@@ -350,6 +396,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             logger.info("training and scoring %s (%s)", name, config)
             results.append(run_pipeline_process(name, write_config(workdir, name, config), workdir))
             results[-1]["config"] = str(config)
+    project = next((row for row in results if row.get("pipeline") == "project"), None)
+    spread = seed_spread(args, project, args.other_seeds) if args.banking77 else None
     report = {
         "kind": "nlu",
         "command": " ".join(
@@ -359,6 +407,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "data": source,
         "results": results,
     }
+    if spread is not None:
+        report["seed_spread"] = spread
     out.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     for path in (out / f"nlu-{stamp}.json", out / "nlu-latest.json"):

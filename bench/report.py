@@ -303,6 +303,24 @@ def nlu_table(report: dict[str, Any]) -> str:
     )
 
 
+def seed_spread_line(spread: dict[str, Any] | None) -> str | None:
+    """One line on how the project's figure moves between 10-shot samples (``--other-seeds``)."""
+    if not spread or not spread.get("rows"):
+        return None
+    rows = spread["rows"]
+    each = ", ".join(
+        f"seed {row['seed']}: {_fmt(row['top_ranked_accuracy'] * 100, '%')}" for row in rows
+    )
+    if "error" in spread:
+        return f"Project pipeline on other samples (top-ranked): {each}; then {spread['error']}."
+    return (
+        f"Project pipeline on {len(rows)} different 10-shot samples (top-ranked accuracy): {each};"
+        f" mean {_fmt(spread['top_ranked_mean'] * 100, '%')}"
+        f" (sd {_fmt(spread['top_ranked_sd'] * 100)} points), mean accuracy counting the"
+        f" fallback as wrong {_fmt(spread['accuracy_mean'] * 100, '%')}."
+    )
+
+
 def _machine(report: dict[str, Any]) -> str:
     machine = report.get("machine") or {}
     packages = ", ".join(f"{k} {v}" for k, v in (machine.get("packages") or {}).items())
@@ -353,6 +371,9 @@ def render(nlu: dict[str, Any] | None, latency: dict[str, Any] | None) -> str:
             "Accuracy counts an `nlu_fallback` answer as wrong; top-ranked accuracy is the"
             " classifier's best real intent before the FallbackClassifier.",
         ]
+        spread = seed_spread_line(nlu.get("seed_spread"))
+        if spread:
+            out += ["", spread]
     else:
         out.append(f"{NOT_MEASURED} (run `bash scripts/bench.sh nlu`).")
     out += ["", ENCODER_NOTE]

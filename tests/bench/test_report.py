@@ -79,3 +79,26 @@ def test_render_nlu_table():
     page = render(nlu, None)
     assert "| project | 81.2% | 0.810 | 83.0% | 120.0 | 3.20 | 9.50 |" in page
     assert "| stock | failed |" in page
+
+
+def test_seed_spread_line_reports_every_sample_and_the_mean():
+    from bench.report import seed_spread_line
+
+    spread = {
+        "rows": [
+            {"seed": 42, "top_ranked_accuracy": 0.799},
+            {"seed": 1, "top_ranked_accuracy": 0.817},
+        ],
+        "top_ranked_mean": 0.808,
+        "top_ranked_sd": 0.0127,
+        "accuracy_mean": 0.739,
+    }
+    line = seed_spread_line(spread)
+    assert line is not None
+    for part in ("seed 42: 79.9%", "seed 1: 81.7%", "mean 80.8%", "sd 1.27 points", "73.9%"):
+        assert part in line
+    assert seed_spread_line(None) is None
+    failed = seed_spread_line({"rows": spread["rows"][:1], "error": "seed 1: exit 1"})
+    assert failed is not None
+    assert "seed 1: exit 1" in failed
+    assert "mean" not in failed
