@@ -23,14 +23,12 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Final
 
-from sqlalchemy import create_engine, event, func, inspect, or_, select, update
+from sqlalchemy import event, func, inspect, or_, select, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import QueuePool
 
 from hub import models as m
 from hub.errors import ClaimConflict, NotFound
@@ -52,47 +50,17 @@ ADDED_COLUMNS: Final[tuple[tuple[str, str], ...]] = (("hub_agents", "last_seen_a
 def create_hub_engine(url: str) -> Engine:
     """Build the hub's engine for ``url`` (SQLite file or PostgreSQL).
 
-    PostgreSQL and in-memory SQLite use the payments store's engine factory. A SQLite file gets
-    the same pragmas (WAL, busy timeout, foreign keys) but a connection pool: SQLAlchemy 1.4
-    opens a new SQLite connection per checkout by default, which halves the hub's message
-    throughput. On SQLite every transaction is ``BEGIN IMMEDIATE`` (see the module docstring);
-    the driver's own implicit transactions are switched off so SQLAlchemy's ``begin`` is the
-    only one.
+    The payments store's engine factory, with a longer SQLite busy timeout (several hub
+    processes may write). On SQLite every transaction is ``BEGIN IMMEDIATE`` (see the module
+    docstring); the driver's own implicit transactions are switched off so SQLAlchemy's
+    ``begin`` is the only one.
     """
-    sa_url = make_url(url)
-    if sa_url.get_backend_name() != "sqlite":
-        return create_engine_from_url(url)
-    database = sa_url.database or ""
-    if not database or database == ":memory:" or "mode=memory" in database:
-        engine = create_engine_from_url(url)
-    else:
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(
-            url,
-            future=True,
-            poolclass=QueuePool,
-            pool_size=5,
-            max_overflow=10,
-            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
-        )
-        event.listen(engine, "connect", _sqlite_pragmas)
+    engine = create_engine_from_url(url, busy_timeout_ms=SQLITE_BUSY_TIMEOUT_MS)
+    if make_url(url).get_backend_name() != "sqlite":
+        return engine
     event.listen(engine, "connect", _sqlite_manual_transactions)
     event.listen(engine, "begin", _sqlite_begin_immediate)
     return engine
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute("PRAGMA journal_mode=WAL")
-        # With WAL, NORMAL syncs at checkpoints instead of on every commit: a committed
-        # message survives a crash of the hub process (it is in the WAL file), only an OS
-        # crash or power cut can lose the last commits. Same setting as store/db.py.
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA foreign_keys=ON")
-    finally:
-        cursor.close()
 
 
 def _sqlite_manual_transactions(dbapi_connection: Any, _record: Any) -> None:

@@ -7,7 +7,7 @@ inject the session factory where it is needed.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -42,23 +42,37 @@ def _is_memory_sqlite(database: str | None) -> bool:
     return not database or database == ":memory:" or "mode=memory" in database
 
 
-def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """WAL lets the action server read while the importer writes; FKs are off by default."""
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; avoids an fsync per commit
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA foreign_keys=ON")
-    finally:
-        cursor.close()
+def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
+    """The ``connect`` hook setting every new SQLite connection's pragmas.
+
+    WAL lets the action server read while the importer or the hub writes; foreign keys are off
+    by default in SQLite.
+    """
+
+    def set_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            # With WAL, NORMAL syncs at checkpoints instead of on every commit: a commit
+            # survives a crash of the process (it is in the WAL file); only an OS crash or
+            # power cut can lose the last commits.
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            cursor.execute("PRAGMA foreign_keys=ON")
+        finally:
+            cursor.close()
+
+    return set_pragmas
 
 
-def create_engine_from_url(url: str, *, echo: bool = False) -> Engine:
+def create_engine_from_url(
+    url: str, *, echo: bool = False, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS
+) -> Engine:
     """Create a 2.0-style engine with the settings each backend needs.
 
-    SQLite: creates the file's parent directory, enables WAL, ``busy_timeout`` and foreign keys,
-    and shares one connection for in-memory databases (otherwise each connection would see an
+    SQLite: creates the file's parent directory, enables WAL, ``busy_timeout`` (how long a
+    writer waits for another process's lock) and foreign keys, pools file connections, and
+    shares one connection for in-memory databases (otherwise each connection would see an
     empty database). Other backends get ``pool_pre_ping`` so a restarted server is survived.
     """
     sa_url = make_url(url)
@@ -73,7 +87,7 @@ def create_engine_from_url(url: str, *, echo: bool = False) -> Engine:
         # below) for every session, ~0.8 ms of each action call. Pool them, as 2.0 does.
         kwargs.update(poolclass=QueuePool, pool_size=5, max_overflow=10)
     engine = create_engine(url, future=True, echo=echo, **kwargs)
-    event.listen(engine, "connect", _set_sqlite_pragmas)
+    event.listen(engine, "connect", _sqlite_pragmas(busy_timeout_ms))
     return engine
 
 

@@ -1,5 +1,6 @@
 import pytest
 from sqlalchemy import text
+from sqlalchemy.pool import QueuePool
 
 from store.db import DEFAULT_SQLITE_PATH, create_engine_from_url, database_url_from_env
 
@@ -32,6 +33,17 @@ def test_sqlite_engine_creates_parent_dir_and_sets_pragmas(tmp_path):
             assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
             assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 5000
         assert path.exists()
+    finally:
+        engine.dispose()
+
+
+def test_sqlite_file_engine_pools_connections_with_the_given_busy_timeout(tmp_path):
+    engine = create_engine_from_url(f"sqlite:///{tmp_path / 'pay.db'}", busy_timeout_ms=10_000)
+    try:
+        assert isinstance(engine.pool, QueuePool)
+        with engine.connect() as conn:
+            assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 10_000
+            assert conn.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
     finally:
         engine.dispose()
 
