@@ -10,7 +10,8 @@ What it does, all on free ports of 127.0.0.1, one part after another so they nev
 1. ``stock``: copies the ``rasa init`` project out of the installed Rasa into a temporary
    folder, trains it (timed), serves it with ``rasa run`` and drives its REST channel.
 2. ``project``: trains the full bot from this repository (timed; or ``--project-model``), seeds
-   a temporary demo database, starts the action server and the Rasa server, drives REST.
+   a temporary demo database, starts the Rasa server (custom actions in-process, as configured
+   in endpoints.yml; ``--action-server`` for a separate action server), drives REST.
 3. ``hub``: starts the hub in front of that Rasa server and sends the same messages through
    the customer socket (``user_uttered`` -> ``bot_uttered``).
 4. ``handoff`` / ``relay``: customers ask for a person, agents claim, then agents and
@@ -143,7 +144,7 @@ def bot_env(database_url: str, secret: str) -> dict[str, str]:
 def start_project(
     services: Services, work: Path, args: argparse.Namespace, result: dict[str, Any]
 ) -> str | None:
-    """Train (unless given a model) and start the action server and Rasa; Rasa's URL."""
+    """Train (unless given a model) and start Rasa (and an action server if asked); its URL."""
     if not (REPO / "build" / "spacy" / "en_payments").is_dir():
         result.update(not_measured("no spaCy pipeline in build/spacy (run `make setup`)"))
         return None
@@ -179,18 +180,26 @@ def start_project(
             return None
         result["train_seconds"] = round(train_s, 1)
         model = str(work / "models")
-    actions_port, rasa_port = free_port(), free_port()
-    endpoints = work / "endpoints.yml"
-    endpoints.write_text(
-        f"action_endpoint:\n  url: http://127.0.0.1:{actions_port}/webhook\n", encoding="utf-8"
-    )
+    rasa_port = free_port()
+    # The repository's endpoints.yml runs the actions inside Rasa (bot/inprocess_actions.py),
+    # as `make run` does; --action-server measures a separate action server instead.
+    endpoints = REPO / "endpoints.yml"
+    actions_port = None
+    if args.action_server:
+        actions_port = free_port()
+        endpoints = work / "endpoints.yml"
+        endpoints.write_text(
+            f"action_endpoint:\n  url: http://127.0.0.1:{actions_port}/webhook\n",
+            encoding="utf-8",
+        )
+        services.start(
+            "actions",
+            [str(RASA_BIN), "run", "actions", "--actions", "actions", "--port", str(actions_port)],
+            env=env,
+        )
+    result["actions"] = "action server (HTTP)" if args.action_server else "in-process"
     token = secrets.token_urlsafe(16)
     result["env"]["rasa_token"] = token
-    services.start(
-        "actions",
-        [str(RASA_BIN), "run", "actions", "--actions", "actions", "--port", str(actions_port)],
-        env=env,
-    )
     services.start(
         "project-rasa",
         [
@@ -214,7 +223,8 @@ def start_project(
         ],
         env=env,
     )
-    services.wait_ready("actions", f"http://127.0.0.1:{actions_port}/health", READY_LIMIT_S)
+    if actions_port is not None:
+        services.wait_ready("actions", f"http://127.0.0.1:{actions_port}/health", READY_LIMIT_S)
     ready_s = services.wait_ready("project-rasa", f"http://127.0.0.1:{rasa_port}/", READY_LIMIT_S)
     result["startup_seconds"] = round(ready_s, 1)
     return f"http://127.0.0.1:{rasa_port}"
@@ -422,6 +432,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--batch", type=int, default=250, help="connections opened at once")
     parser.add_argument("--hold", type=float, default=30.0, help="seconds to hold them")
     parser.add_argument("--project-model", help="serve this model instead of training one")
+    parser.add_argument(
+        "--action-server",
+        action="store_true",
+        help="run the custom actions in a separate action server over HTTP (default: in-process)",
+    )
     parser.add_argument("--out", default=str(REPO / "bench" / "results"))
     args = parser.parse_args(argv)
     args.parts = {part.strip() for part in args.parts.split(",") if part.strip()}

@@ -17,6 +17,12 @@ through dask's scheduler, which rebuilds and re-orders a task graph on every cal
 1 ms per run of pure bookkeeping for graphs of a dozen nodes that always run in the same
 order. :class:`SequentialGraphRunner` computes that order once per target set and calls the
 same ``GraphNode`` objects in it, with the same inputs, outputs and errors.
+
+An ``action_endpoint`` with ``actions_module`` instead of ``url`` runs the custom actions in
+this process through rasa-sdk's executor (:mod:`bot.inprocess_actions`), which stock Rasa 3.6
+cannot do: two HTTP round trips less per form turn. A loaded ``RulePolicy`` memoises which
+rules match the recent states (:mod:`bot.rule_cache`), instead of walking every rule at every
+prediction.
 """
 
 from __future__ import annotations
@@ -31,6 +37,8 @@ from jsonschema.exceptions import best_match
 from rasa.core.actions.action import RemoteAction
 from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
+
+from bot import inprocess_actions, rule_cache
 
 _APPLIED: list[str] = []
 
@@ -130,6 +138,10 @@ def apply_runtime_fixes() -> list[str]:
         _APPLIED.append("cached action-response schema validator")
         rasa.core.processor.DaskGraphRunner = SequentialGraphRunner  # type: ignore[misc]
         _APPLIED.append("sequential prediction graph runner")
+        inprocess_actions.apply()
+        _APPLIED.append("in-process custom actions for an actions_module endpoint")
+        rule_cache.apply()
+        _APPLIED.append("rule matches cached for loaded rule policies")
     return list(_APPLIED)
 
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make run`: sets up what is missing, seeds the demo database, trains if data/config changed,
-# then starts the action server, the Rasa server and the hub, waits until all are healthy and
-# prints how to talk to the bot. Ctrl-C stops everything.
+# then starts the Rasa server (custom actions run inside it, endpoints.yml) and the hub, waits
+# until both are healthy and prints how to talk to the bot. Ctrl-C stops everything.
+# ACTION_SERVER=1 runs the custom actions in a separate action server on ACTIONS_PORT instead.
 source "$(dirname "$0")/env.sh"
 cd "${ROOT}"
 source "${ROOT}/scripts/secrets.sh"
@@ -12,7 +13,6 @@ HUB_PORT="${HUB_PORT:-8080}"
 export PAYASSIST_DEMO="${PAYASSIST_DEMO:-1}"
 export DATABASE_URL="${DATABASE_URL:-sqlite:///${ROOT}/var/payassist.db}"
 export RASA_URL="http://127.0.0.1:${RASA_PORT}"
-export ACTION_ENDPOINT_URL="http://127.0.0.1:${ACTIONS_PORT}/webhook"
 export HUB_PORT PYTHONPATH="${ROOT}"
 LOGS="${ROOT}/var/log"
 mkdir -p "${LOGS}"
@@ -54,12 +54,19 @@ wait_http() {  # wait_http NAME URL SECONDS
 }
 
 echo "==> starting services"
-start "action server" "${LOGS}/actions.log" "${ROOT}/.venv/bin/rasa" run actions --actions actions --port "${ACTIONS_PORT}"
-start "rasa server" "${LOGS}/rasa.log" "${BOT_PY}" -m bot.server run --model models --endpoints endpoints.yml \
+ENDPOINTS="${ROOT}/endpoints.yml"
+if [ "${ACTION_SERVER:-0}" = "1" ]; then
+  ENDPOINTS="${ROOT}/var/endpoints.action-server.yml"
+  printf 'action_endpoint:\n  url: http://127.0.0.1:%s/webhook\n' "${ACTIONS_PORT}" >"${ENDPOINTS}"
+  start "action server" "${LOGS}/actions.log" "${ROOT}/.venv/bin/rasa" run actions --actions actions --port "${ACTIONS_PORT}"
+fi
+start "rasa server" "${LOGS}/rasa.log" "${BOT_PY}" -m bot.server run --model models --endpoints "${ENDPOINTS}" \
   --credentials credentials.yml --enable-api --auth-token "${RASA_AUTH_TOKEN}" \
   --interface 127.0.0.1 --port "${RASA_PORT}"
 start "hub" "${LOGS}/hub.log" "${HUB_PY}" -m hub
-wait_http "action server" "http://127.0.0.1:${ACTIONS_PORT}/health" 60
+if [ "${ACTION_SERVER:-0}" = "1" ]; then
+  wait_http "action server" "http://127.0.0.1:${ACTIONS_PORT}/health" 60
+fi
 wait_http "rasa server" "http://127.0.0.1:${RASA_PORT}/status?token=${RASA_AUTH_TOKEN}" 180
 wait_http "hub" "http://127.0.0.1:${HUB_PORT}/health" 60
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Real-process tests: the hub with the real Rasa server and action server (trained model in models/).
+# Real-process tests: the hub with the real Rasa server, custom actions in-process (trained model in models/).
 source "$(dirname "$0")/env.sh"
 cd "${ROOT}"
 export PYTHONPATH="${ROOT}"

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import socket
+import subprocess
+import sys
+import time as clock
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -14,7 +21,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import ActionServices, ActionSettings
 from common.identity import mint_customer_token
+from store.db import create_engine_from_url, create_schema, make_session_factory
 from store.repository import PaymentsRepository
+from store.seed import seed_demo_data
 
 SECRET = "test-secret-for-actions-0123456789abcdef"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -113,3 +122,66 @@ async def run_action(action: Any, tracker: Tracker, domain: dict[str, Any] | Non
 def texts(messages: list[dict[str, Any]]) -> list[str]:
     """The texts of the collected messages (responses appear as their name)."""
     return [m.get("text") or m.get("response") or "" for m in messages]
+
+
+STARTUP_TIMEOUT_S = 60
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _get(url: str) -> int:
+    with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - local test server
+        return int(response.status)
+
+
+@pytest.fixture
+def action_server(tmp_path: Path) -> Iterator[str]:
+    """A seeded SQLite store and an action server on a free port; yields the webhook URL."""
+    database_url = f"sqlite:///{tmp_path / 'payassist.db'}"
+    engine = create_engine_from_url(database_url)
+    create_schema(engine)
+    seed_demo_data(make_session_factory(engine), datetime.now(timezone.utc).date())
+    engine.dispose()
+
+    port = _free_port()
+    env: dict[str, str] = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "CUSTOMER_TOKEN_SECRET": SECRET,
+        "PYTHONPATH": str(REPO_ROOT),
+    }
+    log_path = tmp_path / "action-server.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(  # noqa: S603 - fixed argv
+            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = clock.monotonic() + STARTUP_TIMEOUT_S
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"action server exited:\n{log_path.read_text(errors='replace')}")
+            try:
+                if _get(f"{base}/health") == 200:
+                    break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if clock.monotonic() > deadline:
+                pytest.fail(f"action server not healthy:\n{log_path.read_text(errors='replace')}")
+            clock.sleep(0.2)
+        yield f"{base}/webhook"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)

@@ -1,5 +1,8 @@
 """The real action server (``python -m rasa_sdk --actions actions``) answers a webhook call.
 
+The ``action_server`` fixture lives in ``tests/actions/conftest.py`` (the in-process tests use it
+too).
+
 Proves the pieces fit outside unit tests: actions register under their domain names, the
 repository is built from DATABASE_URL on first use, and the token secret comes from the
 environment.
@@ -8,37 +11,12 @@ environment.
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
-import pytest
-
 from common.identity import mint_customer_token
-from store.db import create_engine_from_url, create_schema, make_session_factory
-from store.seed import seed_demo_data
-from tests.actions.conftest import REPO_ROOT, SECRET
-
-STARTUP_TIMEOUT_S = 60
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _get(url: str) -> int:
-    with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - local test server
-        return int(response.status)
+from tests.actions.conftest import SECRET
 
 
 def _post(url: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -48,55 +26,6 @@ def _post(url: str, body: dict[str, Any]) -> dict[str, Any]:
     with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
         result: dict[str, Any] = json.loads(response.read())
         return result
-
-
-@pytest.fixture
-def action_server(tmp_path: Path) -> Iterator[str]:
-    """A seeded SQLite store and an action server on a free port; yields the webhook URL."""
-    database_url = f"sqlite:///{tmp_path / 'payassist.db'}"
-    engine = create_engine_from_url(database_url)
-    create_schema(engine)
-    seed_demo_data(make_session_factory(engine), datetime.now(timezone.utc).date())
-    engine.dispose()
-
-    port = _free_port()
-    env: dict[str, str] = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "CUSTOMER_TOKEN_SECRET": SECRET,
-        "PYTHONPATH": str(REPO_ROOT),
-    }
-    log_path = tmp_path / "action-server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(  # noqa: S603 - fixed argv
-            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"action server exited:\n{log_path.read_text(errors='replace')}")
-            try:
-                if _get(f"{base}/health") == 200:
-                    break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"action server not healthy:\n{log_path.read_text(errors='replace')}")
-            time.sleep(0.2)
-        yield f"{base}/webhook"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 def _call(webhook: str, action: str, metadata: dict[str, Any], slots: dict[str, Any]):

@@ -20,7 +20,7 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.utils.endpoints import EndpointConfig
 
-from bot import server
+from bot import inprocess_actions, rule_cache, server
 
 REPO = Path(__file__).resolve().parents[2]
 STOCK_VALIDATE = RemoteAction._validate_action_result
@@ -37,6 +37,8 @@ def fixed() -> Any:
     yield server._validate_action_result
     RemoteAction._validate_action_result = STOCK_VALIDATE  # type: ignore[method-assign]
     rasa.core.processor.DaskGraphRunner = DaskGraphRunner
+    inprocess_actions.restore()
+    rule_cache.restore()
     server._APPLIED.clear()
 
 

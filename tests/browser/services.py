@@ -187,7 +187,12 @@ def build_web() -> None:
 
 @contextmanager
 def running_stack(workdir: Path) -> Iterator[Stack]:
-    """Start action server, Rasa and hub; yield them; stop them all afterwards."""
+    """Start action server, Rasa and hub; yield them; stop them all afterwards.
+
+    The custom actions run in a separate action server over HTTP here (``ACTION_SERVER=1
+    make run``); the slow hub tests (``tests/hub/real_rasa.py``) cover the default, actions
+    inside Rasa, so both deployments are exercised end to end.
+    """
     logs = workdir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     database_url = f"sqlite:///{workdir / 'payassist.db'}"

@@ -1,8 +1,10 @@
-"""Start the real Rasa server and action server (from ``.venv``) for the slow hub tests.
+"""Start the real Rasa server (from ``.venv``) for the slow hub tests.
 
 The trained model comes from ``make train`` (``models/``) or ``HUB_TEST_MODEL`` (a model file
-or directory). Both processes listen on free ports and log to a temporary directory that is
-printed when they fail to start.
+or directory). The custom actions run inside Rasa, with the repository's ``endpoints.yml``, as
+``make run`` serves them; ``action_server=True`` starts a separate action server instead. The
+processes listen on free ports and log to a temporary directory that is printed when they fail
+to start.
 """
 
 from __future__ import annotations
@@ -48,12 +50,13 @@ def _healthy(url: str) -> bool:
 
 @dataclass
 class RealRasa:
-    """The Rasa server and the action server as child processes."""
+    """The Rasa server (and, when asked, a separate action server) as child processes."""
 
     model: Path
     database_url: str
     token_secret: str
     workdir: Path
+    action_server: bool = False
     rasa_port: int = 0
     actions_port: int = 0
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
@@ -94,11 +97,13 @@ class RealRasa:
 
     def start_rasa(self) -> None:
         self.rasa_port = self.rasa_port or free_port()
-        endpoints = self.workdir / "endpoints.yml"
-        endpoints.write_text(
-            f"action_endpoint:\n  url: http://127.0.0.1:{self.actions_port}/webhook\n",
-            encoding="utf-8",
-        )
+        endpoints = REPO / "endpoints.yml"
+        if self.action_server:
+            endpoints = self.workdir / "endpoints.yml"
+            endpoints.write_text(
+                f"action_endpoint:\n  url: http://127.0.0.1:{self.actions_port}/webhook\n",
+                encoding="utf-8",
+            )
         self._spawn(
             "rasa",
             [
@@ -124,10 +129,9 @@ class RealRasa:
 
     def wait_ready(self) -> None:
         deadline = time.monotonic() + STARTUP_SECONDS
-        checks = {
-            "actions": f"http://127.0.0.1:{self.actions_port}/health",
-            "rasa": f"{self.url}/status?token={AUTH_TOKEN}",
-        }
+        checks = {"rasa": f"{self.url}/status?token={AUTH_TOKEN}"}
+        if self.action_server:
+            checks["actions"] = f"http://127.0.0.1:{self.actions_port}/health"
         pending = dict(checks)
         while pending:
             for name, url in list(pending.items()):
@@ -151,8 +155,10 @@ class RealRasa:
         process.wait(timeout=30)
 
     def ensure_running(self) -> None:
-        """(Re)start whatever is not running and wait until both answer."""
-        if "actions" not in self.processes or self.processes["actions"].poll() is not None:
+        """(Re)start whatever is not running and wait until it all answers."""
+        if self.action_server and (
+            "actions" not in self.processes or self.processes["actions"].poll() is not None
+        ):
             self.start_actions()
         if not self.rasa_alive():
             self.start_rasa()
