@@ -180,9 +180,42 @@ class GuardedNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     """Base for the hub's namespaces: one payload per event, errors mapped in one place."""
 
     log_prefix = "socket"
+    # Whether :meth:`call_short` runs its calls on the event loop (see there).
+    inline_short_calls = False
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a blocking HubService method off the event loop."""
+        return await asyncio.to_thread(fn, *args)
+
+    async def call_short(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a short single-conversation HubService call, inline when that is cheaper.
+
+        Only for bounded calls that touch one conversation with a few single-row statements:
+        ``record_message``, ``record_customer_message``, ``conversation_state`` and
+        ``bind_customer``. Anything that scans or builds more (queue snapshots, context
+        packets, claims, handoffs, tickets) uses :meth:`call`.
+
+        ``inline_short_calls`` is set by the app when the store is SQLite inside this process
+        (``HubService.store_is_embedded``) and this hub is its only writer (no ``REDIS_URL``).
+        Such a call is then 0.1-0.3 ms of CPU, while the ``asyncio.to_thread`` hop around it
+        (a worker wake-up, GIL hand-offs, a loop wake-up) cost more than the call itself: a
+        bot turn makes three, and running them inline saved 1-1.5 ms per turn. Any other
+        database keeps the thread: there a call is a network round trip and may wait on
+        another process's row lock, which must never stall the loop.
+
+        The price on SQLite: while the call runs the loop serves nobody, and it can wait.
+        Writes queue on the per-process writer lock (``HubStore.transaction``, an RLock), so
+        the loop may wait for another thread's transaction to commit; those are short too,
+        but a claim or a requeue sweep takes longer than a message. SQLite's ``busy_timeout``
+        applies only across processes (an action opening a dispute, the importer): then the
+        loop waits for that writer, polling with sleeps, which is why several hub processes
+        on one SQLite file keep the thread. Reads (``conversation_state``) take a WAL
+        snapshot and never wait for writers. An inline call checks its own connection out of
+        the pool, like a worker thread (file databases pool connections opened with
+        ``check_same_thread=False``).
+        """
+        if self.inline_short_calls:
+            return fn(*args)
         return await asyncio.to_thread(fn, *args)
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
@@ -257,9 +290,14 @@ class CustomerNamespace(GuardedNamespace):
         detect_explicit: Callable[[str], ExplicitRequestMatch | None],
         max_text_chars: int,
         failure_threshold: int,
+        inline_short_calls: bool = False,
         namespace: str = "/",
     ) -> None:
-        """Wire the namespace to the domain service and the Rasa client."""
+        """Wire the namespace to the domain service and the Rasa client.
+
+        ``inline_short_calls`` lets :meth:`call_short` run on the event loop; only for a
+        store that is SQLite in this process with no other hub process writing it.
+        """
         super().__init__(namespace)
         self.service = service
         self.rasa = rasa
@@ -268,6 +306,7 @@ class CustomerNamespace(GuardedNamespace):
         self.max_text_chars = max_text_chars
         self.failure_threshold = failure_threshold
         self.agents: AgentNotifier | None = None
+        self.inline_short_calls = inline_short_calls
         # One lock per conversation keeps bot turns in order while acks return at once.
         self._turn_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
             weakref.WeakValueDictionary()
@@ -417,7 +456,7 @@ class CustomerNamespace(GuardedNamespace):
         conversation_id: str = session["conversation_id"]
         session = await self._bind_metadata_identity(sid, session, utterance.metadata)
         # A message after a close reopens the conversation with the bot (HubService).
-        stored = await self.call(
+        stored = await self.call_short(
             self.service.record_customer_message,
             conversation_id,
             utterance.message,
@@ -448,7 +487,7 @@ class CustomerNamespace(GuardedNamespace):
         if ref is None:
             return session
         conversation_id: str = session["conversation_id"]
-        if await self.call(self.service.bind_customer, conversation_id, ref):
+        if await self.call_short(self.service.bind_customer, conversation_id, ref):
             log_event(logger, "customer.identity_bound", conversation_id=conversation_id)
         if session.get("customer_ref") is None:
             session.update(customer_ref=ref, token=candidate)
@@ -529,7 +568,7 @@ class CustomerNamespace(GuardedNamespace):
         """
         state = stored_state
         if state == "bot":
-            state = await self.call(self.service.conversation_state, conversation_id)
+            state = await self.call_short(self.service.conversation_state, conversation_id)
         if state != "bot":
             if self.agents is not None:
                 await self.agents.relay_message(conversation_id, message)
@@ -567,7 +606,7 @@ class CustomerNamespace(GuardedNamespace):
             if not fields:
                 continue
             text = fields.pop("text", None)
-            stored, _ = await self.call(
+            stored, _ = await self.call_short(
                 self.service.record_message,
                 conversation_id,
                 "bot",
@@ -763,7 +802,7 @@ class CustomerNamespace(GuardedNamespace):
 
     async def system_message(self, conversation_id: str, text: str) -> MessageView:
         """Store and send a message from the hub itself."""
-        stored, _ = await self.call(
+        stored, _ = await self.call_short(
             self.service.record_message, conversation_id, "system", text, None, None, None
         )
         await self.deliver(conversation_id, stored)
@@ -775,7 +814,7 @@ class CustomerNamespace(GuardedNamespace):
         Old clients show the stored text (it arrives as ``bot_uttered``); new clients get
         ``handoff_status`` with ``message_id`` so they can show one or the other.
         """
-        stored, _ = await self.call(
+        stored, _ = await self.call_short(
             self.service.record_message,
             conversation_id,
             "system",

@@ -133,6 +133,9 @@ def create_app(
         detect_explicit=_explicit_detector(ExplicitRequestGuard.from_file()),
         max_text_chars=settings.max_text_chars,
         failure_threshold=settings.rasa_failure_threshold,
+        # A bot turn's short store calls skip the thread hop on an in-process SQLite file
+        # that only this hub writes; with Redis fan-out other hub processes write it too.
+        inline_short_calls=service.store_is_embedded and not settings.redis_url,
     )
     agents = AgentNamespace(service, customers, max_text_chars=settings.max_text_chars)
     customers.agents = agents

@@ -1,9 +1,11 @@
 """HubService: the one facade the Socket.IO connectors call.
 
-Every method is synchronous and does its work in database transactions (connectors run them
-with ``asyncio.to_thread``), and returns frozen views. Nothing is kept in process memory: the
-store is the truth, so a restarted hub, or a second hub process, sees exactly the same
-conversations, queues, owners and messages.
+Every method is synchronous and does its work in database transactions, and returns frozen
+views. Connectors run them with ``asyncio.to_thread``, except the few short single-conversation
+calls of a bot turn, which run on the event loop when the store is SQLite in the hub's process
+and no other hub process writes it (``store_is_embedded``, ``GuardedNamespace.call_short``).
+Nothing is kept in process memory: the store is the truth, so a restarted hub, or a second hub
+process, sees exactly the same conversations, queues, owners and messages.
 """
 
 from __future__ import annotations
@@ -124,6 +126,16 @@ class HubService:
     def config(self) -> HubConfig:
         """The configuration the service decides with."""
         return self._config
+
+    @property
+    def store_is_embedded(self) -> bool:
+        """Whether the store is SQLite inside this process, where a short call is pure CPU.
+
+        Connectors then run bounded single-conversation calls (store a message, read a state)
+        on the event loop instead of paying a thread hop for each; see
+        ``connectors.customer.GuardedNamespace.call_short``.
+        """
+        return self._store.is_embedded
 
     def _now(self) -> datetime:
         now = self._clock()

@@ -1,4 +1,7 @@
-"""The relay's hot path: read snapshots, the per-process writer lock, one-transaction replies."""
+"""The relay's hot path: read snapshots, the per-process writer lock, one-transaction replies.
+
+Also how messages are inserted and the embedded-database check behind inline store calls.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +9,18 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
+from hub import models as m
+from hub.config import HubConfig
 from hub.errors import NotFound, SessionEnded
 from hub.service import HubService
-from hub.store import HubStore
+from hub.store import HubStore, create_hub_engine, is_embedded
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, FakeClock, cheap_hasher
 
 
 def test_file_database_uses_wal_with_normal_sync(hub_store: HubStore) -> None:
@@ -155,3 +161,72 @@ def test_a_snapshot_names_the_owner_of_every_listed_conversation(
     snapshot = service.queue_snapshot(agent_id)
     assert [c.owner_name for c in snapshot.mine] == ["Ana"] * 3
     assert all(c.owner_agent_id == agent_id for c in snapshot.mine)
+
+
+@pytest.mark.parametrize(
+    ("dialect", "embedded"),
+    [("sqlite", True), ("postgresql", False), ("mysql", False), ("oracle", False)],
+)
+def test_only_sqlite_is_an_embedded_database(dialect: str, embedded: bool) -> None:
+    assert is_embedded(dialect) is embedded
+
+
+@pytest.mark.parametrize(
+    ("url", "embedded"),
+    [
+        ("sqlite:///{tmp}/hub.db", True),
+        ("sqlite://", True),  # in memory
+        ("postgresql://hub@127.0.0.1:1/hub", False),  # never connected to here
+    ],
+)
+def test_the_store_and_service_say_whether_the_database_is_embedded(
+    tmp_path: Path, config: HubConfig, url: str, embedded: bool
+) -> None:
+    store = HubStore(create_hub_engine(url.format(tmp=tmp_path)))
+    try:
+        assert store.is_embedded is embedded
+        service = HubService(store, None, config, FakeClock(), password_hasher=cheap_hasher())
+        assert service.store_is_embedded is embedded
+    finally:
+        store.dispose()
+
+
+def test_a_stored_message_comes_back_as_stored(service: HubService) -> None:
+    conversation_id = service.open_session(None, None, None).conversation_id
+    payload = {"quick_replies": [{"content_type": "text", "title": "A", "payload": "/a"}]}
+    plain, created = service.record_message(conversation_id, "bot", "hi", None, None, None)
+    rich, _ = service.record_message(conversation_id, "bot", None, payload, "Bot", None)
+    assert created
+    assert rich.id > plain.id
+    assert service.messages_after(conversation_id, None) == [plain, rich]
+    assert rich.payload == payload
+    assert plain.payload is None
+    assert rich.created_at.tzinfo is not None
+    assert service.get_conversation(conversation_id).last_message_id == rich.id
+
+
+def test_add_message_turns_a_repeated_client_id_into_the_stored_message(
+    hub_store: HubStore, service: HubService, clock: FakeClock
+) -> None:
+    """The unique constraint, not only the caller's look-up, keeps a client id stored once."""
+    conversation_id = service.open_session(None, None, None).conversation_id
+    first, _ = service.record_message(conversation_id, "customer", "hi", None, None, "c-1")
+
+    def message(text: str, client_msg_id: str) -> m.Message:
+        return m.Message(
+            conversation_id=conversation_id,
+            sender_type="customer",
+            text=text,
+            client_msg_id=client_msg_id,
+            created_at=clock.now,
+        )
+
+    with hub_store.transaction() as s:
+        repeat, created = hub_store.add_message(s, message("hi again", "c-1"))
+        assert (repeat.id, repeat.text, created) == (first.id, "hi", False)
+        # The failed insert was rolled back to its savepoint: the transaction goes on.
+        later, created = hub_store.add_message(s, message("later", "c-2"))
+        assert created
+    stored = service.messages_after(conversation_id, None)
+    assert [(x.text, x.client_msg_id) for x in stored] == [("hi", "c-1"), ("later", "c-2")]
+    assert service.get_conversation(conversation_id).last_message_id == later.id

@@ -1,0 +1,106 @@
+"""Short store calls of a bot turn: on the event loop with embedded SQLite, in a thread otherwise.
+
+``GuardedNamespace.call_short`` skips the ``asyncio.to_thread`` hop only when the app says the
+store is SQLite in this process and no other hub process writes it; PostgreSQL keeps the thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from connectors.customer import GuardedNamespace
+from hub.app import CUSTOMERS
+from hub.service import HubService
+from tests.hub.conftest import HubFactory, RunningHub, new_customer
+
+# The calls of one plain bot turn that go through ``call_short``.
+TURN_CALLS = ("record_customer_message", "conversation_state", "record_message")
+
+
+def _thread_ident(*_args: Any) -> int:
+    return threading.get_ident()
+
+
+@pytest.mark.parametrize("inline", [True, False])
+async def test_call_short_runs_inline_only_when_enabled(inline: bool) -> None:
+    namespace = GuardedNamespace("/")
+    namespace.inline_short_calls = inline
+    loop_thread = threading.get_ident()
+    ran_on = await namespace.call_short(_thread_ident, "arg")
+    assert (ran_on == loop_thread) is inline
+    assert await namespace.call(_thread_ident) != loop_thread  # ``call`` always uses a thread
+
+
+async def test_call_short_raises_the_calls_error_either_way() -> None:
+    def fail() -> None:
+        raise LookupError("missing")
+
+    namespace = GuardedNamespace("/")
+    for inline in (True, False):
+        namespace.inline_short_calls = inline
+        with pytest.raises(LookupError, match="missing"):
+            await namespace.call_short(fail)
+
+
+def _spy_threads(service: HubService, monkeypatch: pytest.MonkeyPatch) -> dict[str, set[int]]:
+    """Record the thread each of the turn's service calls runs on."""
+    seen: dict[str, set[int]] = {name: set() for name in TURN_CALLS}
+    for name in TURN_CALLS:
+        real: Callable[..., Any] = getattr(service, name)
+
+        def spy(*args: Any, _real: Callable[..., Any] = real, _name: str = name) -> Any:
+            seen[_name].add(threading.get_ident())
+            return _real(*args)
+
+        monkeypatch.setattr(service, name, spy)
+    return seen
+
+
+async def _bot_turn(clients, hub: RunningHub) -> None:
+    customer, confirm = await new_customer(clients, hub)
+    ack = await customer.call(
+        "user_uttered", {"message": "hello", "session_id": confirm["session_id"]}
+    )
+    assert ack["duplicate"] is False
+    reply = await customer.wait_for("bot_uttered")
+    assert reply["text"] == "bot reply to: hello"
+    assert reply["sender"]["type"] == "bot"
+
+
+async def test_sqlite_hub_runs_the_turns_store_calls_on_the_loop(
+    hub: RunningHub, clients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert hub.runner.app[CUSTOMERS].inline_short_calls
+    seen = _spy_threads(hub.service, monkeypatch)
+    await _bot_turn(clients, hub)
+    loop_thread = threading.get_ident()
+    assert seen == {name: {loop_thread} for name in TURN_CALLS}
+
+
+async def test_in_memory_sqlite_hub_answers_a_turn(
+    hub_factory: HubFactory, clients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub = await hub_factory(database_url="sqlite://")
+    assert hub.runner.app[CUSTOMERS].inline_short_calls
+    seen = _spy_threads(hub.service, monkeypatch)
+    await _bot_turn(clients, hub)
+    assert seen == {name: {threading.get_ident()} for name in TURN_CALLS}
+
+
+@pytest.mark.postgres
+async def test_postgres_hub_keeps_the_turns_store_calls_in_threads(
+    hub_factory: HubFactory, postgres_url: str, clients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub = await hub_factory(database_url=postgres_url)
+    assert not hub.service.store_is_embedded
+    assert not hub.runner.app[CUSTOMERS].inline_short_calls
+    seen = _spy_threads(hub.service, monkeypatch)
+    await _bot_turn(clients, hub)
+    loop_thread = threading.get_ident()
+    for name in TURN_CALLS:
+        assert seen[name], name
+        assert loop_thread not in seen[name], name
