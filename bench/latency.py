@@ -89,6 +89,8 @@ async def drive_rest(url: str, levels: Sequence[int], args: argparse.Namespace) 
     from bench.load import rasa_rest
 
     results = {}
+    if args.warmup:
+        await rasa_rest(url, MESSAGES, 1, args.warmup)  # not timed: first-message costs
     for level in levels:
         total = total_for(level, args.per_sender, args.min_messages)
         summary = await rasa_rest(url, MESSAGES, level, total)
@@ -284,6 +286,8 @@ async def hub_parts(
     if "hub" in args.parts:
         if rasa_up:
             levels = {}
+            if args.warmup:
+                await hub_customers(base, MESSAGES, 1, args.warmup)  # not timed, as for REST
             for level in args.levels:
                 total = total_for(level, args.per_sender, args.min_messages)
                 summary = await hub_customers(base, MESSAGES, level, total)
@@ -404,7 +408,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--parts", default=",".join(PARTS), help=f"comma list of {PARTS}")
     parser.add_argument("--levels", default="1,20,50", help="concurrent senders, comma list")
     parser.add_argument("--per-sender", type=int, default=6, help="messages per sender per level")
-    parser.add_argument("--min-messages", type=int, default=40, help="at least this many per level")
+    parser.add_argument(
+        "--min-messages", type=int, default=100, help="at least this many per level"
+    )
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=10,
+        help="untimed messages sent to each target first (stock, ours, hub alike)",
+    )
     parser.add_argument(
         "--conversations", type=int, default=100, help="handoff/relay conversations"
     )
@@ -457,6 +469,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "command": " ".join(["python", "-m", "bench.latency", *(argv or sys.argv[1:])]),
         "machine": machine_info(),
         "messages": list(MESSAGES),
+        "warmup_messages": args.warmup,
+        "min_messages_per_level": args.min_messages,
     }
     work = Path(tempfile.mkdtemp(prefix="bench-latency-"))
     services = Services(work)

@@ -102,3 +102,11 @@ def test_seed_spread_line_reports_every_sample_and_the_mean():
     assert failed is not None
     assert "seed 1: exit 1" in failed
     assert "mean" not in failed
+
+
+def test_render_states_the_warm_up_and_sample_size_when_recorded():
+    report = {**_report(), "warmup_messages": 10, "min_messages_per_level": 100}
+    page = render(None, report)
+    assert "first gets 10 untimed messages" in page
+    assert "at least 100 messages" in page
+    assert "untimed" not in render(None, _report())  # older reports: nothing invented

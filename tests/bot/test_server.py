@@ -9,6 +9,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+import rasa.core.agent
 import rasa.core.processor
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
@@ -39,6 +40,7 @@ def fixed() -> Any:
     rasa.core.processor.DaskGraphRunner = DaskGraphRunner
     inprocess_actions.restore()
     rule_cache.restore()
+    rasa.core.agent.load_agent = server._stock_load_agent
     server._APPLIED.clear()
 
 
@@ -238,3 +240,36 @@ def test_sequential_runner_passes_component_errors_on_like_dask(
 
 def test_fixes_make_rasa_load_models_with_the_sequential_runner(fixed: Any) -> None:
     assert rasa.core.processor.DaskGraphRunner is server.SequentialGraphRunner
+
+
+class _Agent:
+    def __init__(self, ready: bool, fails: bool = False) -> None:
+        self.ready, self.fails, self.parsed = ready, fails, []
+
+    def is_ready(self) -> bool:
+        return self.ready
+
+    async def parse_message(self, text: str) -> dict[str, Any]:
+        if self.fails:
+            raise RuntimeError("spaCy went away")
+        self.parsed.append(text)
+        return {}
+
+
+@pytest.mark.parametrize(
+    ("ready", "fails", "parsed"), [(True, False, 1), (False, False, 0), (True, True, 0)]
+)
+def test_the_loaded_agent_is_warmed_up_once(
+    fixed: Any, monkeypatch: pytest.MonkeyPatch, ready: bool, fails: bool, parsed: int
+) -> None:
+    import asyncio
+
+    loaded = _Agent(ready, fails)
+
+    async def stock_load(*args: Any, **kwargs: Any) -> _Agent:
+        return loaded
+
+    monkeypatch.setattr(server, "_stock_load_agent", stock_load)
+    assert rasa.core.agent.load_agent is server._load_agent_warm
+    assert asyncio.run(rasa.core.agent.load_agent(model_path="m")) is loaded
+    assert loaded.parsed == [server.WARM_UP_TEXT] * parsed
