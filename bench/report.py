@@ -94,7 +94,12 @@ SPEED_NOTE = """### Why the bot is fast (what changed against stock Rasa)
 - **On this 2-vCPU VM an idle process answers slower**: our Rasa answers in 4.7 ms when requests
   come back to back and 5.7-7.2 ms when 2-20 ms pass between them. Through the hub Rasa always
   waits a few ms between requests, so fewer hops (in-process actions, no thread hop) count
-  twice.
+  twice. A turn through the hub has four process wake-ups (customer -> hub -> Rasa -> hub ->
+  customer) against stock REST's two, so the hub's one-sender p50 is the figure that moves most
+  with the host: on 2026-11-23 the same commit measured 7.0 ms (stock 22.5 ms, 3.20x) at 12:17
+  UTC and 11.4 ms (stock 22.5 ms, 1.97x) at 12:34 UTC; in between, a direct REST check showed
+  every wake-up on the VM had become slower (Rasa with 20 ms pauses 7.2 -> 8.7 ms, a thread
+  hop 0.13 -> 0.17 ms) while stock's long CPU bursts did not change.
 - **The relay scenario is paced**: 100 conversations, each alternately agent and customer
   sending about once a second (open loop), which is what "100 concurrent conversations" means
   for latency; the closed loop with no think time measures only the hub's saturation
