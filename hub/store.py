@@ -126,7 +126,7 @@ class HubStore:
         # One writer at a time per process on SQLite (see the module docstring). Re-entrant so
         # a thread that already writes is refused by SQLite as before, never deadlocked here.
         self._write_lock: threading.RLock | None = (
-            threading.RLock() if engine.dialect.name == "sqlite" else None
+            threading.RLock() if is_embedded(engine.dialect.name) else None
         )
 
     @property

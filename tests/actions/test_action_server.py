@@ -28,7 +28,13 @@ def _post(url: str, body: dict[str, Any]) -> dict[str, Any]:
         return result
 
 
-def _call(webhook: str, action: str, metadata: dict[str, Any], slots: dict[str, Any]):
+def action_call(
+    action: str,
+    metadata: dict[str, Any],
+    slots: dict[str, Any],
+    domain: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The body Rasa POSTs for ``action`` after "when is my next payment due?"."""
     user: dict[str, Any] = {
         "event": "user",
         "text": "when is my next payment due?",
@@ -45,8 +51,12 @@ def _call(webhook: str, action: str, metadata: dict[str, Any], slots: dict[str, 
         "active_loop": {},
         "latest_action_name": "action_listen",
     }
-    return _post(webhook, {"next_action": action, "sender_id": "webhook-test",
-                           "tracker": tracker, "domain": {}, "version": "3.6.2"})  # fmt: skip
+    return {"next_action": action, "sender_id": "webhook-test", "tracker": tracker,
+            "domain": domain or {}, "version": "3.6.2"}  # fmt: skip
+
+
+def _call(webhook: str, action: str, metadata: dict[str, Any], slots: dict[str, Any]):
+    return _post(webhook, action_call(action, metadata, slots))
 
 
 def test_next_payment_over_the_webhook(action_server):

@@ -26,7 +26,7 @@ from actions.context import set_default_services
 from bot import inprocess_actions
 from common.identity import mint_customer_token
 from tests.actions.conftest import REPO_ROOT, SECRET
-from tests.actions.test_action_server import _call, _post
+from tests.actions.test_action_server import _post, action_call
 
 FAILING = "tests.actions.misbehaving_actions"
 
@@ -41,27 +41,6 @@ def in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None
     yield
     inprocess_actions.restore()
     set_default_services(None)
-
-
-def _body(
-    action: str,
-    metadata: dict[str, Any],
-    slots: dict[str, Any],
-    domain: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The body ``_call`` posts (with ``domain`` when given), captured instead of sent."""
-    captured: dict[str, Any] = {}
-
-    def capture(_url: str, body: dict[str, Any]) -> dict[str, Any]:
-        captured.update(body)
-        return {}
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("tests.actions.test_action_server._post", capture)
-        _call("unused", action, metadata, slots)
-    if domain is not None:
-        captured["domain"] = domain
-    return captured
 
 
 @pytest.mark.parametrize(
@@ -84,14 +63,14 @@ def test_same_answer_as_the_webhook(
     slots: dict[str, Any],
 ) -> None:
     metadata = {"customer_token": mint_customer_token(customer, SECRET)} if customer else {}
-    body = _body(action, metadata, slots, domain)
+    body = action_call(action, metadata, slots, domain)
     over_http = _post(action_server, body)
     local = asyncio.run(inprocess_actions.run_in_process("actions", body))
     assert local == over_http
 
 
 def test_the_call_is_not_shared_with_the_action() -> None:
-    body = _body("action_next_payment", {}, {})
+    body = action_call("action_next_payment", {}, {})
     before = repr(body)
     asyncio.run(inprocess_actions.run_in_process("actions", body))
     assert repr(body) == before
@@ -106,7 +85,7 @@ def test_the_call_is_not_shared_with_the_action() -> None:
     ],
 )
 def test_errors_map_to_the_webhook_statuses(action: str, status: int, error: str | None) -> None:
-    body = _body(action, {}, {})
+    body = action_call(action, {}, {})
     with pytest.raises(ClientResponseError) as raised:
         asyncio.run(inprocess_actions.run_in_process(FAILING, body))
     assert raised.value.status == status
