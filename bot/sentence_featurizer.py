@@ -16,9 +16,14 @@ costs microseconds per message.
 Features per message attribute: one sentence vector (the mean over the whole text as typed,
 L2-normalised when ``normalize`` is on). With ``sequence_features`` on it also adds, like
 ``SpacyFeaturizer``, one sequence vector per Rasa token (the mean of that token's sub-word
-vectors), which only sequence models such as DIET read. That is off by default: the project's
-``LinearIntentClassifier`` reads sentence features only, and the per-token vectors cost a
-second tokenizer pass and about half of this component's parse time.
+vectors), for sequence models such as DIET and for ``bot.intent_classifier``'s word
+alignment. That is off by default: it costs a second tokenizer pass over the tokens, cut to a
+dictionary look-up for the (most recent ``TOKEN_CACHE_SIZE``) words seen before.
+
+With ``intent_features`` on, training also gives every example a sentence vector of its
+intent's name (underscores read as spaces: ``card_arrival`` is embedded as "card arrival"),
+as a sentence feature of the ``intent`` attribute. The name is a description the designer
+wrote; ``bot.intent_classifier`` compares messages with it. Nothing changes at parse time.
 """
 
 from __future__ import annotations
@@ -37,11 +42,14 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.constants import DENSE_FEATURIZABLE_ATTRIBUTES, TOKENS_NAMES
 from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
 from rasa.nlu.tokenizers.tokenizer import Tokenizer
+from rasa.shared.nlu.constants import INTENT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 logger = logging.getLogger(__name__)
 Vectors = npt.NDArray[np.float32]
+# Token texts whose vectors are remembered (256 floats each: ~20 MB for WordLlama's model).
+TOKEN_CACHE_SIZE = 20_000
 
 
 class EmbeddingModelMissing(RuntimeError):
@@ -51,11 +59,20 @@ class EmbeddingModelMissing(RuntimeError):
 class StaticEmbeddings:
     """A sub-word tokenizer plus its embedding table, read from local files only."""
 
-    def __init__(self, tokenizer: Any, table: Vectors, normalize: bool) -> None:
-        """Wrap a loaded ``tokenizers.Tokenizer`` and a (vocabulary x dimensions) table."""
+    def __init__(
+        self, tokenizer: Any, table: Vectors, normalize: bool, cache_size: int = TOKEN_CACHE_SIZE
+    ) -> None:
+        """Wrap a loaded ``tokenizers.Tokenizer`` and a (vocabulary x dimensions) table.
+
+        Token vectors are remembered for the ``cache_size`` most recently new token texts
+        (0: none): words repeat from message to message, and encoding one costs far more
+        than looking it up.
+        """
         self._tokenizer = tokenizer
         self._table = table
         self._normalize = normalize
+        self._cache_size = cache_size
+        self._token_cache: dict[str, Vectors] = {}
 
     @property
     def dimensions(self) -> int:
@@ -106,7 +123,22 @@ class StaticEmbeddings:
         """One vector per token text (tokens x dimensions); an empty list gives no rows."""
         if not texts:
             return np.zeros((0, self.dimensions), dtype=np.float32)
-        return np.stack([self._mean(ids) for ids in self._ids(texts)])
+        cache = self._token_cache
+        found = {text: cache[text] for text in texts if text in cache}
+        new = [text for text in dict.fromkeys(texts) if text not in found]
+        if new:
+            for text, ids in zip(new, self._ids(new), strict=True):
+                found[text] = self._mean(ids)
+                if self._cache_size > 0:
+                    if len(cache) >= self._cache_size:
+                        del cache[next(iter(cache))]  # the oldest entry
+                    cache[text] = found[text]
+        return np.stack([found[text] for text in texts])
+
+
+def intent_text(intent: str) -> str:
+    """An intent name as words: ``card_arrival`` -> ``card arrival``."""
+    return " ".join(intent.replace("_", " ").split())
 
 
 def package_file(package: str, relative: str) -> Path:
@@ -158,6 +190,8 @@ class StaticSentenceFeaturizer(DenseFeaturizer, GraphComponent):  # type: ignore
             "normalize": True,
             # Per-token vectors for sequence models (DIET); nothing else reads them.
             "sequence_features": False,
+            # At training, also embed each example's intent name (see the module docstring).
+            "intent_features": False,
         }
 
     def __init__(self, config: dict[str, Any], name: str, embeddings: StaticEmbeddings) -> None:
@@ -165,6 +199,7 @@ class StaticSentenceFeaturizer(DenseFeaturizer, GraphComponent):  # type: ignore
         super().__init__(name, config)
         self._embeddings = embeddings
         self._sequence_features = bool(config.get("sequence_features", False))
+        self._intent_features = bool(config.get("intent_features", False))
 
     @classmethod
     def create(
@@ -199,8 +234,21 @@ class StaticSentenceFeaturizer(DenseFeaturizer, GraphComponent):  # type: ignore
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        """Featurize the training examples in place (the same way as at parse time)."""
+        """Featurize the training examples in place (the same way as at parse time).
+
+        With ``intent_features`` on, each example with an intent also gets its intent name's
+        vector (one computation per intent).
+        """
         self.process(training_data.training_examples)
+        if self._intent_features:
+            vectors: dict[str, Vectors] = {}
+            for message in training_data.training_examples:
+                intent = message.get(INTENT)
+                if not isinstance(intent, str) or not intent:
+                    continue
+                if intent not in vectors:
+                    vectors[intent] = self._embeddings.sentence(intent_text(intent)).reshape(1, -1)
+                self.add_features_to_message(None, vectors[intent], INTENT, message)
         return training_data
 
     def _featurize(self, message: Message, attribute: str) -> None:

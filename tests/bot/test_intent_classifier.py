@@ -25,12 +25,15 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from bot.intent_classifier import (
     FeatureEncoder,
     LinearIntentClassifier,
+    TokenAlignment,
     _sparse_row,
     dense_columns,
+    example_slots,
     fit_temperature,
     group_examples,
-    nearest_similarity,
+    nearest_two_similarities,
     softmax,
+    token_features,
 )
 from bot.sentence_featurizer import EmbeddingModelMissing, StaticSentenceFeaturizer, package_file
 
@@ -58,7 +61,13 @@ EXAMPLES = {
 class Pipeline:
     """Tokenizer, featurizers and the classifier, wired as Rasa's graph would wire them."""
 
-    def __init__(self, tmp_path: Path, dense: bool, **classifier_config: Any) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        dense: bool,
+        featurizer_config: dict[str, Any] | None = None,
+        **classifier_config: Any,
+    ) -> None:
         (tmp_path / "storage").mkdir(parents=True)
         self.storage = LocalModelStorage(tmp_path / "storage")
         self.context = ExecutionContext(GraphSchema({}), "test")
@@ -70,7 +79,11 @@ class Pipeline:
         if dense:
             self.featurizers.append(
                 StaticSentenceFeaturizer.create(
-                    {**StaticSentenceFeaturizer.get_default_config(), "alias": "embedding"},
+                    {
+                        **StaticSentenceFeaturizer.get_default_config(),
+                        **(featurizer_config or {}),
+                        "alias": "embedding",
+                    },
                     self.storage,
                     Resource("embedding"),
                     self.context,
@@ -227,6 +240,9 @@ def test_features_of_another_size_than_in_training_are_an_error(trained, tmp_pat
         {"featurizer_weights": {"words": -0.5}},
         {"class_weight": "inverse"},
         {"ranking_length": -1},
+        {"second_nearest_weight": -1.0},
+        {"intent_name_weight": -0.5},
+        {"token_alignment_weight": -3.0},
     ],
 )
 def test_invalid_config_is_rejected(config):
@@ -288,19 +304,52 @@ def test_probabilities_are_the_calibrated_softmax_of_the_linear_scores(trained):
     np.testing.assert_allclose(trained.classifier.probabilities(message), expected, rtol=1e-5)
 
 
-def test_nearest_similarity_is_the_best_cosine_per_intent():
-    vectors = np.array([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0], [-1.0, 0.0]])
-    labels = np.array([1, 0, 1, 0])
-    grouped, starts = group_examples(vectors, labels, 2)
-    np.testing.assert_array_equal(starts, [0, 2])
+def test_nearest_two_similarities_are_the_best_cosines_per_intent():
+    vectors = np.array([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0], [-1.0, 0.0], [0.0, -1.0]])
+    labels = np.array([1, 0, 1, 0, 2])
+    grouped, starts = group_examples(vectors, labels, 3)
+    np.testing.assert_array_equal(starts, [0, 2, 4])
+    slots = example_slots(starts, len(grouped))
+    np.testing.assert_array_equal(slots, [[0, 1], [2, 3], [4, -1]])
     query = np.array([3.0, 0.0])
-    # intent 0: [0, 1] -> 0, [-1, 0] -> -1; intent 1: [1, 0] -> 1, [1, 1] -> 0.707
-    np.testing.assert_allclose(nearest_similarity(grouped, starts, query), [0.0, 1.0], atol=1e-6)
-    np.testing.assert_allclose(
-        nearest_similarity(grouped, starts, np.stack([query, -query])),
-        [[0.0, 1.0], [1.0, -np.sqrt(0.5)]],
-        atol=1e-6,
-    )
+    # intent 0: [0, 1] -> 0, [-1, 0] -> -1; intent 1: [1, 0] -> 1, [1, 1] -> 0.707;
+    # intent 2 has one example, [0, -1] -> 0, which is its second nearest too.
+    first, second = nearest_two_similarities(grouped, slots, query)
+    np.testing.assert_allclose(first, [0.0, 1.0, 0.0], atol=1e-6)
+    np.testing.assert_allclose(second, [-1.0, np.sqrt(0.5), 0.0], atol=1e-6)
+    first, second = nearest_two_similarities(grouped, slots, np.stack([query, -query]))
+    np.testing.assert_allclose(first, [[0.0, 1.0, 0.0], [1.0, -np.sqrt(0.5), 0.0]], atol=1e-6)
+    np.testing.assert_allclose(second, [[-1.0, np.sqrt(0.5), 0.0], [0.0, -1.0, 0.0]], atol=1e-6)
+
+
+def _brute_force_alignment(message: tuple[list[str], np.ndarray], example: np.ndarray) -> float:
+    unit = message[1] / np.linalg.norm(message[1], axis=1, keepdims=True)
+    other = example / np.linalg.norm(example, axis=1, keepdims=True)
+    return float((unit @ other.T).max(axis=1).mean())
+
+
+def test_token_alignment_is_the_mean_best_word_similarity():
+    rng = np.random.default_rng(3)
+    words = {word: rng.normal(size=4) for word in ["my", "card", "is", "lost", "hello", "there"]}
+    examples = [["my", "card", "is", "lost"], ["hello", "there"], ["lost", "card"]]
+    vectors = [np.stack([words[w] for w in example]) for example in examples]
+    alignment = TokenAlignment.build(examples, vectors)
+    assert sorted(alignment.words) == sorted(words)
+    unknown = rng.normal(size=4)
+    message = (["hello", "card", "zebra"], np.stack([words["hello"], words["card"], unknown]))
+    expected = [_brute_force_alignment(message, example) for example in vectors]
+    np.testing.assert_allclose(alignment.scores(*message), expected, rtol=1e-5)
+    # Every example against every example, as messages.
+    between = [
+        [_brute_force_alignment((example, own), other) for other in vectors]
+        for example, own in zip(examples, vectors, strict=True)
+    ]
+    np.testing.assert_allclose(alignment.between_examples(), between, rtol=1e-5)
+
+
+def test_token_alignment_refuses_an_example_without_tokens():
+    with pytest.raises(ValueError, match="at least one token"):
+        TokenAlignment.build([["hi"], []], [np.ones((1, 2)), np.zeros((0, 2))])
 
 
 def test_grouping_refuses_an_intent_without_examples():
@@ -308,30 +357,109 @@ def test_grouping_refuses_an_intent_without_examples():
         group_examples(np.eye(2), np.array([0, 2]), 3)
 
 
+ALL_TERMS_OFF = {
+    "nearest_example_weight": 0.0,
+    "second_nearest_weight": 0.0,
+    "intent_name_weight": 0.0,
+    "token_alignment_weight": 0.0,
+}
+WITH_TOKENS = {"sequence_features": True, "intent_features": True}
+
+
+def _expected_scores(pipeline: Pipeline, message: Message, weights: dict[str, float]) -> np.ndarray:
+    """The calibrated probabilities computed the long way from the model's parts."""
+    model = pipeline.classifier.model
+    assert model is not None
+    row = FeatureEncoder(model.blocks, model.idf).matrix([message]).toarray()[0]
+    scores = model.weights.astype(np.float64) @ row + model.bias
+    embedding = row[dense_columns(model.blocks)]
+    unit = embedding / np.linalg.norm(embedding)
+    if weights["intent_name_weight"]:
+        scores += weights["intent_name_weight"] * (model.names.astype(np.float64) @ unit)
+    examples = model.examples.astype(np.float64)
+    ends = [*model.example_starts[1:], len(examples)] if len(examples) else []
+    groups = [range(start, end) for start, end in zip(model.example_starts, ends, strict=True)]
+    alignment = None
+    if weights["token_alignment_weight"]:
+        assert model.tokens is not None
+        found = token_features(message, model.blocks)
+        assert found is not None
+        alignment = model.tokens.scores(*found)
+    for intent, rows in enumerate(groups):
+        similarities = sorted((examples[list(rows)] @ unit).tolist(), reverse=True)
+        scores[intent] += weights["nearest_example_weight"] * similarities[0]
+        scores[intent] += weights["second_nearest_weight"] * similarities[min(1, len(rows) - 1)]
+        if alignment is not None:
+            scores[intent] += weights["token_alignment_weight"] * max(alignment[i] for i in rows)
+    return softmax(scores / model.temperature)
+
+
 @needs_wordllama
-@pytest.mark.parametrize("nearest_example_weight", [0.0, 3.0])
-def test_nearest_example_term_is_part_of_the_calibrated_scores(tmp_path, nearest_example_weight):
-    pipeline = Pipeline(tmp_path, dense=True, nearest_example_weight=nearest_example_weight)
+@pytest.mark.parametrize(
+    ("weights", "featurizer_config"),
+    [
+        (ALL_TERMS_OFF, {}),
+        ({**ALL_TERMS_OFF, "nearest_example_weight": 3.0}, {}),
+        ({**ALL_TERMS_OFF, "second_nearest_weight": 2.0}, {}),
+        ({**ALL_TERMS_OFF, "intent_name_weight": 2.0}, WITH_TOKENS),
+        ({**ALL_TERMS_OFF, "token_alignment_weight": 3.0}, WITH_TOKENS),
+        (LinearIntentClassifier.get_default_config(), WITH_TOKENS),
+    ],
+    ids=["off", "nearest", "second", "name", "tokens", "defaults"],
+)
+def test_similarity_terms_are_part_of_the_calibrated_scores(tmp_path, weights, featurizer_config):
+    chosen = {key: weights[key] for key in ALL_TERMS_OFF}
+    pipeline = Pipeline(tmp_path, dense=True, featurizer_config=featurizer_config, **chosen)
     pipeline.train(EXAMPLES)
     model = pipeline.classifier.model
     assert model is not None
-    assert model.nearest_weight == nearest_example_weight
-    assert len(model.examples) == (18 if nearest_example_weight else 0)
-    message = pipeline.featurize("my money has not come back yet")
-    encoder = FeatureEncoder(model.blocks, model.idf)
-    row = encoder.matrix([message]).toarray()[0]
-    scores = model.weights.astype(np.float64) @ row + model.bias
-    if nearest_example_weight:
-        embedding = row[dense_columns(model.blocks)]
-        scores += nearest_example_weight * nearest_similarity(
-            model.examples, model.example_starts, embedding
+    assert model.similarity.nearest == chosen["nearest_example_weight"]
+    assert model.similarity.tokens == chosen["token_alignment_weight"]
+    assert (model.tokens is not None) == (chosen["token_alignment_weight"] > 0.0)
+    assert len(model.names) == (3 if chosen["intent_name_weight"] else 0)
+    for text in ["my money has not come back yet", "hello zebra", "next instalment please"]:
+        message = pipeline.featurize(text)
+        np.testing.assert_allclose(
+            pipeline.classifier.probabilities(message),
+            _expected_scores(pipeline, message, chosen),
+            rtol=1e-4,
         )
-    expected = softmax(scores / model.temperature)
-    np.testing.assert_allclose(pipeline.classifier.probabilities(message), expected, rtol=1e-5)
-    reloaded = pipeline.parse("my money has not come back yet", pipeline.reload())
-    assert reloaded.get("intent_ranking") == pipeline.parse("my money has not come back yet").get(
-        "intent_ranking"
+        reloaded = pipeline.parse(text, pipeline.reload())
+        assert reloaded.get("intent_ranking") == pipeline.parse(text).get("intent_ranking")
+
+
+@needs_wordllama
+def test_terms_without_their_features_are_left_out(tmp_path):
+    # The featurizer gives neither intent-name nor per-token vectors: those terms are off.
+    pipeline = Pipeline(tmp_path, dense=True)
+    pipeline.train(EXAMPLES)
+    model = pipeline.classifier.model
+    assert model is not None
+    assert model.similarity.name == 0.0
+    assert model.similarity.tokens == 0.0
+    assert model.tokens is None
+    assert len(model.names) == 0
+    assert (
+        model.similarity.nearest
+        == LinearIntentClassifier.get_default_config()["nearest_example_weight"]
     )
+    assert pipeline.parse("where is my refund").get("intent")["name"] == "refund_status"
+
+
+@needs_wordllama
+def test_intent_names_alone_recognise_a_message_like_the_name(tmp_path):
+    # No n-grams, no regression to speak of: only the similarity to the intents' names.
+    pipeline = Pipeline(
+        tmp_path,
+        dense=True,
+        featurizer_config={"intent_features": True},
+        sparse_weight=0.0,
+        C=1e-6,
+        **{**ALL_TERMS_OFF, "intent_name_weight": 50.0},
+    )
+    pipeline.train(EXAMPLES)
+    assert pipeline.parse("refund status?").get("intent")["name"] == "refund_status"
+    assert pipeline.parse("my next payment").get("intent")["name"] == "next_payment"
 
 
 def _rewrite_persisted(pipeline: Pipeline, format_version: int) -> None:
@@ -340,11 +468,16 @@ def _rewrite_persisted(pipeline: Pipeline, format_version: int) -> None:
     meta_path = directory / "linear_intent_classifier.json"
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     meta["format"] = format_version
-    del meta["nearest_weight"]
+    for key in ("nearest_weight", "second_weight", "name_weight", "token_weight", "token_words"):
+        meta.pop(key, None)
     meta_path.write_text(json.dumps(meta), encoding="utf-8")
     arrays_path = directory / "linear_intent_classifier.npz"
     with np.load(arrays_path) as arrays:
-        kept = {name: arrays[name] for name in arrays.files if not name.startswith("example")}
+        kept = {
+            name: arrays[name]
+            for name in arrays.files
+            if not name.startswith(("example", "names", "token"))
+        }
     np.savez(arrays_path, **kept)
 
 
@@ -352,7 +485,7 @@ def test_a_model_from_before_the_nearest_example_term_still_loads(trained):
     _rewrite_persisted(trained, 1)
     loaded = trained.reload()
     assert loaded.model is not None
-    assert loaded.model.nearest_weight == 0.0
+    assert loaded.model.similarity.nearest == 0.0
     for text in ["hello", "refund status"]:
         assert trained.parse(text, loaded).get("intent") == trained.parse(text).get("intent")
 

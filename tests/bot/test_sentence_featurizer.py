@@ -12,12 +12,15 @@ from rasa.engine.graph import ExecutionContext  # noqa: E402
 from rasa.engine.storage.local_model_storage import LocalModelStorage  # noqa: E402
 from rasa.engine.storage.resource import Resource  # noqa: E402
 from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer  # noqa: E402
+from rasa.shared.nlu.constants import INTENT  # noqa: E402
 from rasa.shared.nlu.training_data.message import Message  # noqa: E402
 from rasa.shared.nlu.training_data.training_data import TrainingData  # noqa: E402
 
 from bot.sentence_featurizer import (  # noqa: E402
     EmbeddingModelMissing,
+    StaticEmbeddings,
     StaticSentenceFeaturizer,
+    intent_text,
     package_file,
 )
 
@@ -50,8 +53,8 @@ def _create(tmp_path: Path, **config: object) -> StaticSentenceFeaturizer:
     )
 
 
-def _message(text: str) -> Message:
-    message = Message.build(text=text, intent="x")
+def _message(text: str, intent: str = "x") -> Message:
+    message = Message.build(text=text, intent=intent)
     tokenizer = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())
     tokenizer.process_training_data(TrainingData([message]))
     return message
@@ -173,3 +176,53 @@ def test_features_carry_the_alias_or_the_node_name(tmp_path, model_files, alias,
     message = _message("my card")
     featurizer.process([message])
     assert {feature.origin for feature in message.features} == {origin}
+
+
+@pytest.mark.parametrize(
+    ("intent", "text"),
+    [("card_lost", "card lost"), ("greet", "greet"), ("_top__up_", "top up")],
+)
+def test_intent_names_are_read_as_words(intent, text):
+    assert intent_text(intent) == text
+
+
+@pytest.mark.parametrize("intent_features", [True, False])
+def test_intent_name_vectors_only_in_training_and_only_when_asked_for(
+    tmp_path, model_files, intent_features
+):
+    weights, tokenizer = model_files
+    featurizer = _create(
+        tmp_path,
+        weights_path=str(weights),
+        tokenizer_path=str(tokenizer),
+        intent_features=intent_features,
+    )
+    trained = [_message("hello", intent="card_lost"), _message("my card", intent="card_lost")]
+    featurizer.process_training_data(TrainingData(trained))
+    parsed = _message("my card", intent="card_lost")
+    featurizer.process([parsed])
+    assert parsed.get_dense_features(INTENT) == (None, None)
+    expected = np.array([[1.0, 1.0, 0.0]]) / np.sqrt(2.0)  # mean of "card" and "lost"
+    for message in trained:
+        sequence, sentence = message.get_dense_features(INTENT)
+        assert sequence is None
+        if intent_features:
+            np.testing.assert_allclose(sentence.features, expected, rtol=1e-6)
+        else:
+            assert sentence is None
+
+
+def test_intent_name_vectors_are_off_by_default():
+    assert StaticSentenceFeaturizer.get_default_config()["intent_features"] is False
+
+
+@pytest.mark.parametrize("cache_size", [0, 1, 2, 100])
+def test_token_vectors_do_not_depend_on_the_cache(model_files, cache_size):
+    weights, tokenizer = model_files
+    embeddings = StaticEmbeddings.from_files(weights, tokenizer, "embedding.weight", True)
+    cached = StaticEmbeddings(embeddings._tokenizer, embeddings._table, True, cache_size)
+    texts = [["my", "card", "my"], ["lost", "card", "zebra"], ["hello", "my"], []]
+    uncached = StaticEmbeddings(embeddings._tokenizer, embeddings._table, True, 0)
+    for tokens in texts * 2:
+        np.testing.assert_array_equal(cached.tokens(tokens), uncached.tokens(tokens))
+    assert len(cached._token_cache) <= cache_size
