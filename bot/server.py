@@ -22,8 +22,13 @@ An ``action_endpoint`` with ``actions_module`` instead of ``url`` runs the custo
 this process through rasa-sdk's executor (:mod:`bot.inprocess_actions`), which stock Rasa 3.6
 cannot do: two HTTP round trips less per form turn. A loaded ``RulePolicy`` memoises which
 rules match the recent states (:mod:`bot.rule_cache`), instead of walking every rule at every
-prediction. One parse right after the model loads builds the NLU components' lazy matchers
-before the first customer arrives.
+prediction, and the policies of a prediction share one replay of the conversation into
+dialogue states (:mod:`bot.state_cache`) instead of each replaying it again. Whether the
+domain is empty is checked once per domain, not on every message, and the slots every new
+tracker copies are copied directly (:mod:`bot.slot_copy`); the deep copies Rasa makes of
+debug-log arguments are skipped while debug messages are dropped (:mod:`bot.debug_copies`).
+One parse right after the model loads builds the NLU components' lazy matchers before the
+first customer arrives.
 """
 
 from __future__ import annotations
@@ -40,8 +45,9 @@ from jsonschema.exceptions import best_match
 from rasa.core.actions.action import RemoteAction
 from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
+from rasa.shared.core.domain import Domain
 
-from bot import inprocess_actions, rule_cache
+from bot import debug_copies, inprocess_actions, rule_cache, slot_copy, state_cache
 
 _APPLIED: list[str] = []
 logger = logging.getLogger(__name__)
@@ -49,6 +55,8 @@ logger = logging.getLogger(__name__)
 # Parsed once right after the model loads (see :func:`_load_agent_warm`).
 WARM_UP_TEXT = "hello, can I talk to a person about my next payment?"
 _stock_load_agent = rasa.core.agent.load_agent
+_stock_domain_is_empty = Domain.is_empty
+IS_EMPTY_ATTR = "_is_empty_memo"
 
 
 @functools.lru_cache(maxsize=1)
@@ -73,6 +81,19 @@ def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
         "https://rasa.com/docs/rasa/custom-actions"
     )
     raise error
+
+
+def _domain_is_empty(self: Domain) -> bool:
+    """``Domain.is_empty``, answered once per domain object.
+
+    Stock Rasa builds an empty domain and compares both as dictionaries on every parsed
+    message (``MessageProcessor._check_for_unseen_features``). A loaded domain never changes.
+    """
+    memo = self.__dict__.get(IS_EMPTY_ATTR)
+    if memo is None:
+        memo = bool(_stock_domain_is_empty(self))
+        self.__dict__[IS_EMPTY_ATTR] = memo
+    return bool(memo)
 
 
 class SequentialGraphRunner(DaskGraphRunner):  # type: ignore[misc]
@@ -168,6 +189,14 @@ def apply_runtime_fixes() -> list[str]:
         _APPLIED.append("in-process custom actions for an actions_module endpoint")
         rule_cache.apply()
         _APPLIED.append("rule matches cached for loaded rule policies")
+        state_cache.apply()
+        _APPLIED.append("dialogue states memoised per tracker history")
+        Domain.is_empty = _domain_is_empty  # type: ignore[method-assign]
+        _APPLIED.append("domain emptiness checked once per domain")
+        slot_copy.apply()
+        _APPLIED.append("slots copied by attribute dictionary")
+        debug_copies.apply()
+        _APPLIED.append("debug-log arguments copied only when debug is logged")
         rasa.core.agent.load_agent = _load_agent_warm
         _APPLIED.append("one warm-up parse after the model loads")
     return list(_APPLIED)

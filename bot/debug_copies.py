@@ -1,0 +1,57 @@
+"""Skip the deep copies Rasa makes of debug-log arguments while debug logging is off.
+
+Rasa 3.6 passes ``copy.deepcopy(...)`` of states, events and parse data to
+``structlogger.debug`` several times per prediction (the rule and memoization policies, and
+the message processor for every action it logs). Python evaluates those arguments even when
+the configured structlog logger drops debug messages, so every turn deep-copied the same
+data a dozen times for nothing: about 4% of Rasa's CPU time per message (cProfile).
+
+In the three modules below ``copy`` is used for nothing else (checked by
+``tests/bot/test_debug_copies.py`` against their source), so their module-level ``copy`` is
+replaced by :class:`DebugArgumentCopy`, which deep-copies exactly as before whenever debug
+messages are logged, and hands the value through untouched when they are discarded anyway.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+from typing import Any
+
+import structlog
+from structlog import _native
+
+MODULES = (
+    "rasa.core.processor",
+    "rasa.core.policies.rule_policy",
+    "rasa.core.policies.memoization",
+)
+
+
+def debug_logged() -> bool:
+    """Whether structlog's configured logger keeps debug messages (True if it cannot tell)."""
+    wrapper = structlog.get_config().get("wrapper_class")
+    return getattr(wrapper, "debug", None) is not _native._nop
+
+
+class DebugArgumentCopy:
+    """The ``copy`` module, except that ``deepcopy`` is skipped while debug logs are dropped."""
+
+    def deepcopy(self, value: Any, memo: dict[int, Any] | None = None) -> Any:
+        """``copy.deepcopy`` when debug messages are logged, else ``value`` itself."""
+        return copy.deepcopy(value, memo) if debug_logged() else value
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(copy, name)
+
+
+def apply() -> None:
+    """Install the stand-in in :data:`MODULES` (idempotent)."""
+    for name in MODULES:
+        importlib.import_module(name).copy = DebugArgumentCopy()  # type: ignore[attr-defined]
+
+
+def restore() -> None:
+    """Undo :func:`apply` (tests)."""
+    for name in MODULES:
+        importlib.import_module(name).copy = copy  # type: ignore[attr-defined]
