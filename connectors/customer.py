@@ -191,15 +191,15 @@ class GuardedNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         """Run a short single-conversation HubService call, inline when that is cheaper.
 
         Only for bounded calls that touch one conversation with a few single-row statements:
-        ``record_message``, ``record_customer_message``, ``conversation_state`` and
-        ``bind_customer``. Anything that scans or builds more (queue snapshots, context
-        packets, claims, handoffs, tickets) uses :meth:`call`.
+        ``open_session``, ``record_message``, ``record_customer_message``,
+        ``conversation_state`` and ``bind_customer``. Anything that scans or builds more
+        (queue snapshots, context packets, claims, handoffs, tickets) uses :meth:`call`.
 
         ``inline_short_calls`` is set by the app when the store is SQLite inside this process
         (``HubService.store_is_embedded``) and this hub is its only writer (no ``REDIS_URL``).
         Such a call is then 0.1-0.3 ms of CPU, while the ``asyncio.to_thread`` hop around it
         (a worker wake-up, GIL hand-offs, a loop wake-up) cost more than the call itself: a
-        bot turn makes three, and running them inline saved 1-1.5 ms per turn. Any other
+        bot turn made three, and running them inline saved 1-1.5 ms per turn. Any other
         database keeps the thread: there a call is a network round trip and may wait on
         another process's row lock, which must never stall the loop.
 
@@ -346,7 +346,7 @@ class CustomerNamespace(GuardedNamespace):
         """Bind this connection to a session (existing only if it is provably theirs)."""
         request = parse_session_request(data)
         session = await self.get_session(sid)
-        grant = await self.call(
+        grant = await self.call_short(
             self.service.open_session,
             request.session_id,
             session.get("customer_ref"),
@@ -448,13 +448,15 @@ class CustomerNamespace(GuardedNamespace):
             if utterance.session_id is not None:
                 raise EventError("no_session", ERROR_TEXT["no_session"])
             # Rasa clients without session persistence never send session_request.
-            grant = await self.call(
+            grant = await self.call_short(
                 self.service.open_session, None, session.get("customer_ref"), None
             )
             await self._bind(sid, session, grant)
         session = await self._bound(sid, utterance.session_id)
         conversation_id: str = session["conversation_id"]
         session = await self._bind_metadata_identity(sid, session, utterance.metadata)
+        # Read before the store call, never after it: see ``_route_locked``.
+        changes_before = self.service.state_changes
         # A message after a close reopens the conversation with the bot (HubService).
         stored = await self.call_short(
             self.service.record_customer_message,
@@ -466,7 +468,12 @@ class CustomerNamespace(GuardedNamespace):
             metadata = self._rasa_metadata(session, utterance.metadata)
             self._spawn(
                 self._route(
-                    conversation_id, session["session_id"], stored.message, metadata, stored.state
+                    conversation_id,
+                    session["session_id"],
+                    stored.message,
+                    metadata,
+                    stored.state,
+                    changes_before,
                 )
             )
         return {"id": stored.message.id, "duplicate": not stored.created}
@@ -534,12 +541,13 @@ class CustomerNamespace(GuardedNamespace):
         message: MessageView,
         metadata: dict[str, Any],
         stored_state: str,
+        changes_before: int | None = None,
     ) -> None:
         lock = self._lock(conversation_id)
         try:
             async with lock:
                 await self._route_locked(
-                    conversation_id, session_id, message, metadata, stored_state
+                    conversation_id, session_id, message, metadata, stored_state, changes_before
                 )
         except Exception:
             log_event(
@@ -558,6 +566,7 @@ class CustomerNamespace(GuardedNamespace):
         message: MessageView,
         metadata: dict[str, Any],
         stored_state: str,
+        changes_before: int | None = None,
     ) -> None:
         """Send one customer message where the conversation is, in arrival order.
 
@@ -565,9 +574,27 @@ class CustomerNamespace(GuardedNamespace):
         at once: it was written during their episode. One stored while the bot had it is
         checked again here, after earlier messages' turns: the bot's answer to an earlier
         message may have handed the conversation off (and paused the bot) meanwhile.
+
+        That read is skipped when ``changes_before`` (``HubService.state_changes`` read just
+        before the message was stored) still equals the count now and this process is the
+        store's only writer (``inline_short_calls``: SQLite in this process, no other hub
+        process, as documented for an unset ``REDIS_URL``). Why the state is then still
+        ``stored_state``: every state change goes through ``HubStore.transition``, which
+        bumps the count inside its transaction while holding the process writer lock, and
+        that lock is held from before the bump until after the commit. The store call took
+        the same lock to read ``stored_state``. So a transition that committed before that
+        read is visible in ``stored_state``, and one that committed after it bumped the
+        count after ``changes_before`` was read (it could only bump once the store call had
+        released the lock). The count must be read before the store call: read after it, a
+        transition committed by a worker thread between the two would be missed. A
+        transition that rolls back still bumps the count; that only costs the read.
         """
         state = stored_state
-        if state == "bot":
+        if state == "bot" and not (
+            self.inline_short_calls
+            and changes_before is not None
+            and changes_before == self.service.state_changes
+        ):
             state = await self.call_short(self.service.conversation_state, conversation_id)
         if state != "bot":
             if self.agents is not None:

@@ -119,10 +119,15 @@ class RasaClient:
         return self.consecutive_failures
 
     async def _request(self, endpoint: str, path: str, body: Any, *, api: bool) -> Any:
-        try:
-            await asyncio.wait_for(self._slots.acquire(), self._queue_timeout_seconds)
-        except asyncio.TimeoutError as exc:
-            raise RasaBusy(f"no free slot towards Rasa for {endpoint} in time") from exc
+        # A free slot is taken at once; ``wait_for`` (a task and a timer per call) only when
+        # the request has to queue for one.
+        if self._slots.locked():
+            try:
+                await asyncio.wait_for(self._slots.acquire(), self._queue_timeout_seconds)
+            except asyncio.TimeoutError as exc:
+                raise RasaBusy(f"no free slot towards Rasa for {endpoint} in time") from exc
+        else:
+            await self._slots.acquire()
         try:
             return await self._send(endpoint, path, body, api=api)
         finally:

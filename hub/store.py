@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from sqlalchemy import bindparam, event, func, insert, inspect, or_, select, update
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, Row, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -53,19 +53,36 @@ _CONVERSATION: Final = select(m.Conversation).where(
     m.Conversation.id == bindparam("conversation_id")
 )
 _CONVERSATION_FOR_UPDATE: Final = _CONVERSATION.with_for_update()
-_CONVERSATION_STATE: Final = select(m.Conversation.state).where(
-    m.Conversation.id == bindparam("conversation_id")
+_CONVERSATIONS: Final = m.Conversation.__table__
+_MESSAGES: Final = m.Message.__table__
+# Core statements (table columns, no ORM entities) run as they are on a Session or a bare
+# Connection; their rows come back with the column types applied (aware datetimes, JSON).
+_CONVERSATION_STATE: Final = select(_CONVERSATIONS.c.state).where(
+    _CONVERSATIONS.c.id == bindparam("conversation_id")
 )
+_CONVERSATION_STATE_FOR_UPDATE: Final = _CONVERSATION_STATE.with_for_update()
+_CONVERSATION_BY_SESSION: Final = select(
+    _CONVERSATIONS.c.id,
+    _CONVERSATIONS.c.session_id,
+    _CONVERSATIONS.c.customer_ref,
+    _CONVERSATIONS.c.session_key_hash,
+    _CONVERSATIONS.c.state,
+).where(_CONVERSATIONS.c.session_id == bindparam("session_id"))
+_INSERT_CONVERSATION: Final = insert(_CONVERSATIONS)
 _MESSAGE_BY_CLIENT_ID: Final = select(m.Message).where(
     m.Message.conversation_id == bindparam("conversation_id"),
     m.Message.client_msg_id == bindparam("client_msg_id"),
 )
-_INSERT_MESSAGE: Final = insert(m.Message.__table__)
+_MESSAGE_ROW_BY_CLIENT_ID: Final = select(_MESSAGES).where(
+    _MESSAGES.c.conversation_id == bindparam("conversation_id"),
+    _MESSAGES.c.client_msg_id == bindparam("client_msg_id"),
+)
+_INSERT_MESSAGE: Final = insert(_MESSAGES)
 # The attributes an insert copies from a new ``Message`` (the database assigns ``id``).
-_MESSAGE_FIELDS: Final = tuple(c.key for c in m.Message.__table__.columns if c.key != "id")
+_MESSAGE_FIELDS: Final = tuple(c.key for c in _MESSAGES.columns if c.key != "id")
 _SET_LAST_MESSAGE: Final = (
-    update(m.Conversation.__table__)
-    .where(m.Conversation.__table__.c.id == bindparam("conversation_id"))
+    update(_CONVERSATIONS)
+    .where(_CONVERSATIONS.c.id == bindparam("conversation_id"))
     .values(last_message_id=bindparam("last_message_id"))
 )
 
@@ -102,10 +119,16 @@ def _sqlite_manual_transactions(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin_immediate(conn: Any) -> None:
-    if conn.get_execution_options().get(READ_ONLY_OPTION):
-        conn.exec_driver_sql("BEGIN")
-    else:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # Straight on the driver's connection: through ``exec_driver_sql`` (events, a result
+    # object) the BEGIN cost a third of an empty write transaction. A driver error (e.g.
+    # "database is locked" after ``busy_timeout``) is wrapped as ``exec_driver_sql`` would,
+    # so callers still see SQLAlchemy's ``OperationalError``.
+    statement = "BEGIN" if conn.get_execution_options().get(READ_ONLY_OPTION) else "BEGIN IMMEDIATE"
+    dbapi_error = conn.dialect.dbapi.Error
+    try:
+        conn.connection.dbapi_connection.execute(statement)
+    except dbapi_error as exc:
+        raise DBAPIError.instance(statement, None, exc, dbapi_error) from exc
 
 
 class HubStore:
@@ -118,16 +141,33 @@ class HubStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(bind=engine, future=True, expire_on_commit=False)
+        self._read_engine = engine.execution_options(**{READ_ONLY_OPTION: True})
         self._read_sessions = sessionmaker(
-            bind=engine.execution_options(**{READ_ONLY_OPTION: True}),
-            future=True,
-            expire_on_commit=False,
+            bind=self._read_engine, future=True, expire_on_commit=False
         )
         # One writer at a time per process on SQLite (see the module docstring). Re-entrant so
         # a thread that already writes is refused by SQLite as before, never deadlocked here.
         self._write_lock: threading.RLock | None = (
             threading.RLock() if is_embedded(engine.dialect.name) else None
         )
+        self._state_changes = 0
+        self._state_changes_lock = threading.Lock()  # no lost bumps without the writer lock
+
+    @property
+    def state_changes(self) -> int:
+        """How many state transitions this store object has started (see :meth:`transition`).
+
+        The count grows inside each transition's transaction, before its update. On SQLite
+        that transaction holds the process writer lock from before the count grows until
+        after the commit, so: if the count read *before* a write transaction
+        (:meth:`transaction`, :meth:`write`) equals the count read at a later moment, no
+        transition through this object committed between that transaction's reads and that
+        moment. One that committed earlier did so before the transaction took the lock (the
+        transaction saw it); one that committed later grew the count after the first read.
+        On PostgreSQL (no writer lock) the count proves nothing, and it never covers other
+        processes or other store objects. A transition that rolls back still counts.
+        """
+        return self._state_changes
 
     @property
     def is_embedded(self) -> bool:
@@ -199,6 +239,27 @@ class HubStore:
             yield session
 
     @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """:meth:`transaction` on a bare Core connection, for the few hottest writes.
+
+        The same unit of work (the process writer lock and ``BEGIN IMMEDIATE`` on SQLite,
+        committed on success, rolled back on any exception) without an ORM session: for a
+        bot turn's message, setting up, flushing and closing a session cost more CPU than
+        its four statements. Only Core statements run here, and a row a caller needs locked
+        on PostgreSQL is selected ``FOR UPDATE`` by the statement itself (e.g.
+        ``conversation_state(conn, ..., lock=True)``).
+        """
+        lock = self._write_lock if self._write_lock is not None else nullcontext()
+        with lock, self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def read_connection(self) -> Iterator[Connection]:
+        """:meth:`read` on a bare Core connection (a deferred ``BEGIN``, rolled back on exit)."""
+        with self._read_engine.connect() as conn:
+            yield conn
+
+    @contextmanager
     def read(self) -> Iterator[Session]:
         """A read-only unit of work: one consistent snapshot that never waits for writers.
 
@@ -221,20 +282,35 @@ class HubStore:
             raise NotFound("conversation", conversation_id)
         return row  # type: ignore[no-any-return]
 
-    def conversation_state(self, s: Session, conversation_id: str) -> str:
-        """One conversation's state without loading the row, or raise NotFound."""
-        state = s.execute(
-            _CONVERSATION_STATE, {"conversation_id": conversation_id}
-        ).scalar_one_or_none()
+    def conversation_state(
+        self, s: Session | Connection, conversation_id: str, *, lock: bool = False
+    ) -> str:
+        """One conversation's state without loading the row, or raise NotFound.
+
+        With ``lock`` the row is locked for update (PostgreSQL), as by
+        ``conversation(..., lock=True)``: the state then stays as read until the commit.
+        """
+        query = _CONVERSATION_STATE_FOR_UPDATE if lock else _CONVERSATION_STATE
+        state = s.execute(query, {"conversation_id": conversation_id}).scalar_one_or_none()
         if state is None:
             raise NotFound("conversation", conversation_id)
         return str(state)
 
-    def conversation_by_session(self, s: Session, session_id: str) -> m.Conversation | None:
-        """The conversation bound to a customer-facing session id, if any."""
-        return s.execute(  # type: ignore[no-any-return]
-            select(m.Conversation).where(m.Conversation.session_id == session_id)
-        ).scalar_one_or_none()
+    def conversation_by_session(self, s: Session | Connection, session_id: str) -> Row | None:
+        """The row bound to a customer-facing session id, if any.
+
+        Only the columns that decide who may resume it: ``id``, ``session_id``,
+        ``customer_ref``, ``session_key_hash`` and ``state``.
+        """
+        return s.execute(_CONVERSATION_BY_SESSION, {"session_id": session_id}).one_or_none()
+
+    def insert_conversation(self, s: Session | Connection, values: dict[str, Any]) -> None:
+        """Insert a new conversation row with one Core ``INSERT`` (no unit-of-work flush).
+
+        ``values`` must include the primary key ``id``; columns left out get their server
+        default (NULL).
+        """
+        s.execute(_INSERT_CONVERSATION, values)
 
     def transition(
         self,
@@ -267,6 +343,8 @@ class HubStore:
         """
         from_state = str(conv.state)
         to_state = next_state(from_state, event_name)
+        with self._state_changes_lock:  # before the change: see ``state_changes``
+            self._state_changes += 1
         result = s.execute(
             update(m.Conversation)
             .where(m.Conversation.id == conv.id, m.Conversation.state == from_state)
@@ -340,6 +418,33 @@ class HubStore:
             _MESSAGE_BY_CLIENT_ID,
             {"conversation_id": conversation_id, "client_msg_id": client_msg_id},
         ).scalar_one_or_none()
+
+    def message_row_by_client_id(
+        self, s: Session | Connection, conversation_id: str, client_msg_id: str
+    ) -> Row | None:
+        """:meth:`message_by_client_id` as a Core row (the same attributes, no ORM object)."""
+        return s.execute(
+            _MESSAGE_ROW_BY_CLIENT_ID,
+            {"conversation_id": conversation_id, "client_msg_id": client_msg_id},
+        ).one_or_none()
+
+    def insert_message(self, s: Session | Connection, values: dict[str, Any]) -> int:
+        """Insert a message row and make it the conversation's last message; returns its id.
+
+        Two statements, no savepoint: the caller holds the conversation's row lock and has
+        looked up ``client_msg_id`` under it (see :meth:`add_message`), so a repeat cannot
+        get here; if one does, the unique constraint raises ``IntegrityError``.
+
+        Args:
+            s: Open transaction (session or connection).
+            values: Every column of :data:`_MESSAGE_FIELDS` (not ``id``).
+        """
+        message_id = int(s.execute(_INSERT_MESSAGE, values).inserted_primary_key[0])
+        s.execute(
+            _SET_LAST_MESSAGE,
+            {"conversation_id": values["conversation_id"], "last_message_id": message_id},
+        )
+        return message_id
 
     def add_message(self, s: Session, message: m.Message) -> tuple[m.Message, bool]:
         """Insert a message; if its client id already exists, return the stored one instead.

@@ -5,6 +5,7 @@ Also how messages are inserted and the embedded-database check behind inline sto
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from hub import models as m
 from hub.config import HubConfig
@@ -230,3 +232,29 @@ def test_add_message_turns_a_repeated_client_id_into_the_stored_message(
     stored = service.messages_after(conversation_id, None)
     assert [(x.text, x.client_msg_id) for x in stored] == [("hi", "c-1"), ("later", "c-2")]
     assert service.get_conversation(conversation_id).last_message_id == later.id
+
+
+def test_a_write_blocked_by_another_process_fails_as_a_store_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``BEGIN IMMEDIATE`` runs on the driver connection; its errors still come wrapped.
+
+    The socket boundary maps SQLAlchemy's ``OperationalError`` to ``unavailable``, so a
+    "database is locked" from the begin hook must not surface as the driver's own error.
+    """
+    monkeypatch.setattr("hub.store.SQLITE_BUSY_TIMEOUT_MS", 50)
+    path = tmp_path / "locked.db"
+    store = HubStore.from_url(f"sqlite:///{path}")
+    other_process = sqlite3.connect(path, isolation_level=None)
+    try:
+        other_process.execute("BEGIN IMMEDIATE")
+        with pytest.raises(OperationalError, match="database is locked"), store.write():
+            pass
+        with store.read_connection() as conn:  # readers are not blocked
+            assert conn.exec_driver_sql("SELECT 1").scalar() == 1
+        other_process.execute("ROLLBACK")
+        with store.write() as conn:
+            conn.exec_driver_sql("UPDATE hub_conversations SET priority = priority")
+    finally:
+        other_process.close()
+        store.dispose()
