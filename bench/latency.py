@@ -5,7 +5,7 @@ Usage (hub environment, from the repository root; ``scripts/bench.sh`` wraps it)
     .venv-hub/bin/python -m bench.latency [--parts stock,project,hub,handoff,relay,scale]
         [--levels 1,20,50] [--connections 5000] [--conversations 100] [--project-model PATH]
 
-What it does, all on free ports of 127.0.0.1, one part after another so they never compete:
+What it does, all on free ports of 127.0.0.1, one load at a time so they never compete:
 
 1. ``stock``: copies the ``rasa init`` project out of the installed Rasa into a temporary
    folder, trains it (timed), serves it with ``rasa run`` and drives its REST channel.
@@ -14,6 +14,12 @@ What it does, all on free ports of 127.0.0.1, one part after another so they nev
    in endpoints.yml; ``--action-server`` for a separate action server), drives REST.
 3. ``hub``: starts the hub in front of that Rasa server and sends the same messages through
    the customer socket (``user_uttered`` -> ``bot_uttered``).
+
+   One sender (the p50 the targets compare) is measured first, with all three servers up,
+   in ``--rounds`` interleaved rounds: a block of messages to each target in turn, the order
+   rotated every round, so slow minutes of the host fall on all of them alike. The other
+   concurrency levels then run target by target, and stock Rasa is stopped before the hub's
+   remaining parts.
 4. ``handoff`` / ``relay``: customers ask for a person, agents claim, then agents and
    customers exchange messages in ``--conversations`` conversations at once: first paced
    (each conversation one message per ``--relay-interval`` seconds with seeded jitter, open
@@ -85,10 +91,19 @@ def rasa_site_packages() -> Path:
     return Path(out.stdout.strip().splitlines()[-1])
 
 
-async def drive_rest(url: str, levels: Sequence[int], args: argparse.Namespace) -> dict[str, Any]:
+async def drive_rest(
+    url: str,
+    levels: Sequence[int],
+    args: argparse.Namespace,
+    measured: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Every level in turn; levels already in ``measured`` (interleaved) are kept, not re-run."""
     from bench.load import rasa_rest
 
-    results = {}
+    results = dict(measured or {})
+    levels = [level for level in levels if str(level) not in results]
+    if not levels:
+        return results
     if args.warmup:
         await rasa_rest(url, MESSAGES, 1, args.warmup)  # not timed: first-message costs
     for level in levels:
@@ -99,15 +114,24 @@ async def drive_rest(url: str, levels: Sequence[int], args: argparse.Namespace) 
     return results
 
 
-def bench_stock(services: Services, work: Path, args: argparse.Namespace) -> dict[str, Any]:
-    """Stock Rasa: the ``rasa init`` project, trained and served like a fresh install."""
+def start_stock(
+    services: Services, work: Path, args: argparse.Namespace
+) -> tuple[dict[str, Any], str | None]:
+    """Stock Rasa: the ``rasa init`` project, trained and served like a fresh install.
+
+    Returns the part's result so far (training and start-up time) and the server's URL, or
+    a "not measured" result and None. The caller drives it and stops ``stock-rasa``.
+    """
     project = work / "stock"
     shutil.copytree(rasa_site_packages() / "cli" / "initial_project", project)
     code, train_s = run_timed(
         [str(RASA_BIN), "train", "--out", "models"], work / "stock-train.log", cwd=project
     )
     if code != 0:
-        return not_measured(f"stock training failed (exit {code}); see {work / 'stock-train.log'}")
+        return (
+            not_measured(f"stock training failed (exit {code}); see {work / 'stock-train.log'}"),
+            None,
+        )
     port = free_port()
     services.start(
         "stock-rasa",
@@ -125,16 +149,53 @@ def bench_stock(services: Services, work: Path, args: argparse.Namespace) -> dic
         cwd=project,
     )
     ready_s = services.wait_ready("stock-rasa", f"http://127.0.0.1:{port}/", READY_LIMIT_S)
-    try:
-        rest = asyncio.run(drive_rest(f"http://127.0.0.1:{port}", args.levels, args))
-    finally:
-        services.stop("stock-rasa")
-    return {
+    result = {
         "measured": True,
         "train_seconds": round(train_s, 1),
         "startup_seconds": round(ready_s, 1),
-        "rest": rest,
     }
+    return result, f"http://127.0.0.1:{port}"
+
+
+async def single_sender_rounds(
+    targets: dict[str, tuple[str, str]], args: argparse.Namespace
+) -> dict[str, dict[str, Any]]:
+    """One sender, every target in turn: ``args.rounds`` rounds of equal blocks per target.
+
+    ``targets`` maps a name to ``("rest", Rasa URL)`` or ``("hub", hub URL)``. Taking the
+    targets' blocks in alternation, with the order rotated every round, exposes them all to
+    the same drift of the host (other tenants, CPU frequency), so the ratio of their medians
+    does not depend on which one happened to run during a slow minute. Each target gets its
+    untimed warm-up first. Returns each target's summary over all its rounds.
+    """
+    from bench.load import Samples, hub_customers, rasa_rest
+
+    total = total_for(1, args.per_sender, args.min_messages)
+    rounds = max(1, min(args.rounds, total))
+    per_round = -(-total // rounds)
+    names = list(targets)
+    samples = {name: Samples() for name in names}
+
+    async def block(name: str, count: int, into: Samples | None) -> None:
+        kind, url = targets[name]
+        if kind == "hub":
+            await hub_customers(url, MESSAGES, 1, count, into)
+        else:
+            await rasa_rest(url, MESSAGES, 1, count, into)
+
+    for name in names:
+        if args.warmup:
+            await block(name, args.warmup, None)
+    for index in range(rounds):
+        shift = index % len(names)
+        for name in names[shift:] + names[:shift]:
+            await block(name, per_round, samples[name])
+    out = {}
+    for name in names:
+        summary = samples[name].summary()
+        logger.info("%s, 1 sender, %d interleaved rounds: %s", name, rounds, summary)
+        out[name] = summary.to_dict()
+    return out
 
 
 def bot_env(database_url: str, secret: str) -> dict[str, str]:
@@ -270,6 +331,7 @@ async def hub_parts(
     accounts: list[tuple[str, str]],
     args: argparse.Namespace,
     rasa_up: bool,
+    measured_levels: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     from bench.hub_scenarios import (
         LoopLag,
@@ -285,10 +347,10 @@ async def hub_parts(
     out: dict[str, Any] = {}
     if "hub" in args.parts:
         if rasa_up:
-            levels = {}
+            levels = dict(measured_levels or {})
             if args.warmup:
                 await hub_customers(base, MESSAGES, 1, args.warmup)  # not timed, as for REST
-            for level in args.levels:
+            for level in [level for level in args.levels if str(level) not in levels]:
                 total = total_for(level, args.per_sender, args.min_messages)
                 summary = await hub_customers(base, MESSAGES, level, total)
                 levels[str(level)] = summary.to_dict()
@@ -367,14 +429,18 @@ def _cpu_ms_per_message(before: float | None, after: float | None, messages: int
     return round((after - before) * 1000.0 / messages, 3)
 
 
-def bench_hub(
+def start_hub(
     services: Services,
     work: Path,
     args: argparse.Namespace,
     project: dict[str, Any],
     rasa_url: str | None,
 ) -> dict[str, Any]:
-    """Start the hub (in front of our Rasa when it runs) and measure the hub parts."""
+    """Start the hub in front of our Rasa server (when it runs) with agents for the queues.
+
+    Returns ``base``, ``pid``, ``accounts`` and ``startup_seconds``, or a "not measured"
+    result. The caller runs :func:`hub_parts` and stops ``hub``.
+    """
     if not (REPO / "hub" / "__main__.py").is_file() or not HUB_PY.exists():
         return not_measured("the hub (python -m hub in .venv-hub) is not available")
     env_info = project.get("env") or {}
@@ -394,11 +460,13 @@ def bench_hub(
     process = services.start("hub", [str(HUB_PY), "-m", "hub"], env=env)
     base = f"http://127.0.0.1:{env['HUB_PORT']}"
     ready_s = services.wait_ready("hub", f"{base}/health", READY_LIMIT_S)
-    try:
-        parts = asyncio.run(hub_parts(base, process.pid, accounts, args, rasa_url is not None))
-    finally:
-        services.stop("hub")
-    return {"measured": True, "startup_seconds": round(ready_s, 1), **parts}
+    return {
+        "measured": True,
+        "base": base,
+        "pid": process.pid,
+        "accounts": accounts,
+        "startup_seconds": round(ready_s, 1),
+    }
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -416,6 +484,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         type=int,
         default=10,
         help="untimed messages sent to each target first (stock, ours, hub alike)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=10,
+        help="one sender: interleaved rounds over stock, our Rasa and the hub (0: one block each)",
     )
     parser.add_argument(
         "--conversations", type=int, default=100, help="handoff/relay conversations"
@@ -459,6 +533,93 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+def run_parts(
+    services: Services, work: Path, args: argparse.Namespace, report: dict[str, Any]
+) -> None:
+    """Start what the parts need, measure one sender interleaved, then the rest in turn.
+
+    Stock Rasa, our Rasa and the hub all run during the single-sender rounds (the figure the
+    p50 target compares); stock Rasa is stopped as soon as its other levels are measured, so
+    its TensorFlow threads are gone before the hub's own parts run.
+    """
+    errors = (ServiceFailed, OSError, subprocess.CalledProcessError)
+    stock_url = project_url = None
+    if "stock" in args.parts:
+        try:
+            report["stock"], stock_url = start_stock(services, work, args)
+        except errors as exc:
+            report["stock"] = not_measured(str(exc))
+    project: dict[str, Any] = {}
+    rasa_url = None
+    if {"project", "hub"} & args.parts:
+        try:
+            rasa_url = start_project(services, work, args, project)
+        except (ServiceFailed, OSError) as exc:
+            project.update(not_measured(str(exc)))
+        if rasa_url and "project" in args.parts:
+            project_url = rasa_url
+    hub: dict[str, Any] | None = None
+    if {"hub", "handoff", "relay", "scale"} & args.parts:
+        try:
+            hub = start_hub(services, work, args, project, rasa_url)
+        except errors as exc:
+            hub = not_measured(str(exc))
+    targets: dict[str, tuple[str, str]] = {}
+    if stock_url:
+        targets["stock"] = ("rest", stock_url)
+    if project_url:
+        targets["project"] = ("rest", project_url)
+    if hub and hub.get("measured") and rasa_url and "hub" in args.parts:
+        targets["hub"] = ("hub", hub["base"])
+    single: dict[str, dict[str, Any]] = {}
+    if 1 in args.levels and args.rounds > 0 and len(targets) > 1:
+        single = asyncio.run(single_sender_rounds(targets, args))
+        report["single_sender"] = {
+            "mode": "interleaved",
+            "rounds": max(1, min(args.rounds, total_for(1, args.per_sender, args.min_messages))),
+            "targets": list(targets),
+        }
+
+    def measured(name: str) -> dict[str, Any]:
+        return {"1": single[name]} if name in single else {}
+
+    if stock_url:
+        try:
+            report["stock"]["rest"] = asyncio.run(
+                drive_rest(stock_url, args.levels, args, measured("stock"))
+            )
+        except errors as exc:
+            report["stock"] = not_measured(str(exc))
+        finally:
+            services.stop("stock-rasa")
+    if project_url:
+        project["rest"] = asyncio.run(
+            drive_rest(project_url, args.levels, args, measured("project"))
+        )
+        project["measured"] = True
+    if {"project", "hub"} & args.parts:
+        report["project"] = {k: v for k, v in project.items() if k != "env"}
+    if hub is not None:
+        if hub.get("measured"):
+            try:
+                parts = asyncio.run(
+                    hub_parts(
+                        hub["base"],
+                        hub["pid"],
+                        hub["accounts"],
+                        args,
+                        rasa_url is not None,
+                        measured("hub"),
+                    )
+                )
+                hub = {"measured": True, "startup_seconds": hub["startup_seconds"], **parts}
+            except errors as exc:
+                hub = not_measured(str(exc))
+            finally:
+                services.stop("hub")
+        report["hub"] = hub
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     logging.getLogger("socketio").setLevel(logging.WARNING)
@@ -475,28 +636,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-latency-"))
     services = Services(work)
     try:
-        if "stock" in args.parts:
-            try:
-                report["stock"] = bench_stock(services, work, args)
-            except (ServiceFailed, OSError, subprocess.CalledProcessError) as exc:
-                report["stock"] = not_measured(str(exc))
-        project: dict[str, Any] = {}
-        rasa_url = None
-        if {"project", "hub"} & args.parts:
-            try:
-                rasa_url = start_project(services, work, args, project)
-                if rasa_url and "project" in args.parts:
-                    project["rest"] = asyncio.run(drive_rest(rasa_url, args.levels, args))
-                    project["measured"] = True
-            except (ServiceFailed, OSError) as exc:
-                project.update(not_measured(str(exc)))
-                rasa_url = None
-            report["project"] = {k: v for k, v in project.items() if k != "env"}
-        if {"hub", "handoff", "relay", "scale"} & args.parts:
-            try:
-                report["hub"] = bench_hub(services, work, args, project, rasa_url)
-            except (ServiceFailed, OSError, subprocess.CalledProcessError) as exc:
-                report["hub"] = not_measured(str(exc))
+        run_parts(services, work, args, report)
     finally:
         services.stop_all()
     report["logs"] = str(work)

@@ -12,6 +12,7 @@ import itertools
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -22,15 +23,30 @@ from bench.stats import LatencySummary, summarize
 TIMEOUT_S = 30.0
 
 
+@dataclass
+class Samples:
+    """Raw results of several runs of one target, summarised together at the end."""
+
+    latencies_s: list[float] = field(default_factory=list)
+    elapsed_s: float = 0.0
+    errors: int = 0
+
+    def summary(self) -> LatencySummary:
+        """Percentiles over every run; throughput over their summed wall-clock time."""
+        return summarize(self.latencies_s, self.elapsed_s, self.errors)
+
+
 async def closed_loop(
     concurrency: int,
     total: int,
     one: Callable[[int, int], Awaitable[float]],
+    into: Samples | None = None,
 ) -> LatencySummary:
     """Run ``total`` requests from ``concurrency`` senders, each waiting for its answer.
 
     ``one(worker, n)`` performs request ``n`` and returns its latency in seconds (raising on
-    failure). Senders take the next request number until ``total`` are done.
+    failure). Senders take the next request number until ``total`` are done. With ``into``,
+    the raw latencies, elapsed time and errors are also added there.
     """
     counter = itertools.count()
     latencies: list[float] = []
@@ -51,7 +67,12 @@ async def closed_loop(
 
     start = time.perf_counter()
     await asyncio.gather(*(sender(worker) for worker in range(concurrency)))
-    return summarize(latencies, time.perf_counter() - start, errors)
+    elapsed = time.perf_counter() - start
+    if into is not None:
+        into.latencies_s.extend(latencies)
+        into.elapsed_s += elapsed
+        into.errors += errors
+    return summarize(latencies, elapsed, errors)
 
 
 class BenchError(RuntimeError):
@@ -59,7 +80,11 @@ class BenchError(RuntimeError):
 
 
 async def rasa_rest(
-    url: str, messages: Sequence[str], concurrency: int, total: int
+    url: str,
+    messages: Sequence[str],
+    concurrency: int,
+    total: int,
+    into: Samples | None = None,
 ) -> LatencySummary:
     """POST to Rasa's REST channel; every message opens a fresh conversation (new sender).
 
@@ -80,7 +105,7 @@ async def rasa_rest(
                 raise BenchError(f"status {response.status}, {len(replies or [])} replies")
             return elapsed
 
-        return await closed_loop(concurrency, total, one)
+        return await closed_loop(concurrency, total, one, into)
 
 
 class Customer:
@@ -162,7 +187,11 @@ def is_failure_notice(data: dict[str, Any]) -> bool:
 
 
 async def hub_customers(
-    url: str, messages: Sequence[str], concurrency: int, total: int
+    url: str,
+    messages: Sequence[str],
+    concurrency: int,
+    total: int,
+    into: Samples | None = None,
 ) -> LatencySummary:
     """Customers on the hub socket: ``user_uttered`` sent to the bot's ``bot_uttered``.
 
@@ -181,7 +210,7 @@ async def hub_customers(
             message_id = await customer.say(session_id, messages[n % len(messages)])
             return await customer.wait_reply(message_id, "bot") - start
 
-        return await closed_loop(concurrency, total, one)
+        return await closed_loop(concurrency, total, one, into)
     finally:
         await asyncio.gather(*(customer.disconnect() for customer in customers))
 
