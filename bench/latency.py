@@ -157,6 +157,11 @@ def start_stock(
     return result, f"http://127.0.0.1:{port}"
 
 
+def interleaved_rounds(args: argparse.Namespace) -> int:
+    """Rounds of the one-sender phase: ``--rounds``, at most one message per target each."""
+    return max(1, min(args.rounds, total_for(1, args.per_sender, args.min_messages)))
+
+
 async def single_sender_rounds(
     targets: dict[str, tuple[str, str]], args: argparse.Namespace
 ) -> dict[str, dict[str, Any]]:
@@ -171,7 +176,7 @@ async def single_sender_rounds(
     from bench.load import Samples, hub_customers, rasa_rest
 
     total = total_for(1, args.per_sender, args.min_messages)
-    rounds = max(1, min(args.rounds, total))
+    rounds = interleaved_rounds(args)
     per_round = -(-total // rounds)
     names = list(targets)
     samples = {name: Samples() for name in names}
@@ -576,7 +581,7 @@ def run_parts(
         single = asyncio.run(single_sender_rounds(targets, args))
         report["single_sender"] = {
             "mode": "interleaved",
-            "rounds": max(1, min(args.rounds, total_for(1, args.per_sender, args.min_messages))),
+            "rounds": interleaved_rounds(args),
             "targets": list(targets),
         }
 

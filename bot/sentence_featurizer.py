@@ -188,7 +188,8 @@ class StaticSentenceFeaturizer(DenseFeaturizer, GraphComponent):  # type: ignore
             "tokenizer_path": None,
             "tensor": "embedding.weight",
             "normalize": True,
-            # Per-token vectors for sequence models (DIET); nothing else reads them.
+            # Per-token vectors, for sequence models (DIET) and the intent classifier's word
+            # alignment (`token_alignment_weight`).
             "sequence_features": False,
             # At training, also embed each example's intent name (see the module docstring).
             "intent_features": False,

@@ -431,9 +431,10 @@ class HubStore:
     def insert_message(self, s: Session | Connection, values: dict[str, Any]) -> int:
         """Insert a message row and make it the conversation's last message; returns its id.
 
-        Two statements, no savepoint: the caller holds the conversation's row lock and has
-        looked up ``client_msg_id`` under it (see :meth:`add_message`), so a repeat cannot
-        get here; if one does, the unique constraint raises ``IntegrityError``.
+        Two statements; the caller holds the conversation's row lock. A repeated
+        ``client_msg_id`` makes the unique constraint raise ``IntegrityError``: the fast path
+        (``HubService._record_plain``) has looked the id up under the lock before, and
+        :meth:`add_message` runs this in a savepoint to turn a repeat into the stored message.
 
         Args:
             s: Open transaction (session or connection).
@@ -454,17 +455,18 @@ class HubStore:
 
         ``message`` is inserted with one Core ``INSERT`` (no unit-of-work flush) and gets its
         new ``id``; it stays detached from ``s``, like a view. A message without a client id
-        has nothing to be idempotent about: two statements (insert, ``last_message_id``).
-        With a client id the insert runs in a savepoint; the unique constraint on
+        has nothing to be idempotent about: :meth:`insert_message`'s two statements (insert,
+        ``last_message_id``). With a client id they run in a savepoint; the unique constraint on
         ``(conversation_id, client_msg_id)`` turns a repeat into the stored message. Callers
         that answer repeats before validating (``HubService._record``) look the id up first.
         """
+        values = {key: getattr(message, key) for key in _MESSAGE_FIELDS}
         if message.client_msg_id is None:
-            self._insert_message(s, message)
+            message.id = self.insert_message(s, values)
         else:
             try:
                 with s.begin_nested():
-                    self._insert_message(s, message)
+                    message.id = self.insert_message(s, values)
             except IntegrityError:
                 existing = self.message_by_client_id(
                     s, message.conversation_id, message.client_msg_id
@@ -472,17 +474,7 @@ class HubStore:
                 if existing is None:
                     raise
                 return existing, False
-        s.execute(
-            _SET_LAST_MESSAGE,
-            {"conversation_id": message.conversation_id, "last_message_id": message.id},
-        )
         return message, True
-
-    @staticmethod
-    def _insert_message(s: Session, message: m.Message) -> None:
-        values = {key: getattr(message, key) for key in _MESSAGE_FIELDS}
-        result = s.execute(_INSERT_MESSAGE, values)
-        message.id = result.inserted_primary_key[0]
 
     def messages_after(
         self, s: Session, conversation_id: str, after_id: int | None, limit: int | None = None

@@ -12,8 +12,14 @@ from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.nlu.tokenizers.spacy_tokenizer import SpacyTokenizer
 from rasa.nlu.utils.spacy_utils import SpacyNLP
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.generator import TrainingDataGenerator
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.importers.importer import TrainingDataImporter
 
 from bot.spacy_pipeline import ensure_pipeline
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -53,3 +59,16 @@ def spacy_graph(model_dir, tmp_path) -> SpacyGraph:
         SpacyTokenizer.get_default_config(), storage, Resource("tokenizer"), context
     )
     return SpacyGraph(storage, context, spacy_nlp, tokenizer)
+
+
+@pytest.fixture(scope="session")
+def project_trackers() -> tuple[Domain, list[DialogueStateTracker]]:
+    """The project's domain and its rule and story trackers, as training generates them."""
+    importer = TrainingDataImporter.load_from_dict(
+        domain_path=str(REPO / "domain.yml"), training_data_paths=[str(REPO / "data")]
+    )
+    domain = importer.get_domain()
+    trackers = TrainingDataGenerator(
+        importer.get_stories(), domain, augmentation_factor=0
+    ).generate()
+    return domain, trackers

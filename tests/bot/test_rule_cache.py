@@ -12,26 +12,8 @@ from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.generator import TrainingDataGenerator
-from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.shared.importers.importer import TrainingDataImporter
 
 from bot import rule_cache
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def project() -> tuple[Domain, list[DialogueStateTracker]]:
-    """The project's domain and its rule and story trackers, as training generates them."""
-    importer = TrainingDataImporter.load_from_dict(
-        domain_path=str(REPO / "domain.yml"), training_data_paths=[str(REPO / "data")]
-    )
-    domain = importer.get_domain()
-    trackers = TrainingDataGenerator(
-        importer.get_stories(), domain, augmentation_factor=0
-    ).generate()
-    return domain, trackers
 
 
 @pytest.fixture
@@ -62,9 +44,9 @@ def _predictions(policy: RulePolicy, domain: Domain, trackers: list[Any]) -> lis
 
 
 def test_loaded_policy_predicts_exactly_as_stock(
-    tmp_path: Path, project: Any, cached: None
+    tmp_path: Path, project_trackers: Any, cached: None
 ) -> None:
-    domain, trackers = project
+    domain, trackers = project_trackers
     config, storage, context = _trained(tmp_path, domain, trackers)
     fast = RulePolicy.load(config, storage, Resource("rules"), context)
     assert getattr(fast, rule_cache.CACHE_ATTR) == {}
@@ -81,8 +63,10 @@ def test_loaded_policy_predicts_exactly_as_stock(
     assert _predictions(fast, domain, sample) == expected  # and hits give the same answers
 
 
-def test_a_policy_in_training_is_not_cached(tmp_path: Path, project: Any, cached: None) -> None:
-    domain, trackers = project
+def test_a_policy_in_training_is_not_cached(
+    tmp_path: Path, project_trackers: Any, cached: None
+) -> None:
+    domain, trackers = project_trackers
     config, storage, context = _trained(tmp_path, domain, trackers[:5])
     policy = RulePolicy.load(config, storage, Resource("rules"), context)
     assert getattr(policy, rule_cache.CACHE_ATTR) == {}

@@ -15,26 +15,19 @@ from rasa.engine.storage.resource import Resource
 from rasa.shared.core.constants import RULE_ONLY_LOOPS, RULE_ONLY_SLOTS
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
-from rasa.shared.core.generator import TrainingDataGenerator
 from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.shared.importers.importer import TrainingDataImporter
 
 from bot import state_cache
 
-REPO = Path(__file__).resolve().parents[2]
 RULE_ONLY = {RULE_ONLY_SLOTS: ["order_number"], RULE_ONLY_LOOPS: ["order_form"]}
 
 
 @pytest.fixture(scope="module")
-def project() -> tuple[Domain, list[DialogueStateTracker]]:
-    """The project's domain and its rule and story trackers, as training generates them."""
-    importer = TrainingDataImporter.load_from_dict(
-        domain_path=str(REPO / "domain.yml"), training_data_paths=[str(REPO / "data")]
-    )
-    domain = importer.get_domain()
-    trackers = TrainingDataGenerator(
-        importer.get_stories(), domain, augmentation_factor=0
-    ).generate()
+def project(
+    project_trackers: tuple[Domain, list[DialogueStateTracker]],
+) -> tuple[Domain, list[DialogueStateTracker]]:
+    """The project's domain, 30 trackers as trained and 30 with hidden rule turns, as served."""
+    domain, trackers = project_trackers
     return domain, trackers[:30] + [_with_hidden_turns(domain, t) for t in trackers[-30:]]
 
 
