@@ -24,8 +24,16 @@ setup: ## Create both environments from uv.lock, build the spaCy pipeline, seed 
 spacy: ## Build the project's spaCy pipeline into build/spacy/
 	@bash scripts/setup.sh --spacy-only
 
+.PHONY: migrate
+migrate: ## Migrate the database (DATABASE_URL or var/payassist.db) to the code's schema; adopts a pre-migration one
+	$(BOT_PY) -m migrations upgrade
+
+.PHONY: migration
+migration: ## Write the next schema migration from the models: make migration MSG="add agent nickname" (docs/data-schema.md)
+	$(BOT_PY) -m migrations revision -m "$(MSG)"
+
 .PHONY: seed
-seed: ## Seed the demo data set (idempotent)
+seed: ## Seed the demo data set (idempotent; migrates first)
 	$(BOT_PY) -m store.seed
 
 .PHONY: import

@@ -34,9 +34,9 @@ from rasa_sdk.types import DomainDict
 from actions import replies
 from actions.context import ActionServices, default_services, run_blocking
 from actions.topics import relevant_orders
+from common.customer_input import parse_order_ref
 from common.identity import VerifiedCustomer
 from store.errors import StoreUnavailable
-from store.refs import normalise_order_ref
 from store.views import OrderView
 
 logger = logging.getLogger(__name__)
@@ -139,7 +139,7 @@ class OrderAction(PaymentsAction, ABC):
     ) -> list[EventType]:
         """Resolve the order the question is about, then answer about it."""
         raw = tracker.get_slot(ORDER_SLOT)
-        order_ref = normalise_order_ref(raw) if isinstance(raw, str) else None
+        order_ref = parse_order_ref(raw) if isinstance(raw, str) else None
         if raw is not None and order_ref is None:
             dispatcher.utter_message(response=replies.RESPONSE_ORDER_NUMBER_INVALID)
             return [SlotSet(ORDER_SLOT, None)]

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextvars
 import logging
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,58 +33,20 @@ from rasa_sdk.types import DomainDict
 from actions import replies, topics
 from actions.base import EMAIL_SLOT, ORDER_SLOT, TOPIC_SLOT, PaymentsAction
 from actions.context import ActionServices, default_services, run_blocking
+from common.customer_input import find_order_ref, parse_email
 from common.identity import VerifiedCustomer
 from store.errors import StoreUnavailable
-from store.refs import normalise_order_ref
 from store.views import OrderView
 
 logger = logging.getLogger(__name__)
 
 FORM_NAME = "order_form"
 MAX_FAILURES = 3
-_EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[A-Za-z]{2,}$")
-_MAX_EMAIL = 254
-# An ORD-style number inside a longer answer ("it's ord 104233 I think"); the slot takes the
-# whole answer when the entity ruler found nothing.
-_ORDER_IN_TEXT = re.compile(
-    r"(?<![\w-])(?:ord(?:er)?\s*(?:no\.?|nr\.?|number)?\s*[#:\-_.]?\s*|#)?(\d{4,12})(?![\w-])",
-    re.IGNORECASE,
-)
-_MAX_ANSWER = 500
 
 GET_HELP = (
     "If you can't find these details, they're in your order confirmation email. I can also "
     "bring in a person from our team to help."
 )
-
-
-def normalise_email(value: Any) -> str | None:
-    """A plausible email address, stripped and lower-cased, or None.
-
-    Deliberately loose (the store compares case-insensitively); it only catches answers that
-    are clearly not an email address, such as an order number typed into the wrong question.
-    """
-    if not isinstance(value, str):
-        return None
-    candidate = value.strip().strip("<>").strip()
-    if not candidate or len(candidate) > _MAX_EMAIL or not _EMAIL.match(candidate):
-        return None
-    return candidate.lower()
-
-
-def find_order_ref(value: Any) -> str | None:
-    """The order ref in an answer: the whole answer if it is one, else an ORD-style number in it.
-
-    Only ORD-style numbers are searched for inside longer text; other companies' refs must be
-    typed on their own, so ordinary words are never mistaken for an order.
-    """
-    if not isinstance(value, str):
-        return None
-    whole = normalise_order_ref(value)
-    if whole is not None or len(value) > _MAX_ANSWER:
-        return whole
-    found = {f"ORD-{match.group(1)}" for match in _ORDER_IN_TEXT.finditer(value)}
-    return found.pop() if len(found) == 1 else None
 
 
 def previous_failures(tracker: Tracker) -> int:
@@ -289,12 +250,15 @@ class ValidateOrderForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        """Accept something that looks like an email address (matched with the order later)."""
-        email = normalise_email(slot_value)
+        """Accept an email address (matched with the order later), kept in lower case.
+
+        The slot is only ever a lookup key, compared case-insensitively by the store.
+        """
+        email = parse_email(slot_value)
         if email is None:
             self._reject(dispatcher, tracker, response=replies.RESPONSE_EMAIL_INVALID)
             return {EMAIL_SLOT: None}
-        return {EMAIL_SLOT: email}
+        return {EMAIL_SLOT: email.lower()}
 
     async def get_validation_events(
         self,

@@ -13,14 +13,17 @@ nothing needs keeping for identity).
 Where the reason comes from: the policy sets the slots ``handoff_reason``, ``handoff_queue``
 and ``handoff_signals`` (its decision as JSON) just before this action runs. When they were
 not set in this turn (a rule predicted the handoff), the decision is recomputed from the
-events with the same pure scoring (:mod:`bot.conversation_signals`) and default settings.
+events with the same pure scoring (:mod:`bot.conversation_signals`) and the policy's own
+settings, read once from its entry in ``config.yml``.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -37,10 +40,14 @@ from bot.conversation_signals import (
     SignalSettings,
     decide,
     resolve_queue,
+    settings_from_rasa_config,
     turns_from_event_dicts,
 )
 
 logger = logging.getLogger(__name__)
+
+# The Rasa config whose HandoffPolicy entry the bot is trained with.
+RASA_CONFIG = Path(__file__).resolve().parents[1] / "config.yml"
 
 ACTIVE_SLOT = "handoff_active"
 REASON_SLOT = "handoff_reason"
@@ -53,6 +60,17 @@ REQUESTED_SLOT = "requested_slot"
 KEPT_ON_HANDBACK: frozenset[str] = frozenset({ORDER_SLOT})
 
 REASONS = frozenset({REASON_EXPLICIT, "frustration", REASON_TOPIC, REASON_BOT_FAILURE})
+
+
+@functools.cache
+def policy_settings(config_path: Path = RASA_CONFIG) -> SignalSettings:
+    """The handoff policy's settings from its entry in a Rasa config file (read once).
+
+    Raises:
+        OSError: The file cannot be read.
+        ValueError: No single valid ``HandoffPolicy`` entry in it.
+    """
+    return settings_from_rasa_config(config_path)
 
 
 def _fresh_decision(events: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
@@ -76,9 +94,10 @@ def _fresh_decision(events: Sequence[Mapping[str, Any]]) -> dict[str, Any] | Non
     return None
 
 
-def _recomputed_decision(events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def _recomputed_decision(
+    events: Sequence[Mapping[str, Any]], settings: SignalSettings
+) -> dict[str, Any]:
     """Decide again from the events when the policy did not pass its decision along."""
-    settings = SignalSettings()
     turns = turns_from_event_dicts(events)
     latest_action = next(
         (
@@ -134,16 +153,20 @@ def _recomputed_decision(events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 
 
 def handoff_request(
-    tracker: Tracker, authenticated: bool | None
+    tracker: Tracker, authenticated: bool | None, settings: SignalSettings
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Build the handoff payload (contract shape) and return it with the raw decision."""
+    """Build the handoff payload (contract shape) and return it with the raw decision.
+
+    ``settings`` are the handoff policy's (:func:`policy_settings`), used when the decision
+    has to be recomputed.
+    """
     events = tracker.events
-    decision = _fresh_decision(events) or _recomputed_decision(events)
+    decision = _fresh_decision(events) or _recomputed_decision(events, settings)
     order_number = tracker.get_slot(ORDER_SLOT)
     order = order_number if isinstance(order_number, str) and order_number else None
     payload = {
         "reason": decision["reason"],
-        "queue": decision.get("queue") or SignalSettings().default_queue,
+        "queue": decision.get("queue") or settings.default_queue,
         "signals": list(decision.get("signals") or []),
         "score": decision.get("score", 0.0),
         "summary": build_summary(events, order_number=order, authenticated=authenticated),
@@ -156,9 +179,20 @@ def handoff_request(
 class ActionHandoff(Action):  # type: ignore[misc]
     """Bring in a person: tell the customer, send the hub the request, pause the bot."""
 
-    def __init__(self, services: ActionServices | None = None) -> None:
-        """Create the action; ``services`` is injected by tests (identity check)."""
+    def __init__(
+        self, services: ActionServices | None = None, settings: SignalSettings | None = None
+    ) -> None:
+        """Create the action; tests inject ``services`` (identity check) and ``settings``.
+
+        Without ``settings`` the handoff policy's are read from ``config.yml`` now, so a
+        missing or invalid file stops the action server at start rather than at a handoff.
+
+        Raises:
+            OSError: ``config.yml`` cannot be read.
+            ValueError: It has no single valid ``HandoffPolicy`` entry.
+        """
         self._services = services
+        self._settings = settings if settings is not None else policy_settings()
 
     def name(self) -> str:
         """The action name in the domain."""
@@ -180,7 +214,7 @@ class ActionHandoff(Action):  # type: ignore[misc]
         domain: DomainDict,
     ) -> list[EventType]:
         """Send the warm message and the handoff payload, close forms, pause the bot."""
-        payload, decision = handoff_request(tracker, self._authenticated(tracker))
+        payload, decision = handoff_request(tracker, self._authenticated(tracker), self._settings)
         logger.info(
             "handoff of %s: reason=%s queue=%s score=%s",
             tracker.sender_id,

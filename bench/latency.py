@@ -446,8 +446,8 @@ def start_hub(
     Returns ``base``, ``pid``, ``accounts`` and ``startup_seconds``, or a "not measured"
     result. The caller runs :func:`hub_parts` and stops ``hub``.
     """
-    if not (REPO / "hub" / "__main__.py").is_file() or not HUB_PY.exists():
-        return not_measured("the hub (python -m hub in .venv-hub) is not available")
+    if not (REPO / "connectors" / "__main__.py").is_file() or not HUB_PY.exists():
+        return not_measured("the hub (python -m connectors in .venv-hub) is not available")
     env_info = project.get("env") or {}
     env = dict(os.environ)
     env.update(
@@ -460,9 +460,17 @@ def start_hub(
         HUB_PORT=str(free_port()),
     )
     env.pop("PAYASSIST_DEMO", None)
+    # The hub only checks the schema: migrate its fresh database first, as `make run` does.
+    subprocess.run(
+        [str(HUB_PY), "-m", "migrations", "upgrade"],
+        env=env,
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+    )
     needed = -(-args.conversations // AGENT_CAPACITY)
     accounts = create_agents(work, env, max(1, needed))
-    process = services.start("hub", [str(HUB_PY), "-m", "hub"], env=env)
+    process = services.start("hub", [str(HUB_PY), "-m", "connectors"], env=env)
     base = f"http://127.0.0.1:{env['HUB_PORT']}"
     ready_s = services.wait_ready("hub", f"{base}/health", READY_LIMIT_S)
     return {

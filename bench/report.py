@@ -18,6 +18,10 @@ from bench.stats import ratio
 
 REPO = Path(__file__).resolve().parents[1]
 NOT_MEASURED = "not measured"
+DESIGN_NOTES_LINK = (
+    "Why the hub and the bot runtime are built as they are, with the measurements behind each"
+    " choice: docs/design-notes.md (written by hand)."
+)
 ENCODER_NOTE = """### Pretrained sentence encoder and intent classifier
 
 Only a package that ships its weights (nothing downloads at run time) from the model's own
@@ -109,14 +113,14 @@ SPEED_NOTE = """### Why the bot is fast (what changed against stock Rasa)
   into `bot_failure` handoffs; its SQLite writes queue on a lock in the process instead of
   SQLite's sleeping busy handler, and reads do not take the write lock.
 - **A bot turn's few store calls run on the hub's event loop** when the store is SQLite in the
-  hub's process and no other hub process writes it (`GuardedNamespace.call_short`): storing the
+  hub's process and no other hub process writes it (`BlockingCalls.short`): storing the
   customer's message, re-reading the state, storing the reply. Each is 0.1-0.3 ms of CPU, and
   the `asyncio.to_thread` hop around it (worker wake-up, GIL hand-offs, loop wake-up) cost more
   than the call; those statements are also built once, and a message is one Core `INSERT`
   instead of an ORM flush (0.6 -> 0.3 ms per stored message). PostgreSQL, or several hub
   processes on one SQLite file, keep the worker thread. With an instant fake Rasa the hub's own
   share of a bot turn went from about 4.9 to 2.8 ms.
-- **Customer and bot messages are stored without the ORM** (`HubService._record_plain`: one
+- **Customer and bot messages are stored without the ORM** (`MessageService.record`: one
   Core transaction that reads only the conversation's state, then the insert), and a single
   hub process skips re-reading the state before routing when no conversation changed state
   since the message was stored (a transition counter bumped under the writer lock). Measured
@@ -456,7 +460,7 @@ def render(nlu: dict[str, Any] | None, latency: dict[str, Any] | None) -> str:
             out += ["", spread]
     else:
         out.append(f"{NOT_MEASURED} (run `bash scripts/bench.sh nlu`).")
-    out += ["", ENCODER_NOTE]
+    out += ["", ENCODER_NOTE, "", DESIGN_NOTES_LINK]
     return "\n".join(out) + "\n"
 
 

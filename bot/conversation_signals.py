@@ -5,7 +5,8 @@ module holds *how* that is decided, free of Rasa objects, so that:
 
 * every signal can be unit- and property-tested on plain data;
 * the policy (Rasa ``Event`` objects) and the actions (rasa-sdk event dicts) both feed it
-  through small adapters and get the same answer;
+  through small adapters and, with the same settings from config.yml
+  (:func:`settings_from_rasa_config`), get the same answer;
 * the latency per prediction stays predictable (one pass over the current session).
 
 A conversation is a list of :class:`UserTurn` (one per customer message in the current
@@ -24,10 +25,16 @@ Decision order (first match wins):
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from itertools import pairwise
-from typing import Any
+from pathlib import Path
+from typing import Any, get_args, get_origin, get_type_hints
+
+import yaml  # type: ignore[import-untyped]
+
+# The policy's class name (bot/handoff_policy.py), as config.yml names it.
+HANDOFF_POLICY_CLASS = "HandoffPolicy"
 
 REASON_EXPLICIT = "explicit_request"
 REASON_FRUSTRATION = "frustration"
@@ -173,30 +180,44 @@ class HandoffDecision:
         }
 
 
-def _float_map(raw: Any, default: Mapping[str, float]) -> dict[str, float]:
-    merged = dict(default)
-    if isinstance(raw, Mapping):
-        merged.update({str(key): float(value) for key, value in raw.items()})
-    return merged
+def _config_value(hint: Any, raw: Any, default: Any) -> Any:
+    """A config value as the field's type (``hint``); maps are merged with ``default``."""
+    if hint is bool:
+        if not isinstance(raw, bool):
+            raise ValueError(f"expected true or false, got {raw!r}")
+        return raw
+    if hint in (int, float, str):
+        return hint(raw)
+    origin, args = get_origin(hint), get_args(hint)
+    if origin is tuple:
+        if isinstance(raw, (str, Mapping)) or not isinstance(raw, Iterable):
+            raise ValueError(f"expected a list of names, got {raw!r}")
+        return tuple(args[0](item) for item in raw)
+    if origin is Mapping:
+        if raw is None:
+            return dict(default)
+        if not isinstance(raw, Mapping):
+            raise ValueError(f"expected a mapping, got {raw!r}")
+        key_type, value_type = args
+        return {**default, **{key_type(key): value_type(value) for key, value in raw.items()}}
+    raise TypeError(f"no config conversion for {hint!r}")
 
 
-def _flag(raw: Any) -> bool:
-    if not isinstance(raw, bool):
-        raise ValueError(f"expected true or false, got {raw!r}")
-    return raw
-
-
-def _str_map(raw: Any, default: Mapping[str, str]) -> dict[str, str]:
-    if raw is None:
-        return dict(default)
-    if not isinstance(raw, Mapping):
-        raise ValueError(f"expected a mapping of names to queues, got {raw!r}")
-    return {str(key): str(value) for key, value in raw.items()}
+def _plain(value: Any) -> Any:
+    """A settings value as YAML/JSON has it: tuples as lists, mappings as dicts."""
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, Mapping):
+        return dict(value)
+    return value
 
 
 @dataclass(frozen=True)
 class SignalSettings:
-    """Every tunable of the decision; the policy builds it from ``config.yml``.
+    """Every tunable of the decision, with its default: the only place defaults are written.
+
+    The policy's ``get_default_config`` is :meth:`as_config` of the defaults, and the policy
+    builds its settings from its ``config.yml`` entry with :meth:`from_config`.
 
     Attributes:
         threshold: Weighted score at which accumulated signals hand off.
@@ -273,46 +294,63 @@ class SignalSettings:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> SignalSettings:
-        """Build settings from a policy config, merging nested maps with the defaults.
+        """Settings from a policy's config: one key per field, the defaults for missing keys.
 
-        Rasa merges a component's config with its defaults one level deep only, so a
-        ``weights`` entry in config.yml that names one signal would otherwise drop the others.
+        Nested maps (``weights``, ``topic_intents``...) are merged with the defaults, as Rasa
+        merges a component's config with its defaults one level deep, so the policy's entry of
+        config.yml read here gives the settings the policy gets. Other keys (``priority``...)
+        are ignored.
+
+        Raises:
+            ValueError: A value has the wrong type or is out of range (the key is named).
         """
-        return cls(
-            threshold=float(config.get("threshold", cls.threshold)),
-            decay=float(config.get("decay", cls.decay)),
-            message_floor=float(config.get("message_floor", cls.message_floor)),
-            weights=_float_map(config.get("weights"), DEFAULT_WEIGHTS),
-            request_human_floor=float(config.get("request_human_floor", cls.request_human_floor)),
-            topic_floor=float(config.get("topic_floor", cls.topic_floor)),
-            fallback_limit=int(config.get("fallback_limit", cls.fallback_limit)),
-            repeated_intent_limit=int(
-                config.get("repeated_intent_limit", cls.repeated_intent_limit)
-            ),
-            repeated_answer_limit=int(
-                config.get("repeated_answer_limit", cls.repeated_answer_limit)
-            ),
-            trend_window=int(config.get("trend_window", cls.trend_window)),
-            trend_min_rise=float(config.get("trend_min_rise", cls.trend_min_rise)),
-            max_units=int(config.get("max_units", cls.max_units)),
-            min_known_ratio=float(config.get("min_known_ratio", cls.min_known_ratio)),
-            confused_counts_as_fallback=_flag(
-                config.get("confused_counts_as_fallback", cls.confused_counts_as_fallback)
-            ),
-            unanswered_counts_as_fallback=_flag(
-                config.get("unanswered_counts_as_fallback", cls.unanswered_counts_as_fallback)
-            ),
-            fallback_intents=tuple(config.get("fallback_intents", cls.fallback_intents)),
-            fallback_actions=tuple(config.get("fallback_actions", cls.fallback_actions)),
-            repeat_ignored_intents=tuple(
-                config.get("repeat_ignored_intents", cls.repeat_ignored_intents)
-            ),
-            explicit_intent=str(config.get("explicit_intent", cls.explicit_intent)),
-            topic_intents=_str_map(config.get("topic_intents"), DEFAULT_TOPIC_INTENTS),
-            topic_actions=_str_map(config.get("topic_actions"), DEFAULT_TOPIC_ACTIONS),
-            intent_queues=_str_map(config.get("intent_queues"), DEFAULT_INTENT_QUEUES),
-            default_queue=str(config.get("default_queue", cls.default_queue)),
+        defaults = cls()
+        hints = get_type_hints(cls)
+        values: dict[str, Any] = {}
+        for item in fields(cls):
+            if item.name not in config:
+                continue
+            default = getattr(defaults, item.name)
+            try:
+                values[item.name] = _config_value(hints[item.name], config[item.name], default)
+            except (TypeError, ValueError) as error:
+                raise ValueError(f"{item.name}: {error}") from error
+        return cls(**values)
+
+    def as_config(self) -> dict[str, Any]:
+        """The settings as a policy config (what ``from_config`` reads back unchanged)."""
+        return {item.name: _plain(getattr(self, item.name)) for item in fields(self)}
+
+
+def settings_from_rasa_config(path: Path) -> SignalSettings:
+    """The settings the handoff policy gets from a Rasa config file such as ``config.yml``.
+
+    For the actions, which need the policy's settings without loading a Rasa model.
+
+    Raises:
+        OSError: The file cannot be read.
+        ValueError: It is not YAML, has no single ``HandoffPolicy`` entry under ``policies``,
+            or the entry's settings are invalid.
+    """
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as error:
+        raise ValueError(f"{path}: {error}") from error
+    policies = document.get("policies") if isinstance(document, Mapping) else None
+    entries = [
+        entry
+        for entry in (policies if isinstance(policies, list) else [])
+        if isinstance(entry, Mapping)
+        and str(entry.get("name", "")).rsplit(".", 1)[-1] == HANDOFF_POLICY_CLASS
+    ]
+    if len(entries) != 1:
+        raise ValueError(
+            f"{path}: expected one {HANDOFF_POLICY_CLASS} under 'policies', found {len(entries)}"
         )
+    try:
+        return SignalSettings.from_config(entries[0])
+    except ValueError as error:
+        raise ValueError(f"{path}, {HANDOFF_POLICY_CLASS}: {error}") from error
 
 
 def _units(count: int, limit: int, max_units: int) -> int:

@@ -1,25 +1,17 @@
 """Rasa's ``CountVectorsFeaturizer`` that can leave out per-token features and counts faster.
 
-Stock ``CountVectorsFeaturizer.process`` calls scikit-learn's ``CountVectorizer.transform``
-twice per message and attribute: once on the list of tokens (one row per token, the
-*sequence* features) and once on the joined text (the *sentence* features). Each call
-re-builds the analyzer, re-validates the vocabulary and assembles a CSR matrix in several
-passes; for one short message that bookkeeping is most of the cost, about 0.3 ms per
-featurizer per message (measured with py-spy on the running bot, docs/benchmarks.md).
+Stock ``CountVectorsFeaturizer.process`` runs scikit-learn's ``CountVectorizer.transform`` twice
+per message and attribute (per-token *sequence* rows, then the *sentence* row), and for a short
+message that call's bookkeeping is most of the cost (docs/design-notes.md). This
+subclass changes two things and nothing else:
 
-This subclass changes two things and nothing else:
+* ``sequence_features: false`` skips the per-token rows, which only sequence models (DIET, TED)
+  read; ``bot.intent_classifier`` reads sentence features only. The default keeps them.
+* A message's sentence features are counted directly with the fitted vectorizer's analyzer and
+  vocabulary: the same counts, dtype, shape and sorted COO matrix as ``transform``
+  (``tests/bot/test_count_features.py`` compares them).
 
-* ``sequence_features: false`` skips the per-token rows. Only sequence models (DIET, TED's
-  text features) read them; the project's ``bot.intent_classifier.LinearIntentClassifier``
-  reads sentence features only. The default (``true``) keeps stock behaviour.
-* Sentence features of one message are counted directly with the fitted vectorizer's own
-  analyzer (built once per vectorizer) and vocabulary: exactly the counts, dtype and shape
-  ``transform`` produces (``tests/bot/test_count_features.py`` compares them), returned as the
-  same sorted COO matrix Rasa stores.
-
-Training, persistence and loading are Rasa's own, so a model trained with this component
-loads and behaves the same with either setting of ``sequence_features`` except for the
-per-token rows.
+Training, persistence and loading are Rasa's own.
 """
 
 from __future__ import annotations

@@ -1,15 +1,11 @@
 """Skip the deep copies Rasa makes of debug-log arguments while debug logging is off.
 
 Rasa 3.6 passes ``copy.deepcopy(...)`` of states, events and parse data to
-``structlogger.debug`` several times per prediction (the rule and memoization policies, and
-the message processor for every action it logs). Python evaluates those arguments even when
-the configured structlog logger drops debug messages, so every turn deep-copied the same
-data a dozen times for nothing: about 4% of Rasa's CPU time per message (cProfile).
-
-In the three modules below ``copy`` is used for nothing else (checked by
-``tests/bot/test_debug_copies.py`` against their source), so their module-level ``copy`` is
-replaced by :class:`DebugArgumentCopy`, which deep-copies exactly as before whenever debug
-messages are logged, and hands the value through untouched when they are discarded anyway.
+``structlogger.debug`` several times per prediction, and Python evaluates those arguments even
+when debug messages are dropped. In :data:`MODULES` ``copy`` serves nothing else
+(``tests/bot/test_debug_copies.py`` checks their source), so their ``copy`` becomes a
+:class:`DebugArgumentCopy`: it deep-copies as before while debug messages are logged and hands
+the value through untouched while they are discarded anyway.
 """
 
 from __future__ import annotations
@@ -45,10 +41,13 @@ class DebugArgumentCopy:
         return getattr(copy, name)
 
 
+_stand_in = DebugArgumentCopy()
+
+
 def apply() -> None:
     """Install the stand-in in :data:`MODULES` (idempotent)."""
     for name in MODULES:
-        importlib.import_module(name).copy = DebugArgumentCopy()  # type: ignore[attr-defined]
+        importlib.import_module(name).copy = _stand_in  # type: ignore[attr-defined]
 
 
 def restore() -> None:

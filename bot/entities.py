@@ -1,18 +1,17 @@
 """Rasa's ``SpacyEntityExtractor`` that runs only the entity ruler when that is all it needs.
 
 Stock ``SpacyEntityExtractor`` runs the whole spaCy pipeline a second time on every message
-(``SpacyNLP`` has already run it on the lower-cased text, and entity values must keep the
-customer's casing). The project's pipeline (``bot/spacy_pipeline.py``) is an attribute ruler
-and a lemmatizer, which set lemmas only, then an entity ruler whose patterns read token text
-attributes (``LOWER``, ``ORTH``, ``TEXT``, ``LIKE_EMAIL``...), which the tokenizer alone
-provides. Running just the tokenizer and the entity ruler gives the same entities for about
-half the cost.
+(entity values must keep the customer's casing, and ``SpacyNLP`` ran it on lower-cased text).
+The project's pipeline (``bot/spacy_pipeline.py``) sets lemmas, which entities do not need,
+and then runs an entity ruler whose patterns read only attributes the tokenizer provides
+(``LOWER``, ``ORTH``, ``LIKE_EMAIL``...): the tokenizer and the ruler alone give the same
+entities, for less.
 
-Whether that holds is checked once per loaded pipeline, not assumed: the shortcut is taken
-only when every component is an attribute ruler, a lemmatizer or an entity ruler, and every
-entity-ruler pattern reads only tokenizer attributes. Any other pipeline (a statistical
-``ner``, a pattern on ``LEMMA``...) gets stock behaviour. Output, configuration (``dimensions``)
-and training are stock ``SpacyEntityExtractor``'s.
+That is checked once per loaded pipeline, not assumed: the shortcut is taken only when every
+component is an attribute ruler, a lemmatizer or an entity ruler, and every entity-ruler
+pattern reads only tokenizer attributes. Any other pipeline (a statistical ``ner``, a pattern
+on ``LEMMA``...) gets stock behaviour. Output, configuration (``dimensions``) and training are
+stock ``SpacyEntityExtractor``'s.
 """
 
 from __future__ import annotations

@@ -8,11 +8,10 @@ The handoff policy hands off at once when ``matched`` is true, whatever the inte
 thought, so a request buried in a longer message ("ugh just get me an agent, my refund is
 missing") or typed mid-form still reaches a person.
 
-The phrase list is ``bot/resources/explicit_request_phrases.yml``, shared with the hub's guard
-(``common/explicit_request.py``), which also owns the normalisation (lower case, accents
-optional, elongations collapsed), the ``{a|b|}`` expansion and the rule for picking a match
-(longest, not inside a ``not_requests`` phrase), so both matchers agree. Here phrases and text
-are compared on spaCy lemmas ("talking to", "spoke with" and "agents" meet their base forms).
+The phrase list (``bot/resources/explicit_request_phrases.yml``) and the matching itself are
+the hub guard's (``common.explicit_request.PhraseMatcher``), so both decide alike; this
+component only supplies the tokenizer: the same words, keyed by their spaCy lemma ("talking
+to", "spoke with" and "agents" meet their base forms), see :func:`lemma_tokens`.
 
 Registered as a non-trainable ``MESSAGE_FEATURIZER`` so that it runs after the tokenizer in
 both the training and the prediction graph, with the spaCy pipeline provided by ``SpacyNLP``.
@@ -37,63 +36,56 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from bot.spacy_pipeline import analyse, analyse_many, build_phrase_matcher
+from bot.spacy_pipeline import analyse
 from common.explicit_request import (
     NO_MATCH,
     ExplicitRequestMatch,
     PhraseBook,
     PhraseListError,
-    SpanMatch,
-    elongation_variants,
+    PhraseMatcher,
+    Token,
     load_phrase_book,
-    normalise,
-    pick_match,
+    match_key,
+    word_spans,
 )
 
 logger = logging.getLogger(__name__)
 
 EXPLICIT_REQUEST_KEY = "explicit_request"
-_EXCLUSION_KEY = "not_request"
+
+
+def lemma_tokens(doc: Doc) -> list[Token]:
+    """The words of ``doc``'s text (cut as the hub cuts them), keyed by their spaCy lemma.
+
+    A word that spaCy keeps as one token is keyed by that token's lemma; a word it splits or
+    joins with its neighbours ("dont" is "do" + "nt", an e-mail address is one token) is keyed
+    by the word itself, exactly as the hub's tokenizer keys it.
+    """
+    tokens_at = {token.idx: token for token in doc}
+    tokens = []
+    for word in word_spans(doc.text):
+        token = tokens_at.get(word.start)
+        lemma = token.lemma_.lower() if token is not None and token.lower_ == word.text else ""
+        tokens.append(Token(match_key(lemma or word.text), word.text))
+    return tokens
 
 
 class _LemmaMatcher:
-    """The phrase book compiled into spaCy phrase matchers for one pipeline."""
+    """The shared phrase matcher with the spaCy tokenizer of one pipeline."""
 
     def __init__(self, nlp: Language, book: PhraseBook) -> None:
         self.nlp = nlp
-        self._phrases = book.phrases
-        docs = analyse_many(nlp, [normalise(phrase.text) for phrase in book.phrases])
-        self._surfaces = [_surface(doc) for doc in docs]
-        # One match key per phrase: the key's string is the phrase's index in the book.
-        self._requests = build_phrase_matcher(nlp, {str(i): [doc] for i, doc in enumerate(docs)})
-        self._exclusions = build_phrase_matcher(
-            nlp, {_EXCLUSION_KEY: [normalise(text) for text in book.exclusions]}
-        )
+        self._matcher = PhraseMatcher(book, self.tokens)
+
+    def tokens(self, text: str, doc: Doc | None = None) -> list[Token]:
+        """Tokens of ``text``, from ``doc`` when it is a doc of exactly that text."""
+        if doc is None or doc.text != text:
+            doc = analyse(self.nlp, text)
+        return lemma_tokens(doc)
 
     def match(self, text: str, doc: Doc | None) -> ExplicitRequestMatch:
         """Match ``text``; ``doc`` (the lower-cased doc from ``SpacyNLP``) is reused if it fits."""
-        strings = self.nlp.vocab.strings
-        for variant in elongation_variants(normalise(text)):
-            variant_doc = doc if doc is not None and doc.text == variant else None
-            if variant_doc is None:
-                variant_doc = analyse(self.nlp, variant)
-            exclusions = [(start, end) for _, start, end in self._exclusions(variant_doc)]
-            typed = _surface(variant_doc)
-            candidates = []
-            for match_id, start, end in self._requests(variant_doc):
-                rank = int(strings[match_id])
-                listed = self._surfaces[rank]
-                same = sum(a == b for a, b in zip(typed[start:end], listed, strict=True))
-                candidates.append(SpanMatch(start, end, self._phrases[rank], rank, same))
-            found = pick_match(candidates, exclusions)
-            if found.matched:
-                return found
-        return NO_MATCH
-
-
-def _surface(doc: Doc) -> list[str]:
-    """Token texts as typed, lower case, for telling apart phrases that share lemmas."""
-    return [token.lower_ for token in doc]
+        return self._matcher.match(text, lambda variant: self.tokens(variant, doc))
 
 
 @DefaultV1Recipe.register(
@@ -110,7 +102,7 @@ class ExplicitRequestMatcher(GraphComponent):  # type: ignore[misc]
         return {"phrases_path": None}
 
     def __init__(self, config: dict[str, Any]) -> None:
-        """Load the shared phrase list; the spaCy matchers are built on first use."""
+        """Load the shared phrase list; the matcher is built for the first pipeline it sees."""
         path = {**self.get_default_config(), **config}["phrases_path"]
         try:
             self._book = load_phrase_book(Path(path) if path else None)

@@ -15,13 +15,15 @@ How the reason reaches the action: the winning prediction carries ``optional_eve
 set the slots ``handoff_reason``, ``handoff_queue`` and ``handoff_signals`` (the decision as
 JSON) just before ``action_handoff`` runs. The action reads them; when they were not set in
 the current turn (``action_handoff`` predicted by a rule instead) it recomputes with the same
-pure functions and default settings. See docs/handoff.md.
+pure functions and the same settings, read from this policy's entry in config.yml
+(:func:`bot.conversation_signals.settings_from_rasa_config`). See docs/handoff.md.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -48,11 +50,6 @@ from rasa.shared.exceptions import InvalidConfigException
 from rasa.shared.utils.io import dump_obj_as_json_to_file, read_json_file
 
 from bot.conversation_signals import (
-    DEFAULT_INTENT_QUEUES,
-    DEFAULT_REPEAT_IGNORED_INTENTS,
-    DEFAULT_TOPIC_ACTIONS,
-    DEFAULT_TOPIC_INTENTS,
-    DEFAULT_WEIGHTS,
     HandoffDecision,
     SignalSettings,
     UserTurn,
@@ -135,30 +132,8 @@ class HandoffPolicy(Policy):  # type: ignore[misc]
             "handoff_action": HANDOFF_ACTION,
             "handback_intent": HANDBACK_INTENT,
             "handback_action": HANDBACK_ACTION,
-            "threshold": 1.0,
-            "decay": 0.7,
-            "message_floor": 0.15,
-            "weights": dict(DEFAULT_WEIGHTS),
-            "request_human_floor": 0.5,
-            "topic_floor": 0.6,
-            "fallback_limit": 2,
-            "repeated_intent_limit": 3,
-            "repeated_answer_limit": 2,
-            "trend_window": 3,
-            "trend_min_rise": 0.2,
-            "max_units": 3,
-            # Messages with fewer known words (NLU component bot.vocabulary) are not understood.
-            "min_known_ratio": 0.5,
-            "confused_counts_as_fallback": True,
-            "unanswered_counts_as_fallback": True,
-            "fallback_intents": ["nlu_fallback"],
-            "fallback_actions": ["action_default_fallback", "utter_default"],
-            "repeat_ignored_intents": list(DEFAULT_REPEAT_IGNORED_INTENTS),
-            "explicit_intent": "request_human",
-            "topic_intents": dict(DEFAULT_TOPIC_INTENTS),
-            "topic_actions": dict(DEFAULT_TOPIC_ACTIONS),
-            "intent_queues": dict(DEFAULT_INTENT_QUEUES),
-            "default_queue": "payments",
+            # The scoring's tunables, defaults as written in SignalSettings.
+            **SignalSettings().as_config(),
         }
 
     def __init__(
@@ -178,20 +153,18 @@ class HandoffPolicy(Policy):  # type: ignore[misc]
         except (TypeError, ValueError) as error:
             raise InvalidConfigException(f"HandoffPolicy: {error}") from error
         if live_topic_intents is not None or live_topic_actions is not None:
-            settings = SignalSettings(
-                **{
-                    **settings.__dict__,
-                    "topic_intents": {
-                        name: queue
-                        for name, queue in settings.topic_intents.items()
-                        if live_topic_intents is None or name in live_topic_intents
-                    },
-                    "topic_actions": {
-                        name: queue
-                        for name, queue in settings.topic_actions.items()
-                        if live_topic_actions is None or name in live_topic_actions
-                    },
-                }
+            settings = replace(
+                settings,
+                topic_intents={
+                    name: queue
+                    for name, queue in settings.topic_intents.items()
+                    if live_topic_intents is None or name in live_topic_intents
+                },
+                topic_actions={
+                    name: queue
+                    for name, queue in settings.topic_actions.items()
+                    if live_topic_actions is None or name in live_topic_actions
+                },
             )
         self.settings = settings
         self.handoff_action = str(config.get("handoff_action", HANDOFF_ACTION))
@@ -226,12 +199,10 @@ class HandoffPolicy(Policy):  # type: ignore[misc]
                     )
         live_intents = [name for name in self.settings.topic_intents if name in intents]
         live_actions = [name for name in self.settings.topic_actions if name in actions]
-        self.settings = SignalSettings(
-            **{
-                **self.settings.__dict__,
-                "topic_intents": {n: self.settings.topic_intents[n] for n in live_intents},
-                "topic_actions": {n: self.settings.topic_actions[n] for n in live_actions},
-            }
+        self.settings = replace(
+            self.settings,
+            topic_intents={n: self.settings.topic_intents[n] for n in live_intents},
+            topic_actions={n: self.settings.topic_actions[n] for n in live_actions},
         )
         self.persist()
         return self._resource

@@ -5,25 +5,18 @@
     action_endpoint:
       actions_module: actions
 
-and :func:`apply` (called by ``bot.server``) makes Rasa's action endpoint hand each call to
-rasa-sdk's own :class:`~rasa_sdk.executor.ActionExecutor` in this process, the same executor the
-action server (``rasa run actions``) runs behind its webhook. Rasa builds exactly the request it
-would POST and reads exactly the answer it would receive: the call and the answer each go through
-a JSON round trip (so neither side shares objects with the other, as over the wire), and the
-action server's error answers are raised as the same :class:`ClientResponseError` statuses
-(400 rejection, 404 unknown action, 500 failure), which Rasa's ``RemoteAction`` maps to its usual
-exceptions. An endpoint with a ``url`` still goes over HTTP, unchanged.
+and :func:`apply` makes Rasa's action endpoint hand each call to rasa-sdk's own
+:class:`~rasa_sdk.executor.ActionExecutor` in this process, the executor the action server runs
+behind its webhook. The call and the answer each go through a JSON round trip (nothing is
+shared, as over the wire), and the webhook's error answers are raised as the same
+:class:`ClientResponseError` statuses (400 rejection, 404 unknown action, 500 failure), which
+Rasa's ``RemoteAction`` maps to its usual exceptions. An endpoint with a ``url`` still goes over
+HTTP, unchanged.
 
-Why: the routine question "when is my next payment due?" makes two action calls per turn (form
-validation and the custom question). Over HTTP each cost about 1.5 ms of a 10 ms turn on the
-benchmark machine: a new aiohttp session and connection per call, the webhook's HTTP handling,
-and two more process wake-ups. In-process the same turn takes about 6.5 ms
-(``docs/benchmarks.md``). Rasa Pro 3.10 added the same ``actions_module`` option for the same
-reason. The actions' database calls already run in worker threads (``actions.context
-.run_blocking``), so they do not stall Rasa's event loop.
-
-A separate action server remains available (``ACTION_SERVER=1 make run``): isolation from the
-bot's process, or scaling actions on their own machines.
+Why: a form turn makes two action calls, each an HTTP round trip with its own connection and
+process wake-ups (docs/design-notes.md). The actions' database calls run in worker threads
+(``actions.context.run_blocking``), so they do not stall Rasa's event loop. A separate action
+server remains available (``ACTION_SERVER=1 make run``) for isolation or scaling.
 """
 
 from __future__ import annotations

@@ -1,62 +1,18 @@
-"""A linear intent classifier on sparse n-gram and dense sentence-embedding features.
+"""A linear intent classifier on scaled sparse n-gram and dense sentence-embedding features.
 
-Why not DIET: with ten to fifty examples per intent a transformer has little to learn that a
-linear model on good features cannot, and DIET's TensorFlow inference costs ~7 ms a message
-while this costs well under one. Why not Rasa's own ``LogisticRegressionClassifier``: it glues
-every featurizer's raw counts and the embedding together unscaled (a long message's counts
-drown the 256 small embedding values), fixes ``C`` and persists with skops.
+Why: with ten to fifty examples per intent a linear model on good features beats DIET at a
+fraction of its cost, and Rasa's own ``LogisticRegressionClassifier`` feeds every featurizer's
+raw values in unscaled, so a long message's counts drown the embedding (how the design and its
+weights were chosen: docs/design-notes.md).
 
-What it does:
-
-* **Features.** Every featurizer's *sentence* features for the text, one block per
-  featurizer (``alias``). Sparse blocks (``CountVectorsFeaturizer`` words and character
-  n-grams, ``RegexFeaturizer``) get sub-linear term frequency (``log1p``), an inverse
-  document frequency learnt from the training examples and L2 normalisation, like TF-IDF;
-  dense blocks (``bot.sentence_featurizer.StaticSentenceFeaturizer``) are L2-normalised.
-  Each block is then multiplied by its weight (``dense_weight``, ``sparse_weight``, or a
-  per-featurizer entry in ``featurizer_weights``), which sets how much the pretrained
-  embedding counts against the words actually seen in training.
-* **Model.** A multinomial logistic regression (scikit-learn, ``lbfgs``, seeded), trained
-  once; prediction is one sparse-times-dense product and a softmax in numpy.
-* **Nearest examples.** With ``nearest_example_weight`` > 0, each intent's score also gets
-  that weight times the cosine similarity between the message's embedding (the dense
-  blocks) and the most similar training example of the intent, plus
-  ``second_nearest_weight`` times the similarity to its second most similar one (the most
-  similar again for an intent with one example). With ten examples an intent's examples are
-  spread out and a regression boundary drawn between them misses paraphrases that sit right
-  next to one example; the nearest-example term (a nearest-neighbour vote) catches those,
-  and the second one keeps a single odd example from deciding alone.
-* **Intent names.** With ``intent_name_weight`` > 0 and the embedding featurizer's
-  ``intent_features`` on, each intent's score also gets that weight times the cosine
-  similarity between the message's embedding and the embedding of the intent's name
-  ("card arrival" for ``card_arrival``): the designer's own description of the intent, a
-  prototype that no sampled example can be far from. Intents whose name has no embedding
-  (the featurizer option off) leave the term out.
-* **Word alignment.** With ``token_alignment_weight`` > 0 and the embedding featurizer's
-  per-token vectors (``sequence_features``) on, each intent's score also gets that weight
-  times the best alignment of the message with one of the intent's examples: the mean over
-  the message's tokens of the best cosine similarity to one of the example's tokens (the
-  precision half of BERTScore, on static vectors). A sentence mean blurs a short message's
-  one decisive word; aligning word by word keeps it. The similarity of every training word
-  to every example is computed at training (:class:`TokenAlignment`), so parsing a message
-  of known words is a few row look-ups; only a word unseen in training is compared with the
-  examples' tokens. Without per-token vectors the term is left out.
-* **Weights of the similarity terms.** Chosen on 10-shot BANKING77 samples of seeds 1-4
-  (never on the seed-42 sample the benchmark reports): nearest 5, second nearest 1.5,
-  intent name 2 and word alignment 3 raised the top-ranked accuracy by 0.8 points on average
-  over the four samples (each of them better) over nearest 3 alone (docs/benchmarks.md).
-* **Confidences.** Logistic regression on a few examples per intent is over- or
-  under-confident depending on ``C``. A single temperature is fitted on out-of-fold
-  predictions (``calibration_folds``-fold cross-validation within the training data), so a
-  confidence of 0.6 means roughly "right six times in ten" and ``FallbackClassifier``
-  thresholds keep their meaning when the data grows.
-* **Persistence.** Weights, IDF vectors, the example and intent-name embeddings and the
-  word-alignment table as numpy arrays (loaded with ``allow_pickle=False``) plus a JSON
-  description of the feature blocks, the term weights and the training words: no pickle.
-
-The output is Rasa's usual ``intent`` and ``intent_ranking`` (top ``ranking_length`` intents,
-probabilities not renormalised). A message without text or features gets no intent
-(``{"name": None, "confidence": 0.0}``), as DIET does.
+What: each featurizer's sentence features form one block (sparse blocks as TF-IDF, dense ones
+L2-normalised), weighted per block, into a seeded multinomial logistic regression. Optional
+embedding-similarity terms add to each intent's score: the nearest and second-nearest training
+examples (:func:`nearest_two_similarities`), the intent's name, and word alignment with its
+best example (:class:`TokenAlignment`). One softmax temperature, fitted on out-of-fold
+predictions, calibrates the confidences for ``FallbackClassifier``. The model persists as numpy
+arrays and JSON (no pickle). Output is Rasa's ``intent`` and ``intent_ranking``; a message
+without text or features gets no intent (``{"name": None, "confidence": 0.0}``), as with DIET.
 """
 
 from __future__ import annotations
@@ -100,7 +56,7 @@ FORMAT_VERSION = 3
 READABLE_FORMATS = (1, 2, FORMAT_VERSION)
 # Temperatures tried when calibrating (log-spaced); the best by out-of-fold log-loss wins.
 TEMPERATURE_GRID: Floats = np.exp(np.linspace(np.log(0.05), np.log(20.0), 121))
-# Chosen on 10-shot BANKING77 samples other than the reported one (docs/benchmarks.md).
+# Chosen on 10-shot BANKING77 samples other than the reported one (docs/design-notes.md).
 NEAREST_WEIGHT_DEFAULT = 5.0
 SECOND_NEAREST_WEIGHT_DEFAULT = 1.5
 INTENT_NAME_WEIGHT_DEFAULT = 2.0
@@ -577,7 +533,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):  # type: ignore[
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        """Defaults chosen by cross-validation on 10-shot BANKING77 (docs/benchmarks.md)."""
+        """Defaults chosen by cross-validation on 10-shot BANKING77 (docs/design-notes.md)."""
         return {
             # Block weights after L2 normalisation: how much the embedding counts against
             # the n-grams. A featurizer named in `featurizer_weights` (its `alias`) gets that

@@ -1,16 +1,11 @@
-"""Memoise RulePolicy's rule matching for a loaded (no longer trained) policy.
+"""Memoise ``RulePolicy``'s rule matching for a loaded policy.
 
-At every prediction Rasa 3.6's ``RulePolicy._get_possible_keys`` walks every learned rule
-against the conversation's recent states (``_is_rule_applicable``: ~370 calls per turn of our
-bot). The answer is a pure function of the rule lookup, which is fixed once the policy is
-loaded for serving, and of those states, which repeat across conversations (every new
-conversation asking "when is my next payment due?" has the same ones). The cache keys on the
-lookup table's identity and the states' canonical JSON and returns a copy of the stored set,
-so callers see exactly what the stock method returns.
-
-Only policies created by ``RulePolicy.load`` (serving, ``rasa test``) get a cache; a policy
-being trained changes its lookup while it matches, so it keeps the stock method, and
-``train`` on a loaded policy (fine-tuning) drops its cache first.
+At every prediction Rasa 3.6 checks every learned rule against the recent states
+(``_get_possible_keys``). Once a policy is loaded for serving its rule table is fixed, so the
+answer depends only on those states, which repeat across conversations: it is cached per
+lookup table and states (as canonical JSON), and callers get their own copy. A policy being
+trained changes its table while it matches, so only ``RulePolicy.load`` gives a policy a
+cache, and ``train`` drops it.
 """
 
 from __future__ import annotations

@@ -1,16 +1,10 @@
 """Copy Rasa slots by their attribute dictionary instead of through ``copy``'s reduce protocol.
 
-Every tracker Rasa builds copies each of the domain's slots (``DialogueStateTracker.__init__``:
-``copy.copy(slot)``), and a turn builds dozens of trackers: every replay of the conversation
-into dialogue states starts from a fresh one, and forms and actions copy the tracker too. For a
-plain object ``copy.copy`` goes through ``__reduce_ex__``, ``copyreg.__newobj__`` and
-``_reconstruct``, which made slot copying about 6% of Rasa's time per message (cProfile on
-the running bot).
-
-Rasa's ``Slot`` classes define no ``__slots__``, ``__reduce__``, ``__getstate__`` or
-``__setstate__``, so the stock copy is exactly "a new instance of the same class whose
-``__dict__`` is a shallow copy of the original's", which :func:`copy_slot` does directly. A
-subclass that customises any of those hooks keeps the stock protocol.
+Every tracker Rasa builds copies each of the domain's slots (``copy.copy(slot)``), and a turn
+builds dozens of trackers. Rasa's ``Slot`` classes define none of the copy hooks
+(``__slots__``, ``__reduce__``, ``__getstate__``...), so the stock copy is a new instance whose
+``__dict__`` is a shallow copy of the original's: :func:`copy_slot` makes that directly. A
+subclass that defines one of the hooks keeps the stock protocol.
 """
 
 from __future__ import annotations

@@ -1,31 +1,12 @@
-"""Memoise a tracker's dialogue states within a turn, for the policies that all ask for them.
+"""Share one replay of a tracker into dialogue states among the policies of a prediction.
 
-Rasa 3.6 turns the whole conversation into a list of states (``Domain.
-states_for_tracker_history``: replay every event into a fresh tracker, one state per action)
-separately for every policy at every prediction: ``RulePolicy`` twice (once for text, once for
-the intent), ``MemoizationPolicy`` once more, each from scratch, for the same tracker. For our
-bot that replay was the largest single cost of a prediction (about a tenth of Rasa's CPU time
-per message, py-spy on the running bot).
-
-The replay is a pure function of the domain and the tracker's events (it starts from a fresh
-copy whose slots hold the domain's initial values). This module replays once per domain,
-event sequence and ``omit_unset_slots``, records at every action what the stock loop reads
-(the active state, the previous action, ``hide_rule_turn`` and whether the turn keeps the
-hidden flag), and derives the states for either ``ignore_rule_only_turns`` setting from that
-record with the stock loop's own steps (``_remove_rule_only_features``,
-``_substitute_rule_only_user_input``, ``_clean_state``). ``RulePolicy`` and the memoization
-policies ask for different settings, so they share one replay.
-
-The key holds the identities of all the tracker's events in order; the entry holds the events
-and the domain themselves, so none of those identities can be reused by another object while
-the entry exists. Rasa never changes an event after it is logged; trackers copied for forms
-(``tracker.copy``) share their event objects and get the same states, as from stock.
-
-Callers change the lists they get (``_choose_last_user_input`` deletes the text or the intent
-of the last user state), so every call builds fresh lists and dictionaries; the values inside
-sub-states (strings, numbers and tuples) are immutable. A replay with any other value is not
-cached. The cache holds the last :data:`MAX_ENTRIES` replays, which covers every prediction of
-a turn, including the forms' temporary trackers.
+Rasa 3.6 replays the whole conversation into states (``Domain.states_for_tracker_history``)
+for every policy at every prediction, from scratch each time: ``RulePolicy`` twice, the
+memoization policy once more. The replay depends only on the domain and the tracker's events,
+so it is done once per domain, event sequence and ``omit_unset_slots``, and the states for
+either ``ignore_rule_only_turns`` setting are derived from the recorded turns with the stock
+loop's own steps. Callers edit what they get, so every call returns fresh lists. Why this
+equals stock: docs/design-notes.md; ``tests/bot/test_state_cache.py`` compares.
 """
 
 from __future__ import annotations
@@ -38,7 +19,9 @@ from rasa.shared.core.constants import PREVIOUS_ACTION
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 
+# Replays kept: every prediction of a turn, the forms' temporary trackers included.
 MAX_ENTRIES = 16
+# A replay whose sub-states hold any other value is not cached (callers could change it).
 IMMUTABLE = (str, int, float, bool, tuple, type(None))
 
 State = dict[str, dict[str, Any]]

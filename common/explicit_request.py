@@ -1,17 +1,20 @@
-"""Explicit requests for a person: the shared phrase list and the hub's plain-regex guard.
+"""Explicit requests for a person: the shared phrase list and the one matcher that reads it.
 
-The product promise is that a customer who asks for a person gets one. Two matchers read the
-same list (``bot/resources/explicit_request_phrases.yml``):
+The product promise is that a customer who asks for a person gets one. Two places look for
+such requests in the same list (``bot/resources/explicit_request_phrases.yml``):
 
-* the NLU component ``bot/explicit_request.py`` (spaCy lemmas, inside Rasa);
+* the NLU component ``bot/explicit_request.py`` (inside Rasa, with spaCy's lemmas);
 * :class:`ExplicitRequestGuard` here, used by the hub, which has no Rasa and no spaCy, so that a
   request is caught even when the bot's NLU misses it or the bot is down.
 
-Both normalise the same way (lower case, accents ignored, letters typed three or more times
-collapsed so "humaaan" reads as "human"), match the list's phrases anywhere in the message,
-drop a match that lies inside one of the list's ``not_requests`` phrases ("travel agent",
-"am I talking to a human?"), and report the longest remaining match. The guard replaces spaCy's
-lemmas with a small suffix stemmer applied to phrases and text alike ("talking" and "talk" meet).
+Both are a :class:`PhraseMatcher`: the text is normalised (lower case, accents ignored,
+letters typed three or more times collapsed so "humaaan" reads as "human"), cut into words,
+and the list's phrases are found anywhere in it; a match that lies inside one of the list's
+``not_requests`` phrases ("travel agent", "am I talking to a human?") is dropped and the longest
+remaining match is reported. Only the tokenizer differs: each word gets a matching key, from
+:func:`match_key` here and from spaCy's lemma (then the same :func:`match_key`) in the bot, so
+"talking" meets "talk" either way. The words themselves are always cut by :func:`word_spans`,
+so punctuation, hyphens and apostrophes cannot make the two disagree.
 
 Phrase syntax: ``{a|b|}`` lists alternatives (an empty one makes the group optional) and is
 expanded when the list is loaded; ``"{talk|speak} to {a |}person"`` yields four phrases.
@@ -19,13 +22,14 @@ expanded when the list is loaded; ``"{talk|speak} to {a |}person"`` yields four 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml  # type: ignore[import-untyped]
 
@@ -39,8 +43,25 @@ _GROUP = re.compile(r"\{([^{}]*)\}")
 _ELONGATION = re.compile(r"([^\W\d_])\1{2,}")
 # ' and its look-alikes: right single quote, grave and acute accents.
 _APOSTROPHES = re.compile("['\u2019`\u00b4]")
-_WORD = re.compile(r"[a-z0-9ñ]+")
+# A word: letters and digits, apostrophes inside it dropped ("don't" is the word "dont").
+_WORD = re.compile(r"[a-z0-9ñ]+(?:['\u2019`\u00b4]+[a-z0-9ñ]+)*")
 _IRREGULAR_STEMS = {"spoke": "speak", "spoken": "speak", "told": "tell", "got": "get"}
+# Forms the suffix stemmer cannot reach that the phrase list's words take, mapped to the form
+# spaCy's lemmatizer gives, so the hub's guard and the bot agree on them.
+_BASE_FORMS = {
+    **dict.fromkeys(("am", "is", "are", "was", "were", "been", "being"), "be"),
+    **dict.fromkeys(("has", "had", "having"), "have"),
+    **dict.fromkeys(("gave", "given"), "give"),
+    **dict.fromkeys(("saw", "seen"), "see"),
+    **dict.fromkeys(("rang", "rung"), "ring"),
+    "an": "a",
+    "found": "find",
+    "gotten": "get",
+    "brought": "bring",
+    "men": "man",
+    "women": "woman",
+    "ladies": "lady",
+}
 
 
 class PhraseListError(ValueError):
@@ -79,25 +100,32 @@ class ExplicitRequestMatch:
 NO_MATCH = ExplicitRequestMatch(matched=False)
 
 
-@dataclass(frozen=True)
-class SpanMatch:
-    """A candidate match over token (or word) positions ``[start, end)``.
+class Token(NamedTuple):
+    """One word of a text as a :class:`PhraseMatcher` compares it.
 
     Attributes:
-        start: First token of the match.
-        end: One past the last token.
-        phrase: The phrase of the list that matched.
-        rank: The phrase's position in the list (earlier wins a tie).
-        same_words: How many of the phrase's words the customer typed exactly as listed;
-            "spoke to an agent" is closer to "speak to an agent" than to "speak to a agent",
-            which match the same span once words are reduced to their base forms.
+        key: The form compared with the phrases' words (:func:`match_key` of the word or of
+            its lemma), so that inflected forms meet the listed base form.
+        text: The word as typed (normalised). When several phrases match the same span, the
+            one whose words were typed exactly as listed wins: "spoke to an agent" is closer to
+            "speak to an agent" than to "speak to a agent".
     """
 
+    key: str
+    text: str
+
+
+Tokenizer = Callable[[str], Sequence[Token]]
+"""Turns a text already passed through :func:`normalise` into the :class:`Token` of each of its
+:func:`word_spans`."""
+
+
+class Word(NamedTuple):
+    """A word of a text and where it stands: ``text[start:end]``, apostrophes dropped."""
+
+    text: str
     start: int
     end: int
-    phrase: Phrase
-    rank: int = 0
-    same_words: int = 0
 
 
 def expand_alternatives(pattern: str) -> list[str]:
@@ -164,29 +192,39 @@ def stem(word: str) -> str:
     return word
 
 
+@functools.lru_cache(maxsize=8192)
+def match_key(word: str) -> str:
+    """The form a phrase matcher compares a word in: base form, :func:`stem`, no final "e".
+
+    Irregular forms of the phrase list's words ("was", "an", "women") are mapped as spaCy's
+    lemmatizer maps them, and a final "e" is dropped so that "escalate" meets "escalating" and
+    "give" meets "giving": the hub's guard then agrees with the bot, whose keys are this of a
+    lemma. (:func:`stem` itself stays as it is: trained models store its forms.)
+    """
+    key = stem(_BASE_FORMS.get(word, word))
+    return key[:-1] if len(key) > 3 and key.endswith("e") else key
+
+
+def word_spans(text: str) -> list[Word]:
+    """The words of an already normalised ``text``, with their positions.
+
+    A word is a run of letters and digits; apostrophes inside it are dropped ("don't" is
+    "dont"), everything else separates words. Every tokenizer cuts text this way.
+    """
+    return [
+        Word(_APOSTROPHES.sub("", found.group()), found.start(), found.end())
+        for found in _WORD.finditer(text)
+    ]
+
+
 def surface_words(text: str) -> list[str]:
     """Normalised words of ``text`` as typed (apostrophes dropped: "don't" -> "dont")."""
-    return _WORD.findall(_APOSTROPHES.sub("", normalise(text)))
+    return [word.text for word in word_spans(normalise(text))]
 
 
-def words(text: str) -> list[str]:
-    """Normalised, stemmed words of ``text``."""
-    return [stem(word) for word in surface_words(text)]
-
-
-def pick_match(
-    candidates: Iterable[SpanMatch], exclusions: Sequence[tuple[int, int]]
-) -> ExplicitRequestMatch:
-    """Keep candidates not inside an exclusion span; report the longest, then the earliest."""
-    kept = [
-        cand
-        for cand in candidates
-        if not any(ex_start <= cand.start and cand.end <= ex_end for ex_start, ex_end in exclusions)
-    ]
-    if not kept:
-        return NO_MATCH
-    best = min(kept, key=lambda c: (-(c.end - c.start), c.start, -c.same_words, c.rank))
-    return ExplicitRequestMatch(True, best.phrase.text, best.phrase.language)
+def plain_tokens(text: str) -> list[Token]:
+    """The hub's tokenizer (no spaCy): words of normalised ``text`` keyed by :func:`match_key`."""
+    return [Token(match_key(word.text), word.text) for word in word_spans(text)]
 
 
 def _string_list(value: Any, where: str) -> list[str]:
@@ -236,61 +274,111 @@ def load_phrase_book(path: Path | None = None) -> PhraseBook:
 
 @dataclass(frozen=True)
 class _Entry:
-    """A phrase indexed by the guard: its stemmed and its as-listed words."""
+    """A phrase as indexed by the matcher: its words' keys and their listed forms."""
 
-    stems: tuple[str, ...]
-    surface: tuple[str, ...]
+    keys: tuple[str, ...]
+    texts: tuple[str, ...]
     phrase: Phrase
     rank: int
 
 
-class ExplicitRequestGuard:
-    """The hub's matcher: plain word sequences over normalised, stemmed text (no spaCy).
+@dataclass(frozen=True)
+class _Candidate:
+    """A phrase found over token positions ``[start, end)``."""
 
-    Build it once at start-up (it indexes the phrases by first word) and call :meth:`match`
-    per message; it holds no per-message state and is safe to share between tasks.
+    start: int
+    end: int
+    entry: _Entry
+    same_words: int
+
+
+class _Index:
+    """Phrases by their keys, and the lengths of the phrases that start with each key."""
+
+    def __init__(self, phrases: Iterable[Phrase], tokenizer: Tokenizer) -> None:
+        self._entries: dict[tuple[str, ...], list[_Entry]] = {}
+        lengths: dict[str, set[int]] = {}
+        for rank, phrase in enumerate(phrases):
+            tokens = tokenizer(normalise(phrase.text))
+            if tokens:
+                keys = tuple(token.key for token in tokens)
+                entry = _Entry(keys, tuple(token.text for token in tokens), phrase, rank)
+                self._entries.setdefault(keys, []).append(entry)
+                lengths.setdefault(keys[0], set()).add(len(keys))
+        self._lengths = {key: tuple(sorted(found)) for key, found in lengths.items()}
+
+    def find(self, tokens: Sequence[Token]) -> Iterator[_Candidate]:
+        """Every occurrence of an indexed phrase in ``tokens``."""
+        keys = tuple(token.key for token in tokens)
+        for start, key in enumerate(keys):
+            for length in self._lengths.get(key, ()):
+                end = start + length
+                if end > len(keys):
+                    break
+                for entry in self._entries.get(keys[start:end], ()):
+                    typed = (token.text for token in tokens[start:end])
+                    same = sum(a == b for a, b in zip(typed, entry.texts, strict=True))
+                    yield _Candidate(start, end, entry, same)
+
+
+class PhraseMatcher:
+    """Finds the phrase list's requests in a text, with the words cut by a given tokenizer.
+
+    Build it once (it tokenizes and indexes every phrase) and call :meth:`match` per
+    message; it holds no per-message state and is safe to share.
     """
 
+    def __init__(self, book: PhraseBook, tokenizer: Tokenizer) -> None:
+        """Index the phrases and exclusions of ``book`` as ``tokenizer`` cuts them."""
+        self._tokenize = tokenizer
+        self._phrases = _Index(book.phrases, tokenizer)
+        self._exclusions = _Index((Phrase(text, "") for text in book.exclusions), tokenizer)
+
+    def match(self, text: str, tokenizer: Tokenizer | None = None) -> ExplicitRequestMatch:
+        """Whether ``text`` asks for a person, and by which phrase of the list.
+
+        Args:
+            text: The message as typed.
+            tokenizer: For this call only, instead of the matcher's own; it must key words the
+                same way (the bot passes one that reuses the spaCy doc Rasa already made).
+        """
+        tokenize = tokenizer or self._tokenize
+        for variant in elongation_variants(normalise(text)):
+            tokens = tokenize(variant)
+            excluded = [(c.start, c.end) for c in self._exclusions.find(tokens)]
+            found = _longest(self._phrases.find(tokens), excluded)
+            if found.matched:
+                return found
+        return NO_MATCH
+
+
+def _longest(
+    candidates: Iterable[_Candidate], exclusions: Sequence[tuple[int, int]]
+) -> ExplicitRequestMatch:
+    """Keep candidates not inside an exclusion span; report the longest, then the earliest.
+
+    Among phrases over the same span, the one typed most exactly as listed wins, then the one
+    listed first.
+    """
+    kept = [
+        cand
+        for cand in candidates
+        if not any(start <= cand.start and cand.end <= end for start, end in exclusions)
+    ]
+    if not kept:
+        return NO_MATCH
+    best = min(kept, key=lambda c: (c.start - c.end, c.start, -c.same_words, c.entry.rank))
+    return ExplicitRequestMatch(True, best.entry.phrase.text, best.entry.phrase.language)
+
+
+class ExplicitRequestGuard(PhraseMatcher):
+    """The hub's matcher: the phrase matcher over :func:`plain_tokens` (no spaCy needed)."""
+
     def __init__(self, book: PhraseBook) -> None:
-        """Index the phrases and exclusions of ``book`` by their first stemmed word."""
-        self._phrases = self._index(book.phrases)
-        self._exclusions = self._index(Phrase(text, "") for text in book.exclusions)
+        """Index the phrases and exclusions of ``book`` with the dependency-free tokenizer."""
+        super().__init__(book, plain_tokens)
 
     @classmethod
     def from_file(cls, path: Path | None = None) -> ExplicitRequestGuard:
         """Load the shared phrase list and build a guard over it."""
         return cls(load_phrase_book(path))
-
-    @staticmethod
-    def _index(phrases: Iterable[Phrase]) -> dict[str, list[_Entry]]:
-        index: dict[str, list[_Entry]] = {}
-        for rank, phrase in enumerate(phrases):
-            surface = tuple(surface_words(phrase.text))
-            key = tuple(stem(word) for word in surface)
-            if key:
-                index.setdefault(key[0], []).append(_Entry(key, surface, phrase, rank))
-        return index
-
-    @staticmethod
-    def _find(
-        stems: Sequence[str], surface: Sequence[str], index: Mapping[str, list[_Entry]]
-    ) -> Iterator[SpanMatch]:
-        for start, token in enumerate(stems):
-            for entry in index.get(token, ()):
-                end = start + len(entry.stems)
-                if tuple(stems[start:end]) == entry.stems:
-                    same = sum(
-                        a == b for a, b in zip(surface[start:end], entry.surface, strict=True)
-                    )
-                    yield SpanMatch(start, end, entry.phrase, entry.rank, same)
-
-    def match(self, text: str) -> ExplicitRequestMatch:
-        """Whether ``text`` asks for a person, and by which phrase of the list."""
-        for variant in elongation_variants(normalise(text)):
-            surface = surface_words(variant)
-            stems = [stem(word) for word in surface]
-            exclusions = [(m.start, m.end) for m in self._find(stems, surface, self._exclusions)]
-            found = pick_match(self._find(stems, surface, self._phrases), exclusions)
-            if found.matched:
-                return found
-        return NO_MATCH

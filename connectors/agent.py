@@ -1,50 +1,44 @@
 """Agent Socket.IO namespace ("/agent").
 
-Only agents with a valid session token (from ``POST /api/agent/login``) can connect; the
-token is checked again on every event so logout and expiry take effect at once. Rooms:
+Only agents with a valid session token (from ``POST /api/agent/login``) can connect; the token
+is checked again on every event so logout and expiry take effect at once. Rooms:
 ``agent:<id>`` (all tabs of one agent), ``conv:<id>`` (agents working a conversation),
 ``queue:<name>`` (agents who see that queue; supervisors are in all) and ``supervisors``.
 
-Every queue change emits one small signal to the affected ``queue:<name>`` rooms through the
-client manager (``connectors/fanout.py``), so with Redis it reaches every hub process; each
-process then pushes a fresh snapshot (and an offer, if any) to the agent sockets it holds.
-A periodic heartbeat marks this process's agents as alive (see ``HubService.heartbeat``).
-See docs/protocol.md.
+Every queue change reaches every hub process as one small signal (``connectors/fanout.py``);
+each process then pushes a fresh snapshot (and an offer, if any) to the agent sockets it
+holds. What an action means for the conversation is :class:`hub.services.agent_desk.AgentDesk`;
+this module keeps the sockets and their rooms. See docs/protocol.md.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
-from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, Final
 
-from connectors.customer import (
-    STATUS_TEXT,
-    CustomerNamespace,
-    GuardedNamespace,
-    jsonable,
-)
-from connectors.fanout import QUEUES_CHANGED
-from connectors.validation import (
-    EventError,
-    parse_agent_reply,
-    parse_close,
-    parse_conversation_ref,
-    parse_presence,
-    parse_transfer,
-)
-from hub.errors import SessionEnded
+from connectors.json import to_json
+from connectors.push import conversation_room, queue_room
+from connectors.socket_base import GuardedNamespace
+from connectors.validation import EventParser
+from hub.domain.errors import SessionEnded
+from hub.domain.views import AgentView, QueueSnapshot
 from hub.logging import log_event
-from hub.service import HubService
-from hub.views import AgentView, MessageView, QueueSnapshot
+from hub.services.agent_desk import AgentDesk
+from hub.services.blocking import BlockingCalls
+from hub.services.ports import AgentChannel
+from hub.services.wiring import HubServices
 
 logger = logging.getLogger(__name__)
 
-SUPERVISORS_ROOM = "supervisors"
-REVOKE_DELAY_SECONDS = 0.2
+SUPERVISORS_ROOM: Final = "supervisors"
+REVOKE_DELAY_SECONDS: Final = 0.2
+
+
+def agent_room(agent_id: int) -> str:
+    """Room of all connections of one agent."""
+    return f"agent:{agent_id}"
 
 
 class AgentNamespace(GuardedNamespace):
@@ -57,17 +51,20 @@ class AgentNamespace(GuardedNamespace):
 
     def __init__(
         self,
-        service: HubService,
-        customers: CustomerNamespace,
+        services: HubServices,
+        desk: AgentDesk,
+        push: AgentChannel,
+        calls: BlockingCalls,
+        parser: EventParser,
         *,
-        max_text_chars: int,
         namespace: str = "/agent",
     ) -> None:
-        """Wire the namespace to the domain service and the customer side."""
         super().__init__(namespace)
-        self.service = service
-        self.customers = customers
-        self.max_text_chars = max_text_chars
+        self.services = services
+        self.desk = desk
+        self.push = push
+        self.calls = calls
+        self.parser = parser
         # Agents connected to this process: agent id -> socket ids (several tabs), and back.
         self._connected: dict[int, set[str]] = {}
         self._agent_of: dict[str, int] = {}
@@ -75,20 +72,6 @@ class AgentNamespace(GuardedNamespace):
         self._refreshing: set[int] = set()
         self._dirty: set[int] = set()
         self._tasks: set[asyncio.Task[None]] = set()
-
-    def conversation_room(self, conversation_id: str) -> str:
-        """Room of the agents working one conversation."""
-        return f"conv:{conversation_id}"
-
-    @staticmethod
-    def agent_room(agent_id: int) -> str:
-        """Room of all connections of one agent."""
-        return f"agent:{agent_id}"
-
-    @staticmethod
-    def queue_room(queue: str) -> str:
-        """Room of the agents (and supervisors) who see one queue."""
-        return f"queue:{queue}"
 
     # ---- connection -----------------------------------------------------------------------
 
@@ -99,7 +82,9 @@ class AgentNamespace(GuardedNamespace):
         """
         token = auth.get("token") if isinstance(auth, dict) else None
         agent = (
-            await self.call(self.service.authenticate, token) if isinstance(token, str) else None
+            await self.calls.call(self.services.agents.authenticate, token)
+            if isinstance(token, str)
+            else None
         )
         if agent is None:
             log_event(logger, "agent.connect_refused")
@@ -115,18 +100,18 @@ class AgentNamespace(GuardedNamespace):
         )
         self._connected.setdefault(agent.agent_id, set()).add(sid)
         self._agent_of[sid] = agent.agent_id
-        await self.enter_room(sid, self.agent_room(agent.agent_id))
+        await self.enter_room(sid, agent_room(agent.agent_id))
         if agent.role == "supervisor":
             await self.enter_room(sid, SUPERVISORS_ROOM)
         # Connecting means "I'm here": it ends a pending grace period, and the agent gets
         # their conversations' messages again. "presence away" stops new offers.
-        await self.call(self.service.set_presence, agent.agent_id, "online")
-        snapshot = await self.call(self.service.queue_snapshot, agent.agent_id)
+        await self.calls.call(self.services.presence.set_presence, agent.agent_id, "online")
+        snapshot = await self.calls.call(self.services.work.queue_snapshot, agent.agent_id)
         for queue in snapshot.queues:
-            await self.enter_room(sid, self.queue_room(queue))
+            await self.enter_room(sid, queue_room(queue))
         await self._sync_rooms(agent.agent_id, snapshot, [sid])
         log_event(logger, "agent.connected", agent_id=agent.agent_id, role=agent.role)
-        await self.queues_changed(snapshot.queues)
+        await self.push.queues_changed(snapshot.queues)
         return True
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
@@ -141,16 +126,17 @@ class AgentNamespace(GuardedNamespace):
         if sids:
             return
         self._connected.pop(agent_id, None)
-        await self.call(self.service.agent_disconnected, agent_id)
+        await self.calls.call(self.services.presence.agent_disconnected, agent_id)
         log_event(logger, "agent.disconnected", agent_id=agent_id, reason=str(reason))
-        await self.queues_changed()
+        await self.push.queues_changed()
 
     async def _agent(self, sid: str) -> AgentView:
+        """The agent of this socket, checked against the session store on every event."""
         session = await self.get_session(sid)
-        agent = await self.call(self.service.authenticate, session.get("token"))
+        agent = await self.calls.call(self.services.agents.authenticate, session.get("token"))
         if agent is None or agent.agent_id != session.get("agent_id"):
             await self._revoke(sid, session.get("agent_id"))
-            raise EventError("unauthorized", "Your session has ended; log in again.")
+            raise SessionEnded()
         return agent
 
     async def _revoke(self, sid: str, agent_id: int | None) -> None:
@@ -172,11 +158,11 @@ class AgentNamespace(GuardedNamespace):
 
     async def _join(self, agent_id: int, conversation_id: str) -> None:
         for sid in self._connected.get(agent_id, ()):
-            await self.enter_room(sid, self.conversation_room(conversation_id))
+            await self.enter_room(sid, conversation_room(conversation_id))
 
     async def _leave(self, agent_id: int, conversation_id: str) -> None:
         for sid in self._connected.get(agent_id, ()):
-            await self.leave_room(sid, self.conversation_room(conversation_id))
+            await self.leave_room(sid, conversation_room(conversation_id))
 
     # ---- queue pushes ---------------------------------------------------------------------
 
@@ -187,19 +173,19 @@ class AgentNamespace(GuardedNamespace):
         claim made from a tab on another hub process still brings this tab the messages.
         """
         sids = sorted(self._connected.get(agent_id, ()))
-        snapshot = await self.call(self.service.queue_snapshot, agent_id)
+        snapshot = await self.calls.call(self.services.work.queue_snapshot, agent_id)
         await self._sync_rooms(agent_id, snapshot, sids)
-        body = jsonable(snapshot)
-        offer = await self.call(self.service.next_offer, agent_id)
+        body = to_json(snapshot)
+        offer = await self.calls.call(self.services.work.next_offer, agent_id)
         for sid in sids:
             # Straight to the local socket: the signal already reached every process.
             await self.emit("queue", body, to=sid, ignore_queue=True)
             if offer is not None:
-                await self.emit("offer", jsonable(offer), to=sid, ignore_queue=True)
+                await self.emit("offer", to_json(offer), to=sid, ignore_queue=True)
         return dict(body)
 
     async def _sync_rooms(self, agent_id: int, snapshot: QueueSnapshot, sids: list[str]) -> None:
-        owned = {self.conversation_room(c.conversation_id) for c in snapshot.mine}
+        owned = {conversation_room(c.conversation_id) for c in snapshot.mine}
         for sid in sids:
             if self._agent_of.get(sid) != agent_id:
                 continue  # revoked meanwhile
@@ -209,25 +195,12 @@ class AgentNamespace(GuardedNamespace):
             for room in current - owned:
                 await self.leave_room(sid, room)
 
-    async def queues_changed(self, queues: Iterable[str] | None = None) -> None:
-        """Tell every hub process that these queues changed (all queues when None).
-
-        One small signal to the ``queue:<name>`` rooms goes through the client manager
-        (Redis when configured); each process refreshes the snapshots of its own sockets in
-        those rooms (:meth:`on_queues_signal`).
-        """
-        names = sorted(set(queues) if queues is not None else set(self.service.config.queues))
-        if not names:
-            return
-        await self.emit(QUEUES_CHANGED, {"queues": names}, room=[self.queue_room(q) for q in names])
-
     async def on_queues_signal(self, rooms: Any, data: Any) -> None:
         """A queue changed somewhere: refresh the snapshots of local agents in those rooms.
 
-        Runs in the manager's delivery path (for remote signals, Redis's listener task), so
-        it only schedules the work. Refreshes are coalesced per agent: while one runs, further
-        signals mark the agent dirty and one more refresh follows, so the last snapshot sent
-        is never older than the last change.
+        Runs in the manager's delivery path, so it only schedules the work. Refreshes are
+        coalesced per agent: while one runs, further signals mark the agent dirty and one
+        more refresh follows, so the last snapshot sent is never older than the last change.
         """
         targets = [rooms] if isinstance(rooms, str) else list(rooms or ())
         manager = self.server.manager
@@ -272,50 +245,20 @@ class AgentNamespace(GuardedNamespace):
         """Mark the agents connected to this process as alive (periodic task)."""
         agent_ids = [agent_id for agent_id, sids in self._connected.items() if sids]
         if agent_ids:
-            await self.call(self.service.heartbeat, agent_ids)
+            await self.calls.call(self.services.presence.heartbeat, agent_ids)
 
     async def drain(self) -> None:
         """Wait for snapshot pushes in flight (on shutdown)."""
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    async def customer_typing(self, conversation_id: str) -> None:
-        """Tell the agents working a conversation that the customer is typing (not stored)."""
-        await self.emit(
-            "customer_typing",
-            {"conversation_id": conversation_id},
-            room=self.conversation_room(conversation_id),
-        )
-
-    async def relay_message(self, conversation_id: str, message: MessageView) -> None:
-        """Show a new message to the agents working this conversation."""
-        await self.emit(
-            "message",
-            {"conversation_id": conversation_id, **self.customers.message_payload(message)},
-            room=self.conversation_room(conversation_id),
-        )
-
-    async def requeue_sweep(self, now: datetime) -> list[str]:
-        """Requeue conversations of agents whose grace period ran out (periodic task)."""
-        requeued: list[str] = await self.call(self.service.requeue_expired, now)
-        for conversation_id in requeued:
-            log_event(logger, "agent.requeued", conversation_id=conversation_id)
-            await self.customers.status(
-                conversation_id, "queued", STATUS_TEXT["requeued"], requeued=True, position=1
-            )
-        if requeued:
-            await self.queues_changed()
-        return requeued
-
     # ---- events ---------------------------------------------------------------------------
 
     async def on_presence(self, sid: str, data: Any) -> dict[str, Any]:
         """Set online/away/offline; only online agents with capacity get offers."""
-        status = parse_presence(data)
+        status = self.parser.presence(data)
         agent = await self._agent(sid)
-        view = await self.call(self.service.set_presence, agent.agent_id, status)
-        log_event(logger, "agent.presence", agent_id=agent.agent_id, presence=status)
-        await self.queues_changed()
+        view = await self.desk.set_presence(agent.agent_id, status)
         return {"presence": view.presence}
 
     async def on_queue(self, sid: str, data: Any) -> dict[str, Any]:
@@ -326,142 +269,93 @@ class AgentNamespace(GuardedNamespace):
     async def on_tickets(self, sid: str, data: Any) -> dict[str, Any]:
         """Open tickets in the agent's queues."""
         agent = await self._agent(sid)
-        snapshot = await self.call(self.service.queue_snapshot, agent.agent_id)
-        return {"tickets": jsonable(snapshot.tickets)}
+        snapshot = await self.calls.call(self.services.work.queue_snapshot, agent.agent_id)
+        return {"tickets": to_json(snapshot.tickets)}
+
+    async def on_ticket(self, sid: str, data: Any) -> dict[str, Any]:
+        """One ticket with its transcript (queues the agent serves)."""
+        ticket_id = self.parser.ticket_ref(data, "ticket")
+        agent = await self._agent(sid)
+        return dict(to_json(await self.desk.ticket(agent.agent_id, ticket_id)))
+
+    async def on_close_ticket(self, sid: str, data: Any) -> dict[str, Any]:
+        """Mark a ticket handled."""
+        ticket_id = self.parser.ticket_ref(data, "close_ticket")
+        agent = await self._agent(sid)
+        ticket = await self.desk.close_ticket(agent.agent_id, ticket_id)
+        return {"ticket_id": ticket.ticket_id, "status": ticket.status}
 
     async def on_claim(self, sid: str, data: Any) -> dict[str, Any]:
         """Take a waiting conversation; the ack is the context packet."""
-        conversation_id = parse_conversation_ref(data, "claim")
+        conversation_id = self.parser.conversation_ref(data, "claim")
         agent = await self._agent(sid)
-        packet = await self.call(self.service.claim, agent.agent_id, conversation_id)
-        await self._join(agent.agent_id, conversation_id)
-        log_event(
-            logger,
-            "agent.claimed",
-            conversation_id=conversation_id,
-            agent_id=agent.agent_id,
-            wait_seconds=packet.wait_seconds,
+        packet = await self.desk.claim(
+            agent, conversation_id, partial(self._join, agent.agent_id, conversation_id)
         )
-        await self.customers.status(
-            conversation_id,
-            "agent_joined",
-            STATUS_TEXT["agent_joined"].format(name=agent.display_name),
-            agent_name=agent.display_name,
-        )
-        await self.queues_changed([packet.conversation.queue or ""])
-        return dict(jsonable(packet))
+        return dict(to_json(packet))
 
     async def on_context(self, sid: str, data: Any) -> dict[str, Any]:
-        """The context packet of a conversation this agent already owns (after a reload).
+        """The context packet of a conversation this agent owns (after a reload).
 
         Same shape as the ``claim`` ack; supervisors may read any conversation's packet.
         """
-        conversation_id = parse_conversation_ref(data, "context")
+        conversation_id = self.parser.conversation_ref(data, "context")
         agent = await self._agent(sid)
-        packet = await self.call(self.service.context, agent.agent_id, conversation_id)
+        packet = await self.calls.call(self.services.work.context, agent.agent_id, conversation_id)
         if packet.conversation.owner_agent_id == agent.agent_id:
-            await self.enter_room(sid, self.conversation_room(conversation_id))
-        return dict(jsonable(packet))
+            await self.enter_room(sid, conversation_room(conversation_id))
+        return dict(to_json(packet))
 
     async def on_reply(self, sid: str, data: Any) -> dict[str, Any]:
-        """Store the agent's message and send it to the customer as ``bot_uttered``."""
-        reply = parse_agent_reply(data, max_chars=self.max_text_chars)
+        """Store the agent's message and send it to the customer."""
+        reply = self.parser.agent_reply(data)
         session = await self.get_session(sid)
         agent_id, token = session.get("agent_id"), session.get("token")
         if not isinstance(agent_id, int) or not isinstance(token, str):
-            raise EventError("unauthorized", "Your session has ended; log in again.")
+            raise SessionEnded()
         try:
             # The session is checked inside the reply's own transaction (the busiest event).
-            result = await self.call(
-                partial(
-                    self.service.agent_reply,
-                    agent_id,
-                    reply.conversation_id,
-                    reply.text,
-                    reply.client_msg_id,
-                    token=token,
-                )
+            result = await self.desk.reply(
+                agent_id, token, reply.conversation_id, reply.text, reply.client_msg_id
             )
-        except SessionEnded as exc:
+        except SessionEnded:
             await self._revoke(sid, agent_id)
-            raise EventError("unauthorized", "Your session has ended; log in again.") from exc
-        if result.created:
-            await self.customers.deliver(reply.conversation_id, result.message)
-            await self.relay_message(reply.conversation_id, result.message)
+            raise
         return {"id": result.message.id, "duplicate": not result.created}
 
     async def on_typing(self, sid: str, data: Any) -> dict[str, Any]:
         """Tell the customer the agent is typing (not stored)."""
-        conversation_id = parse_conversation_ref(data, "typing")
+        conversation_id = self.parser.conversation_ref(data, "typing")
         agent = await self._agent(sid)
-        conversation = await self.call(self.service.get_conversation, conversation_id)
-        if conversation.state != "agent" or conversation.owner_agent_id != agent.agent_id:
-            raise EventError("not_allowed", "You do not own this conversation.")
-        await self.customers.transient_status(
-            conversation_id, "agent_typing", agent_name=agent.display_name
-        )
+        await self.desk.typing(agent, conversation_id)
         return {"ok": True}
 
     async def on_transfer(self, sid: str, data: Any) -> dict[str, Any]:
         """Move the conversation to another queue; it waits there for a new claim."""
-        conversation_id, queue = parse_transfer(data)
+        conversation_id, queue = self.parser.transfer(data)
         agent = await self._agent(sid)
-        conversation = await self.call(
-            self.service.transfer, agent.agent_id, conversation_id, queue
+        conversation = await self.desk.transfer(
+            agent, conversation_id, queue, partial(self._leave, agent.agent_id, conversation_id)
         )
-        await self._leave(agent.agent_id, conversation_id)
-        log_event(
-            logger,
-            "agent.transferred",
-            conversation_id=conversation_id,
-            agent_id=agent.agent_id,
-            queue=conversation.queue,
-        )
-        await self.customers.status(
-            conversation_id,
-            "queued",
-            STATUS_TEXT["transferred"].format(queue=conversation.queue),
-            queue=conversation.queue,
-            reason="transfer",
-        )
-        await self.queues_changed()
         return {"state": conversation.state, "queue": conversation.queue}
 
     async def on_hand_back(self, sid: str, data: Any) -> dict[str, Any]:
         """Give the conversation back to the bot, which resumes with the context."""
-        conversation_id = parse_conversation_ref(data, "hand_back")
+        conversation_id = self.parser.conversation_ref(data, "hand_back")
         agent = await self._agent(sid)
-        conversation = await self.call(self.service.hand_back, agent.agent_id, conversation_id)
-        await self._leave(agent.agent_id, conversation_id)
-        log_event(
-            logger, "agent.handed_back", conversation_id=conversation_id, agent_id=agent.agent_id
+        latest = await self.desk.hand_back(
+            agent, conversation_id, partial(self._leave, agent.agent_id, conversation_id)
         )
-        await self.customers.status(
-            conversation_id,
-            "agent_left",
-            STATUS_TEXT["agent_left"].format(name=agent.display_name),
-            agent_name=agent.display_name,
-        )
-        await self.customers.bot_resumed(conversation_id)
-        await self.queues_changed()
-        latest = await self.call(self.service.get_conversation, conversation_id)
-        return {"state": latest.state if latest else conversation.state}
+        return {"state": latest.state}
 
     async def on_close(self, sid: str, data: Any) -> dict[str, Any]:
         """Close the conversation with a disposition; the customer may then rate it."""
-        conversation_id, disposition = parse_close(data)
+        conversation_id, disposition = self.parser.close(data)
         agent = await self._agent(sid)
-        conversation = await self.call(
-            self.service.close, agent.agent_id, conversation_id, disposition
+        conversation = await self.desk.close(
+            agent,
+            conversation_id,
+            disposition,
+            partial(self._leave, agent.agent_id, conversation_id),
         )
-        await self._leave(agent.agent_id, conversation_id)
-        log_event(
-            logger,
-            "agent.closed",
-            conversation_id=conversation_id,
-            agent_id=agent.agent_id,
-            disposition=disposition,
-        )
-        await self.customers.status(conversation_id, "closed", STATUS_TEXT["closed"])
-        await self.queues_changed()
         return {"state": conversation.state}

@@ -15,8 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-MAX_ID_CHARS = 128
-MAX_NOTE_CHARS = 1000
+from hub.domain.policy import HubConfig
+from hub.domain.views import PRESENCES
+
 MAX_METADATA_BYTES = 16_384
 MAX_DEPTH = 8
 
@@ -106,7 +107,7 @@ def _required_text(data: Mapping[str, Any], key: str, *, max_chars: int) -> str:
     return value
 
 
-def _identifier(data: Mapping[str, Any], key: str, *, required: bool) -> str | None:
+def _identifier(data: Mapping[str, Any], key: str, *, required: bool, max_chars: int) -> str | None:
     value = data.get(key)
     if value is None or value == "":
         if required:
@@ -116,14 +117,8 @@ def _identifier(data: Mapping[str, Any], key: str, *, required: bool) -> str | N
         value = str(value)
     if not isinstance(value, str):
         raise EventError("malformed", f"'{key}' must be a string.")
-    if len(value) > MAX_ID_CHARS:
+    if len(value) > max_chars:
         raise EventError("too_large", f"'{key}' is too long.")
-    return value
-
-
-def _required_identifier(data: Mapping[str, Any], key: str) -> str:
-    value = _identifier(data, key, required=True)
-    assert value is not None
     return value
 
 
@@ -162,98 +157,6 @@ class LeaveContact:
     note: str | None
 
 
-def parse_session_request(data: Any) -> SessionRequest:
-    """Parse ``session_request``; Rasa clients may send nothing or ``{session_id: null}``."""
-    if data is None:
-        return SessionRequest(None, None)
-    if isinstance(data, str | bytes):
-        # Some clients send the bare session id.
-        return SessionRequest(_identifier({"s": clean_value(data)}, "s", required=False), None)
-    fields = _mapping(data, "session_request")
-    return SessionRequest(
-        _identifier(fields, "session_id", required=False),
-        _identifier(fields, "session_key", required=False),
-    )
-
-
-def parse_user_uttered(data: Any, *, max_chars: int) -> UserUttered:
-    """Parse ``user_uttered {message, session_id, metadata, client_msg_id?}``.
-
-    ``metadata`` may be an object or (as Rasa's own channel accepts) a JSON string.
-    """
-    fields = _mapping(data, "user_uttered")
-    message = _required_text(fields, "message", max_chars=max_chars)
-    raw_metadata = fields.get("metadata")
-    if raw_metadata is None:
-        metadata: dict[str, Any] = {}
-    elif isinstance(raw_metadata, dict):
-        metadata = raw_metadata
-    elif isinstance(raw_metadata, str):
-        if len(raw_metadata) > MAX_METADATA_BYTES:
-            raise EventError("too_large", "'metadata' is too large.")
-        try:
-            decoded = json.loads(raw_metadata)
-        except ValueError as exc:
-            raise EventError("malformed", "'metadata' is not valid JSON.") from exc
-        if not isinstance(decoded, dict):
-            raise EventError("malformed", "'metadata' must be an object.")
-        metadata = clean_value(decoded)
-    else:
-        raise EventError("malformed", "'metadata' must be an object.")
-    if len(json.dumps(metadata)) > MAX_METADATA_BYTES:
-        raise EventError("too_large", "'metadata' is too large.")
-    return UserUttered(
-        message=message,
-        session_id=_identifier(fields, "session_id", required=False),
-        metadata=metadata,
-        client_msg_id=_identifier(fields, "client_msg_id", required=False),
-    )
-
-
-def parse_session_only(data: Any, event: str) -> str | None:
-    """Parse events whose only field is an optional ``session_id``."""
-    if data is None:
-        return None
-    return _identifier(_mapping(data, event), "session_id", required=False)
-
-
-def parse_resume(data: Any) -> Resume:
-    """Parse ``resume {session_id, last_seen_id}`` (``last_seen_id`` null = from start)."""
-    fields = _mapping(data, "resume")
-    last_seen = fields.get("last_seen_id")
-    if last_seen is not None and (
-        isinstance(last_seen, bool) or not isinstance(last_seen, int) or last_seen < 0
-    ):
-        raise EventError("malformed", "'last_seen_id' must be a non-negative integer.")
-    return Resume(_identifier(fields, "session_id", required=False), last_seen)
-
-
-def parse_leave_contact(data: Any) -> LeaveContact:
-    """Parse ``leave_contact {email?, phone?, note?}``; at least one way to reach them.
-
-    Only shape and size are checked here; the ticket service validates the address.
-    """
-    fields = _mapping(data, "leave_contact")
-    email = _text(fields, "email", max_chars=254, required=False)
-    phone = _text(fields, "phone", max_chars=32, required=False)
-    note = _text(fields, "note", max_chars=MAX_NOTE_CHARS, required=False)
-    if not (email and email.strip()) and not (phone and phone.strip()):
-        raise EventError("malformed", "Give an email address or a phone number.")
-    return LeaveContact(email or None, phone or None, note or None)
-
-
-def parse_rate(data: Any) -> int:
-    """Parse ``rate {score}`` with an integer score from 1 to 5."""
-    fields = _mapping(data, "rate")
-    score = fields.get("score")
-    if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
-        raise EventError("malformed", "'score' must be an integer from 1 to 5.")
-    return score
-
-
-# ---- agent events -----------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class AgentReply:
     """``reply``: an agent's message to the customer of a conversation they own."""
@@ -263,44 +166,149 @@ class AgentReply:
     client_msg_id: str | None
 
 
-def parse_conversation_ref(data: Any, event: str) -> str:
-    """Parse events addressed to one conversation: ``{conversation_id}``."""
-    return _required_identifier(_mapping(data, event), "conversation_id")
+class EventParser:
+    """Parses every client event with the limits of the hub's policy (read once).
+
+    Args:
+        policy: Where the text, note and id limits come from.
+    """
+
+    def __init__(self, policy: HubConfig) -> None:
+        self.max_text_chars = policy.max_message_chars
+        self.max_note_chars = policy.max_note_chars
+        self.max_id_chars = policy.max_id_chars
+
+    def _id(self, data: Mapping[str, Any], key: str, *, required: bool = False) -> str | None:
+        return _identifier(data, key, required=required, max_chars=self.max_id_chars)
+
+    def _required_id(self, data: Mapping[str, Any], key: str) -> str:
+        value = self._id(data, key, required=True)
+        assert value is not None
+        return value
+
+    def session_request(self, data: Any) -> SessionRequest:
+        """``session_request``; Rasa clients may send nothing or ``{session_id: null}``."""
+        if data is None:
+            return SessionRequest(None, None)
+        if isinstance(data, str | bytes):
+            # Some clients send the bare session id.
+            return SessionRequest(self._id({"s": clean_value(data)}, "s"), None)
+        fields = _mapping(data, "session_request")
+        return SessionRequest(self._id(fields, "session_id"), self._id(fields, "session_key"))
+
+    def user_uttered(self, data: Any) -> UserUttered:
+        """``user_uttered {message, session_id, metadata, client_msg_id?}``.
+
+        ``metadata`` may be an object or (as Rasa's own channel accepts) a JSON string.
+        """
+        fields = _mapping(data, "user_uttered")
+        message = _required_text(fields, "message", max_chars=self.max_text_chars)
+        return UserUttered(
+            message=message,
+            session_id=self._id(fields, "session_id"),
+            metadata=_metadata(fields.get("metadata")),
+            client_msg_id=self._id(fields, "client_msg_id"),
+        )
+
+    def session_only(self, data: Any, event: str) -> str | None:
+        """Events whose only field is an optional ``session_id``."""
+        if data is None:
+            return None
+        return self._id(_mapping(data, event), "session_id")
+
+    def resume(self, data: Any) -> Resume:
+        """``resume {session_id, last_seen_id}`` (``last_seen_id`` null = from the start)."""
+        fields = _mapping(data, "resume")
+        last_seen = fields.get("last_seen_id")
+        if last_seen is not None and (
+            isinstance(last_seen, bool) or not isinstance(last_seen, int) or last_seen < 0
+        ):
+            raise EventError("malformed", "'last_seen_id' must be a non-negative integer.")
+        return Resume(self._id(fields, "session_id"), last_seen)
+
+    def leave_contact(self, data: Any) -> LeaveContact:
+        """``leave_contact {email?, phone?, note?}``; at least one way to reach them.
+
+        Only shape and size are checked here; the ticket service validates the address.
+        """
+        fields = _mapping(data, "leave_contact")
+        email = _text(fields, "email", max_chars=254, required=False)
+        phone = _text(fields, "phone", max_chars=32, required=False)
+        note = _text(fields, "note", max_chars=self.max_note_chars, required=False)
+        if not (email and email.strip()) and not (phone and phone.strip()):
+            raise EventError("malformed", "Give an email address or a phone number.")
+        return LeaveContact(email or None, phone or None, note or None)
+
+    def rate(self, data: Any) -> int:
+        """``rate {score}`` with an integer score from 1 to 5."""
+        fields = _mapping(data, "rate")
+        score = fields.get("score")
+        if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+            raise EventError("malformed", "'score' must be an integer from 1 to 5.")
+        return score
+
+    # ---- agent events -------------------------------------------------------------------
+
+    def conversation_ref(self, data: Any, event: str) -> str:
+        """Events addressed to one conversation: ``{conversation_id}``."""
+        return self._required_id(_mapping(data, event), "conversation_id")
+
+    def ticket_ref(self, data: Any, event: str) -> int:
+        """Events addressed to one ticket: ``{ticket_id}`` (a positive integer)."""
+        ticket_id = _mapping(data, event).get("ticket_id")
+        if isinstance(ticket_id, bool) or not isinstance(ticket_id, int) or ticket_id < 1:
+            raise EventError("malformed", "'ticket_id' must be a positive integer.")
+        return ticket_id
+
+    def agent_reply(self, data: Any) -> AgentReply:
+        """``reply {conversation_id, text, client_msg_id?}``."""
+        fields = _mapping(data, "reply")
+        return AgentReply(
+            conversation_id=self._required_id(fields, "conversation_id"),
+            text=_required_text(fields, "text", max_chars=self.max_text_chars),
+            client_msg_id=self._id(fields, "client_msg_id"),
+        )
+
+    def transfer(self, data: Any) -> tuple[str, str]:
+        """``transfer {conversation_id, queue}``."""
+        fields = _mapping(data, "transfer")
+        return self._required_id(fields, "conversation_id"), self._required_id(fields, "queue")
+
+    def close(self, data: Any) -> tuple[str, str]:
+        """``close {conversation_id, disposition}``."""
+        fields = _mapping(data, "close")
+        return (
+            self._required_id(fields, "conversation_id"),
+            self._required_id(fields, "disposition"),
+        )
+
+    def presence(self, data: Any) -> str:
+        """``presence {status: online|away|offline}``."""
+        status = _mapping(data, "presence").get("status")
+        if status not in PRESENCES:
+            raise EventError("malformed", "'status' must be online, away or offline.")
+        assert isinstance(status, str)
+        return status
 
 
-def parse_agent_reply(data: Any, *, max_chars: int) -> AgentReply:
-    """Parse ``reply {conversation_id, text, client_msg_id?}``."""
-    fields = _mapping(data, "reply")
-    return AgentReply(
-        conversation_id=_required_identifier(fields, "conversation_id"),
-        text=_required_text(fields, "text", max_chars=max_chars),
-        client_msg_id=_identifier(fields, "client_msg_id", required=False),
-    )
-
-
-def parse_transfer(data: Any) -> tuple[str, str]:
-    """Parse ``transfer {conversation_id, queue}``."""
-    fields = _mapping(data, "transfer")
-    return _required_identifier(fields, "conversation_id"), _required_identifier(fields, "queue")
-
-
-def parse_close(data: Any) -> tuple[str, str]:
-    """Parse ``close {conversation_id, disposition}``."""
-    fields = _mapping(data, "close")
-    return (
-        _required_identifier(fields, "conversation_id"),
-        _required_identifier(fields, "disposition"),
-    )
-
-
-PRESENCE_STATES = ("online", "away", "offline")
-
-
-def parse_presence(data: Any) -> str:
-    """Parse ``presence {status: online|away|offline}``."""
-    fields = _mapping(data, "presence")
-    status = fields.get("status")
-    if status not in PRESENCE_STATES:
-        raise EventError("malformed", "'status' must be online, away or offline.")
-    assert isinstance(status, str)
-    return status
+def _metadata(raw: Any) -> dict[str, Any]:
+    """A message's metadata: an object, or a JSON string of one, of bounded size."""
+    if raw is None:
+        metadata: dict[str, Any] = {}
+    elif isinstance(raw, dict):
+        metadata = raw
+    elif isinstance(raw, str):
+        if len(raw) > MAX_METADATA_BYTES:
+            raise EventError("too_large", "'metadata' is too large.")
+        try:
+            decoded = json.loads(raw)
+        except ValueError as exc:
+            raise EventError("malformed", "'metadata' is not valid JSON.") from exc
+        if not isinstance(decoded, dict):
+            raise EventError("malformed", "'metadata' must be an object.")
+        metadata = clean_value(decoded)
+    else:
+        raise EventError("malformed", "'metadata' must be an object.")
+    if len(json.dumps(metadata)) > MAX_METADATA_BYTES:
+        raise EventError("too_large", "'metadata' is too large.")
+    return metadata

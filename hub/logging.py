@@ -35,7 +35,7 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(level: str = "INFO") -> None:
-    """Send all log records to stderr as JSON lines (called once by ``python -m hub``)."""
+    """Send all log records to stderr as JSON lines (called once by ``python -m connectors``)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()

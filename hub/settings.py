@@ -1,18 +1,27 @@
-"""Hub settings read once from the environment.
+"""The hub's one settings object: the environment plus the ``hub.yml`` policy.
 
-One frozen object is built at start-up (``HubSettings.from_env()``) and passed into
-``create_app``; nothing else in the hub reads ``os.environ``. Tests build the object
-directly with the values they need (random ports, a temporary SQLite file, a fake Rasa).
+Built once at start-up (``HubSettings.from_env()``: environment variables, and the policy file
+they point to) and passed to the composition root; nothing else reads ``os.environ`` or
+``hub.yml``, and every limit is read from here. Tests build the object directly with the
+values they need (random ports, a temporary SQLite file, a fake Rasa, a policy).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Final
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+import yaml  # type: ignore[import-untyped]
+
+from hub.domain.errors import ConfigError
+from hub.domain.policy import HubConfig, config_from_mapping
+
+REPO_ROOT: Final = Path(__file__).resolve().parent.parent
+DEFAULT_POLICY_PATH: Final = REPO_ROOT / "hub.yml"
 
 _TRUE = {"1", "true", "yes", "on"}
 
@@ -46,7 +55,6 @@ class HubSettings:
             handed to a person (connection refused hands off at once).
         rasa_max_concurrency: Requests the hub has at Rasa at once; more wait their turn in
             the hub (``HUB_RASA_CONCURRENCY``, see ``connectors/rasa_client.py``).
-        max_text_chars: Longest text accepted in one customer or agent message.
         requeue_interval_seconds: How often the grace-period requeue sweep runs.
         heartbeat_interval_seconds: How often this process marks its connected agents as
             alive (``last_seen_at``); ``presence_timeout_seconds`` in ``hub.yml`` must be at
@@ -55,7 +63,8 @@ class HubSettings:
         log_level: Root log level name.
         cors_origins: Extra origins allowed to open customer sockets (host sites that
             embed the widget); ``*`` allows any. Same-origin always works.
-        hub_config_path: ``hub.yml`` with queues and business hours (default: repo root).
+        policy: Queues, business hours and limits (``hub.yml``, see ``hub.domain.policy``);
+            ``HUB_MAX_TEXT_CHARS`` overrides its ``max_message_chars``.
         demo_credentials_path: Where demo mode saves the demo logins (0600) for the run
             command's banner.
     """
@@ -71,13 +80,12 @@ class HubSettings:
     rasa_timeout_seconds: float = 5.0
     rasa_failure_threshold: int = 2
     rasa_max_concurrency: int = 8
-    max_text_chars: int = 4000
     requeue_interval_seconds: float = 5.0
     heartbeat_interval_seconds: float = 15.0
     static_dir: Path = field(default_factory=lambda: REPO_ROOT / "hub" / "static")
     log_level: str = "INFO"
     cors_origins: tuple[str, ...] = ()
-    hub_config_path: Path | None = None
+    policy: HubConfig = field(default_factory=HubConfig)
     demo_credentials_path: Path = field(
         default_factory=lambda: REPO_ROOT / "var" / "demo-agent.json"
     )
@@ -90,14 +98,17 @@ class HubSettings:
             raise SettingsError("HUB_RASA_FAILURES must be at least 1")
         if self.rasa_max_concurrency < 1:
             raise SettingsError("HUB_RASA_CONCURRENCY must be at least 1")
-        if self.max_text_chars < 1:
-            raise SettingsError("HUB_MAX_TEXT_CHARS must be at least 1")
         if self.requeue_interval_seconds <= 0:
             raise SettingsError("HUB_REQUEUE_INTERVAL must be positive")
         if self.heartbeat_interval_seconds <= 0:
             raise SettingsError("HUB_HEARTBEAT_INTERVAL must be positive")
         if not 0 <= self.port <= 65535:
             raise SettingsError("HUB_PORT must be a TCP port number")
+        if self.policy.presence_timeout.total_seconds() < 2 * self.heartbeat_interval_seconds:
+            # One late beat must not make a connected agent look gone.
+            raise SettingsError(
+                "presence_timeout_seconds (hub.yml) must be at least twice HUB_HEARTBEAT_INTERVAL"
+            )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> HubSettings:
@@ -111,6 +122,7 @@ class HubSettings:
 
         Raises:
             SettingsError: A variable is set to something unusable.
+            ConfigError: The policy file (``HUB_CONFIG`` or ``hub.yml``) is missing or invalid.
         """
         env = os.environ if environ is None else environ
 
@@ -137,6 +149,14 @@ class HubSettings:
                 raise SettingsError(f"{name} must be an integer") from exc
 
         static_dir = text("HUB_STATIC_DIR")
+        config_path = text("HUB_CONFIG")
+        policy = load_policy(Path(config_path) if config_path else None)
+        max_text = text("HUB_MAX_TEXT_CHARS")
+        if max_text is not None:
+            chars = integer("HUB_MAX_TEXT_CHARS", policy.max_message_chars)
+            if chars < 1:
+                raise SettingsError("HUB_MAX_TEXT_CHARS must be at least 1")
+            policy = dataclasses.replace(policy, max_message_chars=chars)
         return cls(
             database_url=text("DATABASE_URL") or _default_database_url(),
             rasa_url=(text("RASA_URL") or "http://127.0.0.1:5005").rstrip("/"),
@@ -149,7 +169,6 @@ class HubSettings:
             rasa_timeout_seconds=number("HUB_RASA_TIMEOUT", 5.0),
             rasa_failure_threshold=integer("HUB_RASA_FAILURES", 2),
             rasa_max_concurrency=integer("HUB_RASA_CONCURRENCY", 8),
-            max_text_chars=integer("HUB_MAX_TEXT_CHARS", 4000),
             requeue_interval_seconds=number("HUB_REQUEUE_INTERVAL", 5.0),
             heartbeat_interval_seconds=number("HUB_HEARTBEAT_INTERVAL", 15.0),
             static_dir=Path(static_dir) if static_dir else REPO_ROOT / "hub" / "static",
@@ -157,5 +176,25 @@ class HubSettings:
             cors_origins=tuple(
                 o.strip() for o in (text("HUB_CORS_ORIGINS") or "").split(",") if o.strip()
             ),
-            hub_config_path=Path(config_path) if (config_path := text("HUB_CONFIG")) else None,
+            policy=policy,
         )
+
+
+def load_policy(path: Path | None = None) -> HubConfig:
+    """Read the policy from ``path``, or from ``hub.yml`` at the repository root if it exists.
+
+    Raises:
+        ConfigError: An explicit file is missing, or the file is malformed.
+    """
+    target = path or DEFAULT_POLICY_PATH
+    if not target.exists():
+        if path is not None:
+            raise ConfigError(f"config file {path} does not exist")
+        return HubConfig()
+    try:
+        raw = yaml.safe_load(target.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{target} is not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{target} must contain a mapping")
+    return config_from_mapping(raw)

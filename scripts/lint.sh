@@ -6,8 +6,8 @@ echo "==> ruff"
 "${ROOT}/.venv/bin/ruff" check .
 "${ROOT}/.venv/bin/ruff" format --check .
 echo "==> mypy (bot environment)"
-"${ROOT}/.venv/bin/mypy" bot actions store common
+"${ROOT}/.venv/bin/mypy" bot actions store common migrations
 echo "==> mypy (hub environment)"
-"${ROOT}/.venv-hub/bin/mypy" hub connectors store common
+"${ROOT}/.venv-hub/bin/mypy" hub connectors store common migrations
 echo "==> web: TypeScript check and JS unit tests"
 bash "${ROOT}/scripts/build_web.sh" --check

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# `make run`: sets up what is missing, seeds the demo database, trains if data/config changed,
-# then starts the Rasa server (custom actions run inside it, endpoints.yml) and the hub, waits
-# until both are healthy and prints how to talk to the bot. Ctrl-C stops everything.
+# `make run`: sets up what is missing, migrates and seeds the demo database, trains if
+# data/config changed, then starts the Rasa server (custom actions run inside it,
+# endpoints.yml) and the hub, waits until both are healthy and prints how to talk to the bot.
+# Ctrl-C stops everything.
 # ACTION_SERVER=1 runs the custom actions in a separate action server on ACTIONS_PORT instead.
 source "$(dirname "$0")/env.sh"
 cd "${ROOT}"
@@ -18,7 +19,9 @@ LOGS="${ROOT}/var/log"
 mkdir -p "${LOGS}"
 
 bash "${ROOT}/scripts/setup.sh"
-echo "==> seeding the demo database (${DATABASE_URL})"
+echo "==> migrating the database schema (make migrate)"
+"${BOT_PY}" -m migrations upgrade
+echo "==> seeding the demo database"
 "${BOT_PY}" -m store.seed
 echo "==> training (skipped when nothing changed)"
 bash "${ROOT}/scripts/train.sh" --quiet
@@ -63,7 +66,7 @@ fi
 start "rasa server" "${LOGS}/rasa.log" "${BOT_PY}" -m bot.server run --model models --endpoints "${ENDPOINTS}" \
   --credentials credentials.yml --enable-api --auth-token "${RASA_AUTH_TOKEN}" \
   --interface 127.0.0.1 --port "${RASA_PORT}"
-start "hub" "${LOGS}/hub.log" "${HUB_PY}" -m hub
+start "hub" "${LOGS}/hub.log" "${HUB_PY}" -m connectors
 if [ "${ACTION_SERVER:-0}" = "1" ]; then
   wait_http "action server" "http://127.0.0.1:${ACTIONS_PORT}/health" 60
 fi

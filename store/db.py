@@ -1,7 +1,8 @@
-"""Engine, sessions and schema for any SQLAlchemy URL (SQLite by default, PostgreSQL to scale).
+"""Engine and sessions for any SQLAlchemy URL (SQLite by default, PostgreSQL to scale).
 
 Nothing here runs at import time: services call ``database_url_from_env()`` once at start-up and
-inject the session factory where it is needed.
+inject the session factory where it is needed. Tables are made and changed only by the
+migrations (``migrations/``, ``make migrate``).
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool, StaticPool
-
-from store.models import Base
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SQLITE_PATH = REPO_ROOT / "var" / "payassist.db"
@@ -94,8 +93,3 @@ def create_engine_from_url(
 def make_session_factory(engine: Engine) -> sessionmaker:
     """Sessions in 2.0 style; objects stay readable after commit (views are built after it)."""
     return sessionmaker(bind=engine, future=True, expire_on_commit=False)
-
-
-def create_schema(engine: Engine) -> None:
-    """Create any missing tables (idempotent; no migrations are needed for a fresh store)."""
-    Base.metadata.create_all(engine)

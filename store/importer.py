@@ -5,7 +5,8 @@ problem, nothing is written. Otherwise the whole file is written in one transact
 
 Usage: ``python -m store.importer FILE.json|FILE.csv|DIRECTORY [--database-url URL]
 [--dry-run] [--replace]``. Exit codes: 0 imported (or would be, with --dry-run), 1 the data has
-problems, 2 the file or the database could not be used.
+problems, 2 the file or the database could not be used. The database is migrated to the code's
+schema revision first (``migrations/``).
 """
 
 from __future__ import annotations
@@ -22,12 +23,8 @@ from pathlib import Path
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import sessionmaker
 
-from store.db import (
-    create_engine_from_url,
-    create_schema,
-    database_url_from_env,
-    make_session_factory,
-)
+from migrations.runner import SchemaError, upgrade
+from store.db import create_engine_from_url, database_url_from_env, make_session_factory
 from store.errors import StoreUnavailable
 from store.imports.csv_source import read_csv_directory, read_flat_csv
 from store.imports.json_source import read_json
@@ -143,14 +140,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.source.exists():
         print(f"ERROR {args.source}: no such file or directory", file=sys.stderr)
         return 2
-    engine = create_engine_from_url(args.database_url or database_url_from_env())
+    url = args.database_url or database_url_from_env()
+    engine = create_engine_from_url(url)
     try:
-        create_schema(engine)
+        upgrade(url)
         report = import_path(
             args.source, make_session_factory(engine), replace=args.replace, dry_run=args.dry_run
         )
     except (StoreUnavailable, OperationalError) as exc:
         print(f"ERROR database unavailable: {exc}", file=sys.stderr)
+        return 2
+    except SchemaError as exc:
+        print(f"ERROR {exc}", file=sys.stderr)
         return 2
     finally:
         engine.dispose()

@@ -20,11 +20,11 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, joinedload, selectinload, sessionmaker
 from sqlalchemy.sql import Select
 
+from common.customer_input import parse_order_ref
 from store import models
 from store.constants import CENT
 from store.errors import InvalidDispute, OrderNotFound, StoreUnavailable
 from store.mapping import customer_view, dispute_view, order_view
-from store.refs import normalise_order_ref
 from store.views import CustomerView, DisputeView, OrderView
 
 log = logging.getLogger(__name__)
@@ -113,7 +113,7 @@ class PaymentsRepository:
 
         ``order_ref`` may be raw user text; it is normalised here as well.
         """
-        ref = normalise_order_ref(order_ref)
+        ref = parse_order_ref(order_ref)
         if ref is None:
             return None
         with self._session("get_order") as session:
@@ -126,7 +126,7 @@ class PaymentsRepository:
         The email is compared case-insensitively; a wrong or empty email gives None exactly
         like an unknown order, so callers cannot probe which order numbers exist.
         """
-        ref = normalise_order_ref(order_ref)
+        ref = parse_order_ref(order_ref)
         if ref is None or not isinstance(email, str):
             return None
         with self._session("get_order_by_email") as session:
@@ -159,7 +159,7 @@ class PaymentsRepository:
             raise InvalidDispute("a dispute needs a reason")
         if now.tzinfo is None:
             raise InvalidDispute("now must be timezone-aware")
-        ref = normalise_order_ref(order_ref)
+        ref = parse_order_ref(order_ref)
         if ref is None or (customer_ref is None and not email):
             raise OrderNotFound(order_ref)
         with self._session("open_dispute") as session:

@@ -4,7 +4,8 @@ Dates are relative to a reference day (default: today in UTC) so "your next paym
 is always in the future and "overdue" always in the past, whenever the demo is run. Re-running
 replaces the demo rows (matched by their fixed refs) and leaves every other row alone.
 
-Usage: ``python -m store.seed [--database-url URL] [--today YYYY-MM-DD]``
+Usage: ``python -m store.seed [--database-url URL] [--today YYYY-MM-DD]``; migrates the database
+to the code's schema revision first (``migrations/``).
 """
 
 from __future__ import annotations
@@ -21,13 +22,9 @@ from typing import NamedTuple
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from migrations.runner import upgrade
 from store import models
-from store.db import (
-    create_engine_from_url,
-    create_schema,
-    database_url_from_env,
-    make_session_factory,
-)
+from store.db import create_engine_from_url, database_url_from_env, make_session_factory
 
 log = logging.getLogger(__name__)
 
@@ -379,9 +376,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     today = args.today or datetime.now(timezone.utc).date()
-    engine = create_engine_from_url(args.database_url or database_url_from_env())
+    url = args.database_url or database_url_from_env()
+    upgrade(url)
+    engine = create_engine_from_url(url)
     try:
-        create_schema(engine)
         customers = seed_demo_data(make_session_factory(engine), today)
     finally:
         engine.dispose()

@@ -1,17 +1,20 @@
-"""Shared fixtures: a seeded payments store on a temporary SQLite file, and PostgreSQL."""
+"""Shared fixtures: migrated SQLite files, a seeded payments store, and PostgreSQL."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
-from store.db import create_engine_from_url, create_schema, make_session_factory
+from migrations.runner import upgrade
+from store.db import create_engine_from_url, make_session_factory
 from store.repository import PaymentsRepository
 from store.seed import seed_demo_data
 from tests.store.pgcluster import Cluster, find_bindir, start_cluster
@@ -23,11 +26,34 @@ def seed_today() -> date:
     return date(2026, 12, 1)
 
 
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head once per session (see ``migrated_sqlite``)."""
+    path = tmp_path_factory.mktemp("schema") / "head.db"
+    upgrade(f"sqlite:///{path}")
+    assert not path.with_name("head.db-wal").exists()  # all in the file, safe to copy
+    return path
+
+
 @pytest.fixture
-def store_session_factory(tmp_path) -> Iterator[sessionmaker]:
+def migrated_sqlite(migrated_template: Path, tmp_path: Path) -> Callable[..., str]:
+    """Make SQLite files private to the test, at head: ``migrated_sqlite("x.db") -> URL``.
+
+    Each is a copy of the session's migrated file: about 1 ms instead of ~50 ms of Alembic.
+    """
+
+    def make(name: str = "payassist.db") -> str:
+        target = tmp_path / name
+        shutil.copyfile(migrated_template, target)
+        return f"sqlite:///{target}"
+
+    return make
+
+
+@pytest.fixture
+def store_session_factory(migrated_sqlite: Callable[..., str]) -> Iterator[sessionmaker]:
     """An empty store (schema only) on a SQLite file private to the test."""
-    engine = create_engine_from_url(f"sqlite:///{tmp_path / 'payassist.db'}")
-    create_schema(engine)
+    engine = create_engine_from_url(migrated_sqlite("payassist.db"))
     yield make_session_factory(engine)
     engine.dispose()
 
@@ -58,7 +84,7 @@ def postgres_cluster() -> Iterator[Cluster]:
 
 @pytest.fixture
 def postgres_url(postgres_cluster) -> Iterator[str]:
-    """URL of a fresh, empty database on the test cluster; dropped afterwards."""
+    """URL of a fresh, empty database on the test cluster (no tables); dropped afterwards."""
     name = f"test_{uuid.uuid4().hex[:12]}"
     admin = create_engine_from_url(postgres_cluster.url())
     with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -67,3 +93,10 @@ def postgres_url(postgres_cluster) -> Iterator[str]:
     with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture
+def migrated_postgres_url(postgres_url: str) -> str:
+    """URL of a fresh database on the test cluster, migrated to head; dropped afterwards."""
+    upgrade(postgres_url)
+    return postgres_url

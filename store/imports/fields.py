@@ -13,6 +13,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from common.customer_input import parse_email, parse_order_ref
 from store.constants import (
     CENT,
     DISPUTE_STATUSES,
@@ -26,12 +27,10 @@ from store.constants import (
     REFUND_STATUSES,
     SHIPPING_STATUSES,
 )
-from store.refs import normalise_order_ref
 
 Parser = Callable[[object], Any]
 
 _REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _AMOUNT_TEXT = re.compile(r"^\d+(\.\d{1,2})?$")
 
 
@@ -75,16 +74,16 @@ def ref(value: object) -> str:
 
 def order_ref(value: object) -> str:
     """An order ref, stored the way customers' typed numbers are normalised."""
-    result = normalise_order_ref(_as_text(value))
+    result = parse_order_ref(_as_text(value))
     if result is None:
         raise ValueError("not an order reference (e.g. ORD-104233 or 3-32 letters/digits)")
     return result
 
 
 def email(value: object) -> str:
-    """An email address (shape check only; it is compared case-insensitively later)."""
-    result = _as_text(value)
-    if len(result) > 254 or not _EMAIL.match(result):
+    """An email address, read by the rule the chat and the hub use (domain lower-cased)."""
+    result = parse_email(_as_text(value))
+    if result is None:
         raise ValueError("not an email address")
     return result
 

@@ -21,7 +21,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import ActionServices, ActionSettings
 from common.identity import mint_customer_token
-from store.db import create_engine_from_url, create_schema, make_session_factory
+from store.db import create_engine_from_url, make_session_factory
 from store.repository import PaymentsRepository
 from store.seed import seed_demo_data
 
@@ -139,11 +139,10 @@ def _get(url: str) -> int:
 
 
 @pytest.fixture
-def action_server(tmp_path: Path) -> Iterator[str]:
+def action_server(tmp_path: Path, migrated_sqlite: Callable[..., str]) -> Iterator[str]:
     """A seeded SQLite store and an action server on a free port; yields the webhook URL."""
-    database_url = f"sqlite:///{tmp_path / 'payassist.db'}"
+    database_url = migrated_sqlite("payassist.db")
     engine = create_engine_from_url(database_url)
-    create_schema(engine)
     seed_demo_data(make_session_factory(engine), datetime.now(timezone.utc).date())
     engine.dispose()
 

@@ -12,8 +12,6 @@ from actions.forms import (
     GET_HELP,
     ActionAskOrderNumber,
     ValidateOrderForm,
-    find_order_ref,
-    normalise_email,
     previous_failures,
 )
 from tests.actions.conftest import make_tracker, run_action, texts, user_event
@@ -173,19 +171,6 @@ async def test_junk_order_numbers_are_rejected_politely(services, domain, candid
     assert slot_events(events)["order_number"] is None
 
 
-@pytest.mark.parametrize("value", ["ORD-104233", "alice at example dot com", "a@b", "", "x@y.z"])
-def test_invalid_emails(value):
-    assert normalise_email(value) is None
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [("alice@example.com", "alice@example.com"), (" <Carmen@Example.ES> ", "carmen@example.es")],
-)
-def test_valid_emails(value, expected):
-    assert normalise_email(value) == expected
-
-
 def rejected_turn(text: str) -> list[dict[str, Any]]:
     return [user_event(text), {"event": "slot", "name": "order_number", "value": None}]
 
@@ -213,20 +198,3 @@ async def test_second_failure_does_not_yet(services, domain):
     tracker = form_tracker(earlier=rejected_turn("nope"), candidates={"order_number": "dunno"})
     messages, _ = await run_action(ValidateOrderForm(services), tracker, domain)
     assert texts(messages) == ["utter_order_number_invalid"]
-
-
-@pytest.mark.parametrize(
-    ("answer", "expected"),
-    [
-        ("ORD-104233", "ORD-104233"),
-        ("#104233", "ORD-104233"),
-        ("it's ord 104233 i think", "ORD-104233"),
-        ("order number 104233.", "ORD-104233"),
-        ("A-77812", "A-77812"),
-        ("either 104233 or 104410", None),  # ambiguous: ask again
-        ("no idea", None),
-        ("12", None),
-    ],
-)
-def test_order_ref_in_an_answer(answer, expected):
-    assert find_order_ref(answer) == expected

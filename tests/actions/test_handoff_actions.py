@@ -5,16 +5,19 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import ActionServices
-from actions.handoff import ActionHandback, ActionHandoff
+from actions.handoff import ActionHandback, ActionHandoff, policy_settings
 from actions.summary import MAX_SUMMARY_CHARS, build_summary
+from tests.actions.conftest import REPO_ROOT
 
 
 def user(
@@ -195,6 +198,64 @@ async def test_recomputed_reasons(
     payload = payload_of(messages)
     assert (payload["reason"], payload["queue"]) == (reason, queue)
     assert SlotSet("handoff_reason", reason) in result
+
+
+def config_with(tmp_path: Path, **handoff_policy: Any) -> Path:
+    """The project's config.yml with some of the handoff policy's settings changed."""
+    document = yaml.safe_load((REPO_ROOT / "config.yml").read_text(encoding="utf-8"))
+    entry = next(p for p in document["policies"] if p["name"].endswith(".HandoffPolicy"))
+    entry.update(handoff_policy)
+    path = tmp_path / "config.yml"
+    path.write_text(yaml.safe_dump(document), encoding="utf-8")
+    return path
+
+
+# The same question three times, answered differently each time: a `repeated_intent` signal
+# worth 0.5 with the default weights, below the default threshold of 1.0.
+ASKED_THREE_TIMES = [
+    user("where is my refund", "refund_status"),
+    bot("Which order is this about?"),
+    user("where is my refund??", "refund_status"),
+    bot("Your refund is on its way."),
+    user("but where is my refund", "refund_status"),
+]
+
+
+async def test_recomputed_decision_uses_the_policy_settings_from_config_yml(
+    services: ActionServices, domain: dict[str, Any], tmp_path: Path
+) -> None:
+    """A rule predicted the handoff: the action decides with config.yml's settings."""
+    tracker = tracker_from(ASKED_THREE_TIMES)
+    as_shipped, _ = await run(ActionHandoff(services), tracker, domain)
+    assert payload_of(as_shipped)["reason"] == "bot_failure"  # nothing reached the threshold
+
+    tuned = policy_settings(config_with(tmp_path, threshold=0.5, default_queue="general"))
+    messages, result = await run(ActionHandoff(services, tuned), tracker, domain)
+    payload = payload_of(messages)
+    assert (payload["reason"], payload["queue"]) == ("frustration", "general")
+    assert [s["name"] for s in payload["signals"]] == ["repeated_intent"]
+    assert SlotSet("handoff_queue", "general") in result
+
+
+def test_the_action_reads_the_policy_settings_from_the_project_config() -> None:
+    assert ActionHandoff()._settings == policy_settings(REPO_ROOT / "config.yml")
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("policies: []\n", "expected one HandoffPolicy"),
+        ("policies:\n  - name: bot.handoff_policy.HandoffPolicy\n    decay: 2\n", "decay"),
+        ("policies: [\n", "config.yml"),
+    ],
+)
+def test_a_config_without_valid_policy_settings_is_refused(
+    tmp_path: Path, text: str, error: str
+) -> None:
+    path = tmp_path / "config.yml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match=error):
+        policy_settings(path)
 
 
 async def test_invalid_json_in_the_slot_falls_back_to_recomputing(

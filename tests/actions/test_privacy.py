@@ -31,7 +31,8 @@ from actions.orders import ActionOrderStatus
 from actions.refunds import ActionRefundStatus, ActionReturnItem
 from common.formatting import format_date, format_money
 from common.identity import mint_customer_token
-from store.db import create_engine_from_url, create_schema, make_session_factory
+from migrations.runner import upgrade
+from store.db import create_engine_from_url, make_session_factory
 from store.repository import PaymentsRepository
 from store.seed import seed_demo_data
 from store.views import OrderView
@@ -63,9 +64,9 @@ ACTIONS: list[type[OrderAction]] = [
 def repository(tmp_path_factory) -> PaymentsRepository:
     """One seeded store for the whole module: these tests only read (a dispute is never
     written for someone else's order, which the tests check)."""
-    path = tmp_path_factory.mktemp("privacy") / "payassist.db"
-    engine = create_engine_from_url(f"sqlite:///{path}")
-    create_schema(engine)
+    url = f"sqlite:///{tmp_path_factory.mktemp('privacy') / 'payassist.db'}"
+    upgrade(url)
+    engine = create_engine_from_url(url)
     factory = make_session_factory(engine)
     seed_demo_data(factory, SEED_DAY)
     return PaymentsRepository(factory)

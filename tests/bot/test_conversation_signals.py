@@ -402,14 +402,40 @@ def test_resolve_queue_defaults_to_payments() -> None:
 # --- settings -----------------------------------------------------------------------------
 
 
-def test_from_config_merges_nested_weights_with_defaults() -> None:
+def test_from_config_merges_nested_maps_with_defaults() -> None:
+    """As Rasa merges a component's config with its defaults (one level deep)."""
     settings = SignalSettings.from_config(
         {"threshold": 0.8, "weights": {SIGNAL_TREND: 0.9}, "topic_intents": {"bereavement": "x"}}
     )
     assert settings.threshold == 0.8
     assert settings.weights[SIGNAL_TREND] == 0.9
     assert settings.weights[SIGNAL_MESSAGE] == 1.0
-    assert dict(settings.topic_intents) == {"bereavement": "x"}
+    assert dict(settings.topic_intents) == {**SETTINGS.topic_intents, "bereavement": "x"}
+
+
+def test_an_empty_config_gives_the_defaults() -> None:
+    assert SignalSettings.from_config({}) == SETTINGS
+
+
+CUSTOM = SignalSettings(
+    threshold=0.8,
+    decay=0.9,
+    weights={**SETTINGS.weights, SIGNAL_TREND: 0.0},
+    fallback_limit=3,
+    confused_counts_as_fallback=False,
+    fallback_intents=("nlu_fallback", "out_of_scope"),
+    topic_intents={**SETTINGS.topic_intents, "lost_card": "cards"},
+    default_queue="general",
+)
+
+
+@pytest.mark.parametrize("settings", [SETTINGS, CUSTOM], ids=["defaults", "custom"])
+def test_config_keys_round_trip(settings: SignalSettings) -> None:
+    config = settings.as_config()
+    assert SignalSettings.from_config(config) == settings
+    assert set(config) == set(SETTINGS.__dataclass_fields__)
+    # Plain YAML values: lists and dicts, never tuples or other mappings.
+    assert all(type(value) in (bool, int, float, str, list, dict) for value in config.values())
 
 
 @pytest.mark.parametrize(
@@ -424,6 +450,9 @@ def test_from_config_merges_nested_weights_with_defaults() -> None:
         {"unanswered_counts_as_fallback": 1},
         {"weights": {"no_such_signal": 1.0}},
         {"topic_intents": ["report_fraud"]},
+        {"weights": 0.5},
+        {"fallback_intents": "nlu_fallback"},
+        {"threshold": None},
     ],
 )
 def test_invalid_settings_are_rejected(config: dict[str, Any]) -> None:

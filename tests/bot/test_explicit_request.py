@@ -9,15 +9,18 @@ import pytest
 import yaml  # type: ignore[import-untyped]
 from rasa.nlu.utils.spacy_utils import SpacyModel
 from rasa.shared.exceptions import InvalidConfigException
+from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from spacy.language import Language
 
 from bot.explicit_request import EXPLICIT_REQUEST_KEY, ExplicitRequestMatcher
 from bot.spacy_pipeline import analyse, build_pipeline
-from common.explicit_request import ExplicitRequestGuard, ExplicitRequestMatch
+from common.explicit_request import ExplicitRequestGuard, ExplicitRequestMatch, load_phrase_book
+from tests.handoff_eval.corpus import load_cases
 
-CORPUS_PATH = Path(__file__).resolve().parents[1] / "data" / "explicit_requests.yml"
+REPO = Path(__file__).resolve().parents[2]
+CORPUS_PATH = REPO / "tests" / "data" / "explicit_requests.yml"
 CORPUS: dict[str, Any] = yaml.safe_load(CORPUS_PATH.read_text(encoding="utf-8"))
 ALL_TEXTS = [case["text"] for case in CORPUS["requests"]] + CORPUS["not_requests"]
 
@@ -142,3 +145,83 @@ def test_component_annotates_training_data(rasa_parts):
     tokenizer.process_training_data(data)
     component.process_training_data(data, model)
     assert data.training_examples[0].get(EXPLICIT_REQUEST_KEY)["language"] == "es"
+
+
+# --- the hub's guard and this component decide alike ------------------------------------
+
+# Messages where the two once cut or keyed words differently: punctuation, hyphens and
+# apostrophes between words, contractions, irregular and e-dropping word forms.
+TOKENIZATION_CASES = [
+    "manager, please",
+    "person,please",
+    "supervisor... now",
+    "stop! bot",
+    "talk-to-a-person",
+    "customer-service",
+    "customer_service",
+    "live-chat please",
+    "real\u2014person",
+    "human/agent",
+    "id like a manager",
+    "I\u2019d like a manager",
+    "do n't call me",
+    "please do call me",
+    "don't call me",
+    "is you a human",
+    "was I talking to a human?",
+    "talk to the women",
+    "i wanna speak to men",
+    "i need an advisor",
+    "I'm escalating this",
+    "this is being escalated",
+    "giving me a call would help",
+    "agnets",
+    "humnas",
+    "hablar, con un agente",
+]
+
+
+def _phrase_book_texts() -> list[str]:
+    book = load_phrase_book()
+    return [phrase.text for phrase in book.phrases] + list(book.exclusions)
+
+
+def _handoff_corpus_texts() -> list[str]:
+    return [turn for case in load_cases("all") for turn in case.turns]
+
+
+def _nlu_texts() -> list[str]:
+    return [
+        str(example.get("text"))
+        for path in sorted((REPO / "data" / "nlu").glob("*.yml"))
+        for example in load_data(str(path)).training_examples
+        if example.get("text")
+    ]
+
+
+AGREEMENT_SOURCES = {
+    "phrase book": _phrase_book_texts,
+    "handoff corpora": _handoff_corpus_texts,
+    "explicit-request corpus": lambda: ALL_TEXTS,
+    "NLU data": _nlu_texts,
+    "tokenization cases": lambda: TOKENIZATION_CASES,
+}
+
+
+@pytest.mark.parametrize("source", list(AGREEMENT_SOURCES))
+def test_component_and_hub_guard_decide_alike(spacy_graph, guard, source):
+    # Run as inside Rasa: SpacyNLP makes the doc, the component matches on it.
+    texts = list(dict.fromkeys(AGREEMENT_SOURCES[source]()))
+    component = spacy_graph.create(ExplicitRequestMatcher, "explicit")
+    model = spacy_graph.spacy_nlp.provide()
+    messages = [Message.build(text=text) for text in texts]
+    spacy_graph.spacy_nlp.process(messages, model)
+    component.process(messages, model)
+    disagreements = []
+    for text, message in zip(texts, messages, strict=True):
+        bot = message.get(EXPLICIT_REQUEST_KEY)
+        hub = guard.match(text)
+        if (bot["matched"], bot["language"]) != (hub.matched, hub.language):
+            disagreements.append((text, bot, hub.as_dict()))
+    assert texts
+    assert disagreements == []

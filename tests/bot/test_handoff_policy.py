@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from rasa.core.policies.ensemble import DefaultPolicyPredictionEnsemble
 from rasa.core.policies.policy import PolicyPrediction
 from rasa.core.policies.rule_policy import RulePolicy
@@ -24,7 +25,13 @@ from rasa.shared.core.events import (
     UserUttered,
 )
 from rasa.shared.exceptions import InvalidConfigException
+from rasa.utils.common import override_defaults
 
+from bot.conversation_signals import (
+    HANDOFF_POLICY_CLASS,
+    SignalSettings,
+    settings_from_rasa_config,
+)
 from bot.handoff_policy import HandoffPolicy
 from tests.bot.handoff_fixtures import (
     bot,
@@ -36,6 +43,7 @@ from tests.bot.handoff_fixtures import (
 )
 
 DOMAIN = make_domain()
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -279,7 +287,8 @@ def test_persist_and_load_round_trip(tmp_path: Path, caplog: pytest.LogCaptureFi
     loaded = HandoffPolicy.load(
         {**HandoffPolicy.get_default_config(), **config}, storage, resource, context
     )
-    assert dict(loaded.settings.topic_intents) == {"report_fraud": "disputes"}
+    assert "not_in_domain" not in loaded.settings.topic_intents
+    assert loaded.settings.topic_intents["report_fraud"] == "disputes"
     assert loaded.settings == policy.settings
     tracker = tracker_of(DOMAIN, user("someone stole my card", "report_fraud"))
     assert predicted(loaded.predict_action_probabilities(tracker, DOMAIN)) == "action_handoff"
@@ -292,3 +301,49 @@ def test_load_without_metadata_keeps_config_as_is(tmp_path: Path) -> None:
         HandoffPolicy.get_default_config(), storage, Resource("never-trained"), context
     )
     assert "bereavement" in loaded.settings.topic_intents
+
+
+# --- settings: one set of defaults, the same settings for the action -----------------------
+
+
+def test_default_config_is_the_dataclass_defaults() -> None:
+    config = HandoffPolicy.get_default_config()
+    assert {key: config[key] for key in SignalSettings().as_config()} == (
+        SignalSettings().as_config()
+    )
+    assert set(config) - set(SignalSettings().as_config()) == {
+        "priority",
+        "handoff_action",
+        "handback_intent",
+        "handback_action",
+    }
+    assert SignalSettings.from_config(config) == SignalSettings()
+
+
+def test_config_file_entry_names_this_policy() -> None:
+    assert HandoffPolicy.__name__ == HANDOFF_POLICY_CLASS
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{}, {"threshold": 0.5, "weights": {"repeated_intent": 0.9}, "topic_intents": {"x": "y"}}],
+    ids=["as_shipped", "tuned"],
+)
+def test_config_file_gives_the_settings_rasa_gives_the_policy(
+    tmp_path: Path, changes: dict[str, Any]
+) -> None:
+    """What the actions read from config.yml is what the policy gets through Rasa."""
+    document = yaml.safe_load((REPO / "config.yml").read_text(encoding="utf-8"))
+    entry = next(p for p in document["policies"] if p["name"].endswith(".HandoffPolicy"))
+    entry.update(changes)
+    path = tmp_path / "config.yml"
+    path.write_text(yaml.safe_dump(document), encoding="utf-8")
+
+    custom = {key: value for key, value in entry.items() if key != "name"}
+    policy = HandoffPolicy.create(
+        override_defaults(HandoffPolicy.get_default_config(), custom),
+        LocalModelStorage(tmp_path / "storage"),
+        Resource("handoff"),
+        ExecutionContext(GraphSchema({}), "test"),
+    )
+    assert settings_from_rasa_config(path) == policy.settings

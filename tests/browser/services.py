@@ -308,7 +308,7 @@ def running_stack(workdir: Path) -> Iterator[Stack]:
         wait_http(actions, f"http://127.0.0.1:{ports['actions']}/health", 120)
         wait_http(rasa, f"{stack.rasa_url}/status?token={rasa_token}", 300)
         warm_up(rasa, stack.rasa_url)
-        hub = _start("hub", [str(HUB_PYTHON), "-m", "hub"], hub_env, logs)
+        hub = _start("hub", [str(HUB_PYTHON), "-m", "connectors"], hub_env, logs)
         stack.services.append(hub)
         wait_http(hub, f"{stack.hub_url}/health", 60)
         yield stack

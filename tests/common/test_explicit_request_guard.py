@@ -13,12 +13,18 @@ from common.explicit_request import (
     ExplicitRequestGuard,
     ExplicitRequestMatch,
     PhraseListError,
+    PhraseMatcher,
+    Token,
+    Word,
     elongation_variants,
     expand_alternatives,
     load_phrase_book,
+    match_key,
     normalise,
     parse_phrase_book,
+    plain_tokens,
     stem,
+    word_spans,
 )
 
 CORPUS_PATH = Path(__file__).resolve().parents[1] / "data" / "explicit_requests.yml"
@@ -145,3 +151,59 @@ def test_default_list_is_the_bot_resource():
     assert DEFAULT_PHRASES_PATH.parts[-3:] == ("bot", "resources", "explicit_request_phrases.yml")
     book = load_phrase_book()
     assert {phrase.language for phrase in book.phrases} == {"en", "es"}
+
+
+def test_word_spans_cut_on_anything_but_letters_digits_and_inner_apostrophes():
+    assert word_spans("don't-stop, agent\u2019s 'x' 42") == [
+        Word("dont", 0, 5),
+        Word("stop", 6, 10),
+        Word("agents", 12, 19),
+        Word("x", 21, 22),
+        Word("42", 24, 26),
+    ]
+
+
+@pytest.mark.parametrize(
+    "forms",
+    [
+        ["talk", "talking", "talked", "talks"],
+        ["escalate", "escalating", "escalated", "escalates"],
+        ["give", "giving", "gave", "given"],
+        ["be", "is", "are", "was", "am"],
+        ["a", "an"],
+        ["woman", "women"],
+    ],
+)
+def test_match_key_brings_word_forms_together(forms):
+    assert len({match_key(form) for form in forms}) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        ("manager, please", "manager please"),
+        ("talk-to-a-person", "talk to a person"),
+        ("I need an advisor", "i need a advisor"),
+        ("they are escalating it", "escalate"),
+    ],
+)
+def test_guard_reads_past_punctuation_and_word_forms(guard, text, phrase):
+    assert guard.match(text).phrase == phrase
+
+
+def test_was_i_talking_to_a_human_is_a_question_not_a_request(guard):
+    assert not guard.match("was I talking to a human?").matched
+
+
+def _synonyms(text: str) -> list[Token]:
+    """A toy tokenizer: "bloke" is keyed as "person"."""
+    return [Token("person", t.text) if t.text == "bloke" else t for t in plain_tokens(text)]
+
+
+def test_phrase_matcher_matches_on_the_keys_its_tokenizer_gives():
+    book = parse_phrase_book({"en": ["talk to a person"]})
+    found = PhraseMatcher(book, _synonyms).match("can I talk to a bloke")
+    assert found.phrase == "talk to a person"
+    assert not PhraseMatcher(book, plain_tokens).match("can I talk to a bloke").matched
+    override = PhraseMatcher(book, plain_tokens).match("talk to a bloke", tokenizer=_synonyms)
+    assert override.matched

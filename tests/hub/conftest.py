@@ -7,7 +7,7 @@ shared between tests and they can run in any order.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -18,10 +18,12 @@ from aiohttp import web
 from argon2 import PasswordHasher
 
 from common.identity import mint_customer_token
-from hub.app import SERVICE, create_app
-from hub.service import HubService
-from hub.settings import HubSettings
-from store.db import create_engine_from_url, create_schema, make_session_factory
+from connectors.app import create_app
+from connectors.http import SERVICES
+from hub.services.wiring import HubServices
+from hub.settings import HubSettings, load_policy
+from migrations.runner import upgrade
+from store.db import create_engine_from_url, make_session_factory
 from store.seed import seed_demo_data
 from tests.hub.clients import RecordingClient
 from tests.hub.fake_rasa import AUTH_TOKEN, FakeRasa
@@ -53,8 +55,8 @@ class RunningHub:
         return f"http://127.0.0.1:{self.port}"
 
     @property
-    def service(self) -> HubService:
-        return self.runner.app[SERVICE]  # type: ignore[union-attr]
+    def service(self) -> HubServices:
+        return self.runner.app[SERVICES]  # type: ignore[union-attr]
 
     async def stop(self) -> None:
         await self.runner.cleanup()
@@ -79,11 +81,10 @@ async def fake_rasa() -> AsyncIterator[FakeRasa]:
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    """A fresh SQLite database with the demo payments data seeded."""
-    url = f"sqlite:///{tmp_path / 'hub.db'}"
+def database_url(migrated_sqlite: Callable[..., str]) -> str:
+    """A fresh SQLite database at the migrations' head with the demo payments data seeded."""
+    url = migrated_sqlite("hub.db")
     engine = create_engine_from_url(url)
-    create_schema(engine)
     seed_demo_data(make_session_factory(engine), date.today())
     engine.dispose()
     return url
@@ -96,22 +97,21 @@ def make_settings(
     presence = overrides.pop("presence_timeout_seconds", 60)
     config = tmp_path / "hub.yml"
     config.write_text(HUB_YML.format(grace=grace, presence=presence), encoding="utf-8")
-    base = HubSettings(
-        database_url=database_url,
-        rasa_url=rasa_url,
-        rasa_auth_token=AUTH_TOKEN,
-        customer_token_secret=TOKEN_SECRET,
-        host="127.0.0.1",
-        port=0,
-        demo=False,
-        rasa_timeout_seconds=0.5,
-        rasa_failure_threshold=2,
-        max_text_chars=4000,
-        requeue_interval_seconds=0.1,
-        static_dir=tmp_path / "static",
-        hub_config_path=config,
-    )
-    return replace(base, **overrides)
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "rasa_url": rasa_url,
+        "rasa_auth_token": AUTH_TOKEN,
+        "customer_token_secret": TOKEN_SECRET,
+        "host": "127.0.0.1",
+        "port": 0,
+        "demo": False,
+        "rasa_timeout_seconds": 0.5,
+        "rasa_failure_threshold": 2,
+        "requeue_interval_seconds": 0.1,
+        "static_dir": tmp_path / "static",
+        "policy": load_policy(config),
+    }
+    return HubSettings(**{**values, **overrides})
 
 
 HubFactory = Callable[..., Awaitable[RunningHub]]
@@ -121,11 +121,17 @@ HubFactory = Callable[..., Awaitable[RunningHub]]
 async def hub_factory(
     tmp_path: Path, database_url: str, fake_rasa: FakeRasa
 ) -> AsyncIterator[HubFactory]:
-    """Start hubs (several, e.g. to restart one over the same database); all stopped after."""
+    """Start hubs (several, e.g. to restart one over the same database); all stopped after.
+
+    A ``database_url`` given here is migrated first, as ``make run`` does before starting the
+    hub (``migrate=False`` to start on it as it is); an in-memory one is the app's own.
+    """
     running: list[RunningHub] = []
 
     async def factory(**overrides: Any) -> RunningHub:
         url = overrides.pop("database_url", database_url)
+        if overrides.pop("migrate", True) and url != database_url and url != "sqlite://":
+            upgrade(url)
         rasa_url = overrides.pop("rasa_url", fake_rasa.url)
         settings = make_settings(tmp_path, url, rasa_url, **overrides)
         started = await start_hub(settings)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from typing import Any
 
 import aiohttp
 import pytest
 import socketio
 
+from hub.domain.errors import NotAllowed, ValidationFailed
 from tests.hub.conftest import AGENT_PASSWORD, RunningHub, login, new_customer, online_agent
 
 
@@ -66,7 +69,7 @@ async def test_a_reply_after_logout_is_refused_and_never_reaches_the_customer(hu
         assert response.status == 204
     ack = await agent.call("reply", {"conversation_id": conversation_id, "text": "too late"})
     assert ack["error"]["code"] == "unauthorized"
-    stored = hub.service.messages_after(conversation_id, None)
+    stored = hub.service.messages.messages_after(conversation_id, None)
     assert [m.text for m in stored if m.sender_type == "agent"] == ["hello"]
 
 
@@ -177,13 +180,14 @@ async def test_demo_mode_mints_tokens_the_hub_accepts(hub_factory, clients, fake
 
 
 async def test_static_files_are_served_and_traversal_is_refused(hub_factory, tmp_path):
-    hub = await hub_factory(demo=True)
-    static = hub.settings.static_dir
+    static = tmp_path / "static"  # built before the hub starts, as by ``make setup``
     (static / "assets").mkdir(parents=True)
     (static / "widget.js").write_text("console.log('widget')")
     (static / "console.html").write_text("<h1>console</h1>")
     (static / "assets" / "app.css").write_text("body{}")
     (tmp_path / "secret.txt").write_text("do not serve")
+    hub = await hub_factory(demo=True)
+    assert hub.settings.static_dir == static
     assert await _get(hub, "/widget.js") == (200, b"console.log('widget')")
     assert await _get(hub, "/console") == (200, b"<h1>console</h1>")
     assert await _get(hub, "/static/assets/app.css") == (200, b"body{}")
@@ -192,10 +196,37 @@ async def test_static_files_are_served_and_traversal_is_refused(hub_factory, tmp
     assert (await _get(hub, "/"))[0] == 404  # no demo page built yet
 
 
-async def test_store_errors_become_503_without_details(hub_factory, tmp_path):
-    # A database without the payments tables: the repository reports the store unavailable.
-    hub = await hub_factory(demo=True, database_url=f"sqlite:///{tmp_path / 'empty.db'}")
+async def test_store_errors_become_503_without_details(hub_factory, migrated_sqlite, tmp_path):
+    # A database that lost a payments table: the repository reports the store unavailable.
+    url = migrated_sqlite("broken.db")
+    with closing(sqlite3.connect(tmp_path / "broken.db")) as conn:
+        conn.execute("DROP TABLE customers")
+    hub = await hub_factory(demo=True, database_url=url)
     status, body = await _get(hub, "/api/demo/customers")
     assert status == 503
     assert b"customers" not in body
     assert b"unavailable" in body
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "code"),
+    [
+        (ValidationFailed("username", "bad"), 400, "invalid_input"),
+        (NotAllowed("the account is disabled"), 403, "not_allowed"),
+    ],
+)
+async def test_login_errors_keep_their_own_status(hub, monkeypatch, error, status, code):
+    """A refused login is mapped by its code; only throttling would be 429."""
+
+    def refuse(_username: str, _password: str) -> None:
+        raise error
+
+    monkeypatch.setattr(hub.service.agents, "login", refuse)
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"{hub.url}/api/agent/login", json={"username": "ana", "password": AGENT_PASSWORD}
+        ) as response,
+    ):
+        assert response.status == status
+        assert (await response.json())["error"]["code"] == code

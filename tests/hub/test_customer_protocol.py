@@ -7,18 +7,18 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from common.identity import mint_customer_token
-from hub.views import ConversationView, MessageView
+from hub.domain.views import ConversationView, MessageView
 from tests.hub.conftest import TOKEN_SECRET, RunningHub, customer_token, new_customer
 
 
 async def _stored(
     hub: RunningHub, session_id: str, session_key: str | None = None
 ) -> tuple[list[MessageView], ConversationView]:
-    grant = hub.service.open_session(session_id, None, session_key)
+    grant = hub.service.sessions.open_session(session_id, None, session_key)
     assert grant.session_id == session_id, "test helper must re-open the same session"
-    return hub.service.messages_after(grant.conversation_id, None), hub.service.get_conversation(
-        grant.conversation_id
-    )
+    return hub.service.messages.messages_after(
+        grant.conversation_id, None
+    ), hub.service.sessions.get_conversation(grant.conversation_id)
 
 
 async def test_buttons_and_images_arrive_in_rasa_socketio_shapes(hub, clients, fake_rasa):

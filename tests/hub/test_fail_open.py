@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from connectors.metrics import HubMetrics
 from connectors.rasa_client import RasaBusy, RasaClient
-from hub.metrics import HubMetrics
 from tests.hub.clients import RecordingClient
 from tests.hub.conftest import new_customer, online_agent
 
@@ -86,7 +86,7 @@ async def test_hand_back_with_rasa_down_goes_back_to_a_person(hub, clients, fake
     await agent.call("hand_back", {"conversation_id": offer["conversation_id"]})
     status = await customer.wait_for("handoff_status", lambda d: d["state"] == "queued", after=mark)
     assert status["reason"] == "bot_failure"
-    assert hub.service.get_conversation(offer["conversation_id"]).state == "queued"
+    assert hub.service.sessions.get_conversation(offer["conversation_id"]).state == "queued"
 
 
 async def test_no_agent_and_bot_handoff_unpauses_the_bot(hub, clients, fake_rasa):
@@ -140,6 +140,6 @@ async def test_no_free_slot_within_the_queue_timeout_counts_as_busy(fake_rasa):
         with pytest.raises(RasaBusy):
             await client.send_message("b", "second", {})
         assert [call["message"] for call in fake_rasa.webhook_calls] == ["first"]
-        assert (await first)[0]["text"] == "bot reply to: first"
+        assert (await first)[0].text == "bot reply to: first"
     finally:
         await client.close()

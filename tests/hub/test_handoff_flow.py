@@ -26,8 +26,8 @@ async def test_routine_question_is_answered_by_the_bot(hub, clients, fake_rasa):
             "metadata": {"channel": "hub"},
         }
     ]
-    conversation = hub.service.get_conversation(
-        hub.service.open_session(
+    conversation = hub.service.sessions.get_conversation(
+        hub.service.sessions.open_session(
             confirm["session_id"], None, confirm["session_key"]
         ).conversation_id
     )
@@ -195,7 +195,7 @@ async def test_close_then_rate(hub, clients, fake_rasa):
     assert closed == {"state": "closed"}
     await customer.wait_for("handoff_status", lambda d: d["state"] == "closed")
     assert await customer.call("rate", {"score": 4}) == {"ok": True}
-    stats = hub.service.stats()
+    stats = hub.service.stats.stats()
     assert stats.csat_counts == {4: 1}
 
 
@@ -228,7 +228,7 @@ async def test_agent_disconnect_requeues_after_the_grace_period(hub_factory, cli
         "handoff_status", lambda d: d["state"] == "queued" and d.get("requeued") is True
     )
     assert requeued["position"] == 1
-    conversation = hub.service.get_conversation(offer["conversation_id"])
+    conversation = hub.service.sessions.get_conversation(offer["conversation_id"])
     assert (conversation.state, conversation.owner_agent_id) == ("queued", None)
 
     second = await online_agent(clients, hub, "ben")
@@ -244,7 +244,7 @@ async def test_agent_reconnecting_within_grace_keeps_the_conversation(hub, clien
     await agent.call("claim", {"conversation_id": offer["conversation_id"]})
     await agent.disconnect()
     await asyncio.sleep(0.3)  # several sweeps run; the grace period (60 s) has not passed
-    conversation = hub.service.get_conversation(offer["conversation_id"])
+    conversation = hub.service.sessions.get_conversation(offer["conversation_id"])
     assert conversation.state == "agent"
 
     # Back on a new connection: online again and receiving the conversation's messages.
@@ -256,7 +256,7 @@ async def test_agent_reconnecting_within_grace_keeps_the_conversation(hub, clien
     )
     relayed = await back.wait_for("message")
     assert relayed["text"] == "still there?"
-    assert hub.service.agent(conversation.owner_agent_id).presence == "online"
+    assert hub.service.presence.agent(conversation.owner_agent_id).presence == "online"
 
 
 @pytest.mark.parametrize(
@@ -310,3 +310,45 @@ async def test_a_message_sent_while_the_bot_hands_off_goes_to_people_not_the_pau
     customer_lines = [m["text"] for m in packet["transcript"] if m["sender_type"] == "customer"]
     assert customer_lines == ["this is useless", "hello? anyone?"]
     assert [call["message"] for call in fake_rasa.webhook_calls] == ["this is useless"]
+
+
+async def test_an_agent_reads_and_closes_a_ticket_and_every_console_drops_it(
+    hub, clients, fake_rasa
+):
+    customer, confirm = await new_customer(clients, hub)
+    await customer.call(
+        "user_uttered", {"message": "I need a real person", "session_id": confirm["session_id"]}
+    )
+    await customer.wait_for("handoff_status", lambda d: d["state"] == "no_agents")
+    ack = await customer.call("leave_contact", {"phone": "+44 20 7946 0000", "note": "evenings"})
+    agent = await online_agent(clients, hub)
+    supervisor = await online_agent(clients, hub, "sam", role="supervisor", queues=())
+
+    ticket = await agent.call("ticket", {"ticket_id": ack["ticket_id"]})
+    assert (ticket["kind"], ticket["phone"], ticket["status"]) == (
+        "callback",
+        "+442079460000",
+        "open",
+    )
+    assert ticket["transcript"][0]["text"] == "I need a real person"
+
+    mark = supervisor.mark()
+    closed = await agent.call("close_ticket", {"ticket_id": ack["ticket_id"]})
+    assert closed == {"ticket_id": ack["ticket_id"], "status": "closed"}
+    await supervisor.wait_for("queue", lambda d: d["tickets"] == [], after=mark)
+    assert (await agent.call("tickets"))["tickets"] == []
+    again = await agent.call("close_ticket", {"ticket_id": ack["ticket_id"]})
+    assert again["status"] == "closed"  # idempotent
+
+
+@pytest.mark.parametrize("payload", [{}, {"ticket_id": "7"}, {"ticket_id": 0}, {"ticket_id": True}])
+async def test_ticket_events_need_a_ticket_id(hub, clients, payload):
+    agent = await online_agent(clients, hub)
+    ack = await agent.call("close_ticket", payload)
+    assert ack["error"]["code"] == "malformed"
+
+
+async def test_an_unknown_ticket_is_not_found(hub, clients):
+    agent = await online_agent(clients, hub)
+    ack = await agent.call("ticket", {"ticket_id": 999})
+    assert ack["error"]["code"] == "not_found"

@@ -6,7 +6,6 @@ import asyncio
 
 import pytest
 
-from hub.app import create_app
 from hub.settings import SettingsError
 from tests.hub.conftest import AGENT_PASSWORD, make_settings, new_customer, online_agent
 
@@ -33,19 +32,19 @@ async def test_agents_of_a_dead_hub_are_offline_and_lose_their_conversations(
     # A "ghost": online in the database, but no hub process is beating for them (as when the
     # process holding their socket was killed).
     ghost = hub.service.agents.create("ghost", "Ghost", "agent", ["payments"], AGENT_PASSWORD)
-    hub.service.set_presence(ghost.agent_id, "online")
+    hub.service.presence.set_presence(ghost.agent_id, "online")
     customer, confirm = await new_customer(clients, hub)
     await customer.call("request_human", {"session_id": confirm["session_id"]})
-    conversation_id = hub.service.open_session(
+    conversation_id = hub.service.sessions.open_session(
         confirm["session_id"], None, confirm["session_key"]
     ).conversation_id
-    hub.service.claim(ghost.agent_id, conversation_id)
+    hub.service.work.claim(ghost.agent_id, conversation_id)
 
     requeued = await customer.wait_for(
         "handoff_status", lambda d: d["state"] == "queued" and d.get("requeued") is True
     )
     assert requeued["position"] == 1
-    view = hub.service.get_conversation(conversation_id)
+    view = hub.service.sessions.get_conversation(conversation_id)
     assert (view.state, view.owner_agent_id) == ("queued", None)
 
     # Nobody real is online: a new request is told so honestly instead of waiting forever.
@@ -55,12 +54,11 @@ async def test_agents_of_a_dead_hub_are_offline_and_lose_their_conversations(
 
 
 def test_a_timeout_shorter_than_two_beats_is_refused(tmp_path, database_url):
-    settings = make_settings(
-        tmp_path,
-        database_url,
-        "http://127.0.0.1:9",
-        presence_timeout_seconds=1,
-        heartbeat_interval_seconds=0.6,
-    )
     with pytest.raises(SettingsError, match="HUB_HEARTBEAT_INTERVAL"):
-        create_app(settings)
+        make_settings(
+            tmp_path,
+            database_url,
+            "http://127.0.0.1:9",
+            presence_timeout_seconds=1,
+            heartbeat_interval_seconds=0.6,
+        )

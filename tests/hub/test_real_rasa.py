@@ -57,11 +57,12 @@ def real_rasa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealRasa]:
 def _seed(database_url: str) -> None:
     from datetime import date
 
-    from store.db import create_engine_from_url, create_schema, make_session_factory
+    from migrations.runner import upgrade
+    from store.db import create_engine_from_url, make_session_factory
     from store.seed import seed_demo_data
 
+    upgrade(database_url)
     engine = create_engine_from_url(database_url)
-    create_schema(engine)
     seed_demo_data(make_session_factory(engine), date.today())
     engine.dispose()
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.app import CUSTOMERS
+from connectors.app import CUSTOMERS
 from tests.hub.conftest import AGENT_PASSWORD, login, new_customer
 
 STARTUP_SECONDS = 10.0
@@ -89,7 +89,7 @@ async def test_queue_pushes_and_messages_cross_hub_processes(redis_url, hub_fact
     hub_a = await hub_factory(redis_url=redis_url)
     hub_b = await hub_factory(redis_url=redis_url)  # same SQLite file, same Redis
     # Another hub process writes the SQLite file too: no store call runs on the event loop.
-    assert not hub_a.runner.app[CUSTOMERS].inline_short_calls
+    assert not hub_a.runner.app[CUSTOMERS].calls.inline_short_calls
     hub_a.service.agents.create("ana", "Ana", "agent", ["payments"], AGENT_PASSWORD)
     hub_a.service.agents.create("sue", "Sue", "supervisor", [], AGENT_PASSWORD)
     ana_on_b = await _agent(clients, hub_b, "ana")

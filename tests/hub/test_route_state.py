@@ -3,7 +3,7 @@
 A message stored while the bot had the conversation is routed after earlier turns; a handoff
 may have landed in between. A hub that is its store's only writer skips re-reading the state
 when no transition started since just before the message was stored
-(``CustomerNamespace._route_locked``); these tests commit transitions in exactly that gap.
+(``BotTurns._route``); these tests commit transitions in exactly that gap.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from hub.app import CUSTOMERS
-from hub.service import HubService
-from hub.views import MessageView, StoredMessage
+from connectors.app import CUSTOMERS, TURNS
+from hub.domain.views import MessageView, StoredMessage
+from hub.services.wiring import HubServices
 from tests.hub.conftest import HubFactory, RunningHub, new_customer, online_agent
 
 DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -35,10 +35,10 @@ async def any_hub(route_database: str | None, hub_factory: HubFactory) -> Runnin
     """A hub on SQLite (calls inline, re-read skipped when safe) or PostgreSQL (always read)."""
     if route_database is None:
         hub = await hub_factory()
-        assert hub.runner.app[CUSTOMERS].inline_short_calls
+        assert hub.runner.app[CUSTOMERS].calls.inline_short_calls
         return hub
     hub = await hub_factory(database_url=route_database)
-    assert not hub.runner.app[CUSTOMERS].inline_short_calls
+    assert not hub.runner.app[CUSTOMERS].calls.inline_short_calls
     return hub
 
 
@@ -61,28 +61,28 @@ def _in_a_worker_thread(action: Callable[[], Any]) -> None:
 
 
 def _after_store(
-    service: HubService, monkeypatch: pytest.MonkeyPatch, then: Callable[[str], None]
+    service: HubServices, monkeypatch: pytest.MonkeyPatch, then: Callable[[str], None]
 ) -> None:
     """Make ``record_customer_message`` run ``then(conversation_id)`` right after storing."""
-    real = service.record_customer_message
+    real = service.messages.record_customer_message
 
     def store_then(conversation_id: str, text: str, client_msg_id: str | None) -> StoredMessage:
         stored = real(conversation_id, text, client_msg_id)
         then(conversation_id)
         return stored
 
-    monkeypatch.setattr(service, "record_customer_message", store_then)
+    monkeypatch.setattr(service.messages, "record_customer_message", store_then)
 
 
-def _count_state_reads(service: HubService, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+def _count_state_reads(service: HubServices, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     reads: list[str] = []
-    real = service.conversation_state
+    real = service.sessions.conversation_state
 
     def spy(conversation_id: str) -> str:
         reads.append(conversation_id)
         return real(conversation_id)
 
-    monkeypatch.setattr(service, "conversation_state", spy)
+    monkeypatch.setattr(service.sessions, "conversation_state", spy)
     return reads
 
 
@@ -95,7 +95,7 @@ async def test_a_handoff_committed_between_store_and_route_sends_the_message_to_
     service = hub.service
 
     def hand_off(conversation_id: str) -> None:
-        outcome = service.request_handoff(
+        outcome = service.handoffs.request_handoff(
             conversation_id, "explicit_request", None, [], "wants a person", 1.0
         )
         assert outcome.state == "queued"
@@ -116,7 +116,7 @@ async def test_a_handoff_committed_between_store_and_route_sends_the_message_to_
     ack = await customer.call(
         "user_uttered", {"message": "what about my refund", "session_id": confirm["session_id"]}
     )
-    await namespace.drain()
+    await hub.runner.app[TURNS].drain()
 
     assert ack["duplicate"] is False
     assert fake_rasa.webhook_calls == []  # the message never reached the paused bot
@@ -132,11 +132,11 @@ async def test_a_transition_elsewhere_makes_the_route_read_the_state_again(
     await online_agent(clients, hub)
     customer, confirm = await new_customer(clients, hub)
     service = hub.service
-    other = service.open_session(None, None, None).conversation_id
+    other = service.sessions.open_session(None, None, None).conversation_id
 
     def hand_off_other(_conversation_id: str) -> None:
         _in_a_worker_thread(
-            lambda: service.request_handoff(other, "explicit_request", None, [], "s", 1.0)
+            lambda: service.handoffs.request_handoff(other, "explicit_request", None, [], "s", 1.0)
         )
 
     _after_store(service, monkeypatch, hand_off_other)
@@ -145,7 +145,7 @@ async def test_a_transition_elsewhere_makes_the_route_read_the_state_again(
     reply = await customer.wait_for("bot_uttered", lambda d: d["sender"]["type"] == "bot")
     assert reply["text"] == "bot reply to: hello"
     assert len(reads) == 1
-    assert service.conversation_state(other) == "queued"
+    assert service.sessions.conversation_state(other) == "queued"
 
 
 async def test_without_a_transition_the_route_trusts_the_stored_state(

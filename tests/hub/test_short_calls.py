@@ -1,7 +1,8 @@
 """Short store calls of a bot turn: on the event loop with embedded SQLite, in a thread otherwise.
 
-``GuardedNamespace.call_short`` skips the ``asyncio.to_thread`` hop only when the app says the
-store is SQLite in this process and no other hub process writes it; PostgreSQL keeps the thread.
+``BlockingCalls.short`` skips the ``asyncio.to_thread`` hop only when the composition root says
+the store is SQLite in this process and no other hub process writes it; PostgreSQL keeps the
+thread.
 """
 
 from __future__ import annotations
@@ -12,16 +13,21 @@ from typing import Any
 
 import pytest
 
-from connectors.customer import GuardedNamespace
-from hub.app import CUSTOMERS
-from hub.service import HubService
+from connectors.app import CUSTOMERS
+from hub.services.blocking import BlockingCalls
+from hub.services.wiring import HubServices
 from tests.hub.conftest import HubFactory, RunningHub, new_customer
 
-# The calls of a session start and one plain bot turn that go through ``call_short``.
-# ``conversation_state`` is only called where the hub cannot know that no state changed since
-# the message was stored (``CustomerNamespace._route_locked``): never by a hub that inlines
-# its calls, where no other process writes.
-TURN_CALLS = ("open_session", "record_customer_message", "conversation_state", "record_message")
+# The calls of a session start and one plain bot turn that go through ``BlockingCalls.short``,
+# by service. ``conversation_state`` is only called where the hub cannot know that no state
+# changed since the message was stored (``BotTurns._route``): never by a hub that inlines its
+# calls, where no other process writes.
+TURN_CALLS = {
+    "open_session": "sessions",
+    "record_customer_message": "messages",
+    "conversation_state": "sessions",
+    "record_message": "messages",
+}
 INLINE_TURN_CALLS = ("open_session", "record_customer_message", "record_message")
 
 
@@ -31,36 +37,34 @@ def _thread_ident(*_args: Any) -> int:
 
 @pytest.mark.parametrize("inline", [True, False])
 async def test_call_short_runs_inline_only_when_enabled(inline: bool) -> None:
-    namespace = GuardedNamespace("/")
-    namespace.inline_short_calls = inline
+    calls = BlockingCalls(inline_short_calls=inline)
     loop_thread = threading.get_ident()
-    ran_on = await namespace.call_short(_thread_ident, "arg")
+    ran_on = await calls.short(_thread_ident, "arg")
     assert (ran_on == loop_thread) is inline
-    assert await namespace.call(_thread_ident) != loop_thread  # ``call`` always uses a thread
+    assert await calls.call(_thread_ident) != loop_thread  # ``call`` always uses a thread
 
 
 async def test_call_short_raises_the_calls_error_either_way() -> None:
     def fail() -> None:
         raise LookupError("missing")
 
-    namespace = GuardedNamespace("/")
     for inline in (True, False):
-        namespace.inline_short_calls = inline
         with pytest.raises(LookupError, match="missing"):
-            await namespace.call_short(fail)
+            await BlockingCalls(inline_short_calls=inline).short(fail)
 
 
-def _spy_threads(service: HubService, monkeypatch: pytest.MonkeyPatch) -> dict[str, set[int]]:
+def _spy_threads(service: HubServices, monkeypatch: pytest.MonkeyPatch) -> dict[str, set[int]]:
     """Record the thread each of the turn's service calls runs on."""
     seen: dict[str, set[int]] = {name: set() for name in TURN_CALLS}
-    for name in TURN_CALLS:
-        real: Callable[..., Any] = getattr(service, name)
+    for name, owner in TURN_CALLS.items():
+        target = getattr(service, owner)
+        real: Callable[..., Any] = getattr(target, name)
 
         def spy(*args: Any, _real: Callable[..., Any] = real, _name: str = name) -> Any:
             seen[_name].add(threading.get_ident())
             return _real(*args)
 
-        monkeypatch.setattr(service, name, spy)
+        monkeypatch.setattr(target, name, spy)
     return seen
 
 
@@ -78,7 +82,7 @@ async def _bot_turn(clients, hub: RunningHub) -> None:
 async def test_sqlite_hub_runs_the_turns_store_calls_on_the_loop(
     hub: RunningHub, clients, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert hub.runner.app[CUSTOMERS].inline_short_calls
+    assert hub.runner.app[CUSTOMERS].calls.inline_short_calls
     seen = _spy_threads(hub.service, monkeypatch)
     await _bot_turn(clients, hub)
     loop_thread = threading.get_ident()
@@ -91,7 +95,7 @@ async def test_in_memory_sqlite_hub_answers_a_turn(
     hub_factory: HubFactory, clients, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     hub = await hub_factory(database_url="sqlite://")
-    assert hub.runner.app[CUSTOMERS].inline_short_calls
+    assert hub.runner.app[CUSTOMERS].calls.inline_short_calls
     seen = _spy_threads(hub.service, monkeypatch)
     await _bot_turn(clients, hub)
     loop_thread = threading.get_ident()
@@ -105,8 +109,8 @@ async def test_postgres_hub_keeps_the_turns_store_calls_in_threads(
     hub_factory: HubFactory, postgres_url: str, clients, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     hub = await hub_factory(database_url=postgres_url)
-    assert not hub.service.store_is_embedded
-    assert not hub.runner.app[CUSTOMERS].inline_short_calls
+    assert not hub.service.store.is_embedded
+    assert not hub.runner.app[CUSTOMERS].calls.inline_short_calls
     seen = _spy_threads(hub.service, monkeypatch)
     await _bot_turn(clients, hub)
     loop_thread = threading.get_ident()

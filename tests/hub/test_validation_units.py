@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -9,17 +10,17 @@ from typing import Any
 
 import pytest
 
-from connectors.customer import jsonable, rasa_to_socketio
-from connectors.validation import (
-    EventError,
-    clean_value,
-    parse_agent_reply,
-    parse_leave_contact,
-    parse_rate,
-    parse_session_request,
-    parse_user_uttered,
-)
+from connectors.json import dumps, to_json
+from connectors.rasa_client import bot_reply
+from connectors.validation import EventError, EventParser, clean_value
+from hub.domain.policy import HubConfig
+from hub.services.ports import BotReply
 from hub.settings import HubSettings, SettingsError
+
+PARSER = EventParser(HubConfig(max_message_chars=10))
+parse_leave_contact = PARSER.leave_contact
+parse_rate = PARSER.rate
+parse_session_request = PARSER.session_request
 
 
 @pytest.mark.parametrize(
@@ -43,9 +44,8 @@ def test_clean_value_decodes_utf8_bytes() -> None:
 
 
 def test_user_uttered_accepts_rasa_string_metadata() -> None:
-    parsed = parse_user_uttered(
-        {"message": "hi", "session_id": "s1", "metadata": '{"customer_token": "t"}'},
-        max_chars=10,
+    parsed = PARSER.user_uttered(
+        {"message": "hi", "session_id": "s1", "metadata": '{"customer_token": "t"}'}
     )
     assert parsed.metadata == {"customer_token": "t"}
     assert parsed.session_id == "s1"
@@ -54,10 +54,25 @@ def test_user_uttered_accepts_rasa_string_metadata() -> None:
 @pytest.mark.parametrize(("text", "ok"), [("x" * 10, True), ("x" * 11, False), ("é" * 10, True)])
 def test_user_uttered_limit_counts_characters(text: str, ok: bool) -> None:
     if ok:
-        assert parse_user_uttered({"message": text}, max_chars=10).message == text
+        assert PARSER.user_uttered({"message": text}).message == text
     else:
         with pytest.raises(EventError, match="longer than 10"):
-            parse_user_uttered({"message": text}, max_chars=10)
+            PARSER.user_uttered({"message": text})
+
+
+@pytest.mark.parametrize(("length", "ok"), [(64, True), (65, False), (128, False)])
+def test_client_ids_longer_than_the_store_keeps_are_refused_by_the_parser(
+    length: int, ok: bool
+) -> None:
+    """One limit, from the policy: an id the parser accepts is one the service can store."""
+    parser = EventParser(HubConfig())
+    data = {"message": "hi", "client_msg_id": "x" * length}
+    if ok:
+        assert parser.user_uttered(data).client_msg_id == "x" * length
+    else:
+        with pytest.raises(EventError) as caught:
+            parser.user_uttered(data)
+        assert caught.value.code == "too_large"
 
 
 @pytest.mark.parametrize(
@@ -89,46 +104,56 @@ def test_leave_contact_needs_a_way_to_reach_the_customer() -> None:
 
 def test_agent_reply_requires_conversation_and_text() -> None:
     with pytest.raises(EventError):
-        parse_agent_reply({"text": "hi"}, max_chars=100)
-    reply = parse_agent_reply({"conversation_id": "c1", "text": "hi"}, max_chars=100)
+        PARSER.agent_reply({"text": "hi"})
+    reply = PARSER.agent_reply({"conversation_id": "c1", "text": "hi"})
     assert (reply.conversation_id, reply.text, reply.client_msg_id) == ("c1", "hi", None)
 
 
 @pytest.mark.parametrize(
-    ("rest", "socketio"),
+    ("rest", "reply"),
     [
-        ({"text": "hello"}, {"text": "hello"}),
+        ({"text": "hello"}, BotReply(text="hello")),
         (
             {"text": "pick", "buttons": [{"title": "A", "payload": "/a"}]},
-            {
-                "text": "pick",
-                "quick_replies": [{"content_type": "text", "title": "A", "payload": "/a"}],
-                "buttons": [{"title": "A", "payload": "/a"}],
-            },
+            BotReply(
+                text="pick",
+                fields={
+                    "quick_replies": [{"content_type": "text", "title": "A", "payload": "/a"}],
+                    "buttons": [{"title": "A", "payload": "/a"}],
+                },
+            ),
         ),
         (
             {"image": "https://x.test/i.png"},
-            {"attachment": {"type": "image", "payload": {"src": "https://x.test/i.png"}}},
+            BotReply(
+                fields={"attachment": {"type": "image", "payload": {"src": "https://x.test/i.png"}}}
+            ),
         ),
-        ({"attachment": {"type": "file"}}, {"attachment": {"type": "file"}}),
+        ({"attachment": {"type": "file"}}, BotReply(fields={"attachment": {"type": "file"}})),
         (
             {"custom": {"data": {"title": "card"}}},
-            {"title": "card", "custom": {"data": {"title": "card"}}},
+            BotReply(fields={"title": "card", "custom": {"data": {"title": "card"}}}),
+        ),
+        (
+            {"custom": {"handoff": {"reason": "topic"}}},
+            BotReply(handoff={"reason": "topic"}),
         ),
     ],
 )
-def test_rest_messages_become_rasa_socketio_shapes(
-    rest: dict[str, Any], socketio: dict[str, Any]
-) -> None:
-    assert rasa_to_socketio({"recipient_id": "s", **rest}) == socketio
+def test_rest_messages_become_rasa_socketio_shapes(rest: dict[str, Any], reply: BotReply) -> None:
+    assert bot_reply({"recipient_id": "s", **rest}) == reply
 
 
-def test_jsonable_keeps_money_exact_and_times_utc() -> None:
+def test_one_encoding_keeps_money_exact_and_times_utc() -> None:
     value = {"amount": Decimal("10.10"), "at": datetime(2025, 1, 2, 3, 4, tzinfo=timezone.utc)}
-    assert jsonable(value) == {"amount": "10.10", "at": "2025-01-02T03:04:00+00:00"}
+    expected = {"amount": "10.10", "at": "2025-01-02T03:04:00+00:00"}
+    assert to_json(value) == expected
+    assert json.loads(dumps(value)) == expected
 
 
-def test_settings_from_env() -> None:
+def test_settings_from_env(tmp_path: Path) -> None:
+    policy_file = tmp_path / "hub.yml"
+    policy_file.write_text("default_queue: payments\nmax_id_chars: 40\n", encoding="utf-8")
     settings = HubSettings.from_env(
         {
             "RASA_URL": "http://rasa:5005/",
@@ -136,7 +161,8 @@ def test_settings_from_env() -> None:
             "PAYASSIST_DEMO": "1",
             "HUB_RASA_TIMEOUT": "2.5",
             "HUB_CORS_ORIGINS": "https://shop.test, https://other.test",
-            "HUB_CONFIG": "/etc/hub.yml",
+            "HUB_CONFIG": str(policy_file),
+            "HUB_MAX_TEXT_CHARS": "500",
             "HUB_HEARTBEAT_INTERVAL": "7.5",
             "HUB_RASA_CONCURRENCY": "3",
         }
@@ -147,7 +173,8 @@ def test_settings_from_env() -> None:
     assert settings.rasa_url == "http://rasa:5005"
     assert (settings.port, settings.demo, settings.rasa_timeout_seconds) == (9000, True, 2.5)
     assert settings.cors_origins == ("https://shop.test", "https://other.test")
-    assert settings.hub_config_path == Path("/etc/hub.yml")
+    assert (settings.policy.max_id_chars, settings.policy.max_message_chars) == (40, 500)
+    assert HubSettings.from_env({}).policy.max_message_chars == HubConfig().max_message_chars
     assert settings.customer_token_secret is None
     assert settings.redis_url is None
 

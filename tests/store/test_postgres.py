@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from store.db import create_engine_from_url, create_schema, make_session_factory
+from migrations.runner import upgrade
+from store.db import create_engine_from_url, make_session_factory
 from store.importer import import_path
 from store.repository import PaymentsRepository
 from store.seed import seed_demo_data
@@ -23,9 +24,9 @@ TODAY = date(2026, 12, 1)
 
 @pytest.fixture
 def pg_factory(postgres_url):
+    upgrade(postgres_url)
+    upgrade(postgres_url)  # idempotent
     engine = create_engine_from_url(postgres_url)
-    create_schema(engine)
-    create_schema(engine)  # idempotent
     yield make_session_factory(engine)
     engine.dispose()
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
 
-from hub.config import HubConfig
-from hub.service import HubService
-from hub.store import HubStore
+from hub.domain.policy import HubConfig
+from hub.persistence.store import HubStore
+from hub.services.wiring import HubServices, build_services
 
 T0 = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)  # a Tuesday
 PASSWORD = "correct horse battery"
@@ -44,8 +43,9 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'hub.db'}"
+def db_url(migrated_sqlite: Callable[..., str]) -> str:
+    """A private SQLite file at the migrations' head (payments and hub tables)."""
+    return migrated_sqlite("hub.db")
 
 
 @pytest.fixture
@@ -61,9 +61,9 @@ def config() -> HubConfig:
 
 
 @pytest.fixture
-def make_service(hub_store, clock, config) -> Callable[..., HubService]:
-    def build(**overrides: Any) -> HubService:
-        return HubService(
+def make_service(hub_store, clock, config) -> Callable[..., HubServices]:
+    def build(**overrides: Any) -> HubServices:
+        return build_services(
             overrides.get("store", hub_store),
             overrides.get("payments"),
             overrides.get("config", config),
@@ -75,12 +75,12 @@ def make_service(hub_store, clock, config) -> Callable[..., HubService]:
 
 
 @pytest.fixture
-def service(make_service: Callable[..., HubService]) -> HubService:
+def service(make_service: Callable[..., HubServices]) -> HubServices:
     return make_service()
 
 
 @pytest.fixture
-def make_agent(service: HubService) -> Callable[..., int]:
+def make_agent(service: HubServices) -> Callable[..., int]:
     """Create an agent (online by default) and return their id."""
     counter = iter(range(1, 1000))
 
@@ -95,20 +95,22 @@ def make_agent(service: HubService) -> Callable[..., int]:
         name = username or f"agent{next(counter)}"
         view = service.agents.create(name, name.title(), role, list(queues), PASSWORD, capacity)
         if presence != "offline":
-            service.set_presence(view.agent_id, presence)
+            service.presence.set_presence(view.agent_id, presence)
         return view.agent_id
 
     return build
 
 
 @pytest.fixture
-def queued(service: HubService, clock: FakeClock) -> Callable[..., str]:
+def queued(service: HubServices, clock: FakeClock) -> Callable[..., str]:
     """Open an anonymous session, say something, hand off; return the conversation id."""
 
     def build(queue: str = "payments", reason: str = "explicit_request") -> str:
-        grant = service.open_session(None, None, None)
-        service.record_message(grant.conversation_id, "customer", "hi", None, None, None)
-        outcome = service.request_handoff(grant.conversation_id, reason, queue, [], "summary", 0.9)
+        grant = service.sessions.open_session(None, None, None)
+        service.messages.record_message(grant.conversation_id, "customer", "hi", None, None, None)
+        outcome = service.handoffs.request_handoff(
+            grant.conversation_id, reason, queue, [], "summary", 0.9
+        )
         assert outcome.state == "queued"
         clock.advance(1)
         return grant.conversation_id

@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 
 from hub import agents as agents_cli
-from hub.agents import hash_token
-from hub.errors import NotAllowed, ValidationFailed
-from hub.models import AgentSession as SessionRow
+from hub.domain.errors import NotAllowed, ValidationFailed
+from hub.persistence.models import AgentSession as SessionRow
+from hub.services.accounts import hash_token
 from tests.hub.unit.conftest import PASSWORD
 
 
@@ -18,7 +18,7 @@ def ana(service):
 
 
 def test_login_issues_a_hashed_expiring_session(service, ana, hub_store, clock):
-    session = service.login("ana", PASSWORD)
+    session = service.agents.login("ana", PASSWORD)
     assert session is not None
     assert (session.agent_id, session.role, session.queues) == (
         ana.agent_id,
@@ -30,12 +30,12 @@ def test_login_issues_a_hashed_expiring_session(service, ana, hub_store, clock):
         stored = [row.token_hash for row in s.query(SessionRow).all()]
     assert stored == [hash_token(session.token)]
     assert session.token not in stored
-    assert service.authenticate(session.token).username == "ana"
+    assert service.agents.authenticate(session.token).username == "ana"
 
 
 def test_password_is_stored_as_argon2(service, ana, hub_store):
     with hub_store.transaction() as s:
-        row = hub_store.agent(s, ana.agent_id)
+        row = hub_store.agents.agent(s, ana.agent_id)
         assert row.password_hash.startswith("$argon2id$")
         assert PASSWORD not in row.password_hash
 
@@ -45,57 +45,57 @@ def test_password_is_stored_as_argon2(service, ana, hub_store):
     [("ana", "wrong password"), ("nobody", PASSWORD), ("", PASSWORD), ("ana", "x" * 300)],
 )
 def test_bad_logins_fail(service, ana, username, password):
-    assert service.login(username, password) is None
+    assert service.agents.login(username, password) is None
 
 
 @pytest.mark.parametrize("token", ["", "not-a-token", "x" * 1000])
 def test_unknown_tokens_do_not_authenticate(service, ana, token):
-    assert service.authenticate(token) is None
+    assert service.agents.authenticate(token) is None
 
 
 def test_session_expires(service, ana, clock):
-    session = service.login("ana", PASSWORD)
+    session = service.agents.login("ana", PASSWORD)
     clock.advance(8 * 3600 - 1)
-    assert service.authenticate(session.token) is not None
+    assert service.agents.authenticate(session.token) is not None
     clock.advance(1)
-    assert service.authenticate(session.token) is None
+    assert service.agents.authenticate(session.token) is None
 
 
 def test_logout_revokes_and_starts_grace(service, ana):
-    session = service.login("ana", PASSWORD)
-    service.set_presence(ana.agent_id, "online")
-    service.logout(session.token)
-    assert service.authenticate(session.token) is None
-    assert service.agent(ana.agent_id).presence == "offline"
-    service.logout(session.token)  # second logout is harmless
+    session = service.agents.login("ana", PASSWORD)
+    service.presence.set_presence(ana.agent_id, "online")
+    service.presence.logout(session.token)
+    assert service.agents.authenticate(session.token) is None
+    assert service.presence.agent(ana.agent_id).presence == "offline"
+    service.presence.logout(session.token)  # second logout is harmless
 
 
 def test_lockout_after_repeated_failures(service, ana, clock):
     for _ in range(4):
-        assert service.login("ana", "wrong password") is None
-    assert service.login("ana", PASSWORD) is not None  # success resets the counter
+        assert service.agents.login("ana", "wrong password") is None
+    assert service.agents.login("ana", PASSWORD) is not None  # success resets the counter
     for _ in range(5):
-        service.login("ana", "wrong password")
-    assert service.login("ana", PASSWORD) is None  # locked, even with the right password
+        service.agents.login("ana", "wrong password")
+    assert service.agents.login("ana", PASSWORD) is None  # locked, even with the right password
     clock.advance(60)
-    assert service.login("ana", PASSWORD) is not None
+    assert service.agents.login("ana", PASSWORD) is not None
 
 
 def test_set_password_ends_sessions(service, ana):
-    session = service.login("ana", PASSWORD)
+    session = service.agents.login("ana", PASSWORD)
     service.agents.set_password("ana", "a brand new secret")
-    assert service.authenticate(session.token) is None
-    assert service.login("ana", PASSWORD) is None
-    assert service.login("ana", "a brand new secret") is not None
+    assert service.agents.authenticate(session.token) is None
+    assert service.agents.login("ana", PASSWORD) is None
+    assert service.agents.login("ana", "a brand new secret") is not None
 
 
 def test_disabled_account_cannot_log_in_or_go_online(service, ana):
-    session = service.login("ana", PASSWORD)
+    session = service.agents.login("ana", PASSWORD)
     service.agents.set_active("ana", False)
-    assert service.authenticate(session.token) is None
-    assert service.login("ana", PASSWORD) is None
+    assert service.agents.authenticate(session.token) is None
+    assert service.agents.login("ana", PASSWORD) is None
     with pytest.raises(NotAllowed):
-        service.set_presence(ana.agent_id, "online")
+        service.presence.set_presence(ana.agent_id, "online")
 
 
 @pytest.mark.parametrize(
@@ -123,21 +123,21 @@ def test_supervisor_needs_no_queues(service):
 
 def test_presence_validation(service, ana):
     with pytest.raises(ValidationFailed):
-        service.set_presence(ana.agent_id, "busy")
-    assert service.set_presence(ana.agent_id, "away").presence == "away"
+        service.presence.set_presence(ana.agent_id, "busy")
+    assert service.presence.set_presence(ana.agent_id, "away").presence == "away"
 
 
 def test_demo_accounts_get_fresh_random_passwords(service):
-    first = service.ensure_demo_accounts()
+    first = service.agents.ensure_demo_accounts()
     assert [u for u, _ in first] == ["demo", "demo-supervisor"]
     assert all(len(pw) >= 16 for _, pw in first)
-    assert service.login("demo", first[0][1]).role == "agent"
-    assert service.login("demo-supervisor", first[1][1]).role == "supervisor"
-    username, password = service.ensure_demo_agent()
+    assert service.agents.login("demo", first[0][1]).role == "agent"
+    assert service.agents.login("demo-supervisor", first[1][1]).role == "supervisor"
+    username, password = service.agents.ensure_demo_accounts()[0]
     assert username == "demo"
     assert password != first[0][1]
-    assert service.login("demo", first[0][1]) is None
-    assert service.login("demo", password) is not None
+    assert service.agents.login("demo", first[0][1]) is None
+    assert service.agents.login("demo", password) is not None
 
 
 def test_cli_create_list_set_password(db_url, monkeypatch, capsys, service):
@@ -145,7 +145,7 @@ def test_cli_create_list_set_password(db_url, monkeypatch, capsys, service):
     argv = ["--database-url", db_url, "create", "--username", "cli", "--display-name", "Cli"]
     code = agents_cli.main([*argv, "--queues", "payments,disputes", "--password-stdin"])
     assert code == 0
-    assert service.login("cli", PASSWORD).queues == ("payments", "disputes")
+    assert service.agents.login("cli", PASSWORD).queues == ("payments", "disputes")
     assert agents_cli.main(["--database-url", db_url, "list"]) == 0
     assert "cli\tagent\tpayments,disputes" in capsys.readouterr().out
     monkeypatch.setattr("sys.stdin", io.StringIO("another long password\n"))
@@ -155,7 +155,7 @@ def test_cli_create_list_set_password(db_url, monkeypatch, capsys, service):
         )
         == 0
     )
-    assert service.login("cli", "another long password") is not None
+    assert service.agents.login("cli", "another long password") is not None
 
 
 @pytest.mark.parametrize(

@@ -5,9 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from hub.config import HubConfig, config_from_mapping, load_config, parse_hours
-from hub.errors import ConfigError
-from hub.routing import estimate_wait, is_open, next_open
+from hub.domain.errors import ConfigError
+from hub.domain.policy import HubConfig, config_from_mapping, parse_hours
+from hub.domain.routing import estimate_wait, is_open, next_open
+from hub.settings import load_policy as load_config
 
 UTC = timezone.utc
 WEEKDAYS = {"mon-fri": "08:00-20:00", "sat": ["09:00-12:00", "13:00-14:00"], "sun": "closed"}

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from hub.service import HubService
-from hub.store import HubStore
+from hub.persistence.store import HubStore
+from hub.services.wiring import HubServices, build_services
 from store.errors import StoreUnavailable
 from tests.hub.unit.conftest import cheap_hasher
 
@@ -12,18 +12,20 @@ from tests.hub.unit.conftest import cheap_hasher
 def shared_service(payments_repository, tmp_path, clock, config):
     """Hub tables in the same SQLite file as the seeded payments store, as in production."""
     store = HubStore.from_url(f"sqlite:///{tmp_path / 'payassist.db'}")
-    yield HubService(store, payments_repository, config, clock, password_hasher=cheap_hasher())
+    yield build_services(store, payments_repository, config, clock, password_hasher=cheap_hasher())
     store.dispose()
 
 
-def _claimed(service: HubService, customer_ref: str | None):
+def _claimed(service: HubServices, customer_ref: str | None):
     agent = service.agents.create("ctx", "Ctx", "agent", ["payments"], "long enough pw")
-    service.set_presence(agent.agent_id, "online")
-    conv = service.open_session(None, customer_ref, None).conversation_id
-    service.record_message(conv, "customer", "my order ORD-104410 is late", None, None, None)
-    service.record_message(conv, "bot", "Let me get a person", None, "bot", None)
-    service.request_handoff(conv, "frustration", "payments", [], "late order", 0.8)
-    return service.claim(agent.agent_id, conv)
+    service.presence.set_presence(agent.agent_id, "online")
+    conv = service.sessions.open_session(None, customer_ref, None).conversation_id
+    service.messages.record_message(
+        conv, "customer", "my order ORD-104410 is late", None, None, None
+    )
+    service.messages.record_message(conv, "bot", "Let me get a person", None, "bot", None)
+    service.handoffs.request_handoff(conv, "frustration", "payments", [], "late order", 0.8)
+    return service.work.claim(agent.agent_id, conv)
 
 
 def test_verified_customer_gets_only_their_orders(shared_service):

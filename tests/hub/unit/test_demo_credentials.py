@@ -6,7 +6,7 @@ import io
 import json
 import stat
 
-from hub.__main__ import prepare_demo_accounts
+from connectors.__main__ import prepare_demo_accounts
 from hub.settings import HubSettings
 
 
@@ -18,10 +18,10 @@ def test_demo_mode_prints_and_saves_working_logins(service, tmp_path):
     assert set(saved) == {"username", "password", "supervisor_username", "supervisor_password"}
     assert (saved["username"], saved["supervisor_username"]) == ("demo", "demo-supervisor")
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert service.login(saved["username"], saved["password"]).role == "agent"
-    assert service.login(saved["supervisor_username"], saved["supervisor_password"]).role == (
-        "supervisor"
-    )
+    assert service.agents.login(saved["username"], saved["password"]).role == "agent"
+    assert service.agents.login(
+        saved["supervisor_username"], saved["supervisor_password"]
+    ).role == ("supervisor")
     printed = out.getvalue()
     assert saved["password"] in printed
     assert saved["supervisor_password"] in printed
@@ -37,7 +37,7 @@ def test_a_second_run_replaces_the_file_and_the_old_passwords(service, tmp_path)
     prepare_demo_accounts(service, settings, io.StringIO())
     second = json.loads(path.read_text(encoding="utf-8"))
     assert second["password"] != first["password"]
-    assert service.login("demo", first["password"]) is None
+    assert service.agents.login("demo", first["password"]) is None
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
@@ -50,4 +50,4 @@ def test_outside_demo_mode_nothing_is_written_and_stale_logins_are_removed(servi
     prepare_demo_accounts(service, HubSettings(demo=False, demo_credentials_path=path), out)
     assert not path.exists()
     assert out.getvalue() == ""
-    assert service.login("demo", "anything-at-all") is None
+    assert service.agents.login("demo", "anything-at-all") is None

@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 import pytest
 
-from hub.errors import ClaimConflict
-from hub.service import HubService
-from hub.store import HubStore
+from hub.domain.errors import ClaimConflict
+from hub.persistence.store import HubStore
+from hub.services.wiring import build_services
 from tests.hub.unit.conftest import PASSWORD, FakeClock, cheap_hasher
 
 pytestmark = pytest.mark.postgres
@@ -37,57 +37,65 @@ def _race(workers: int, action: Callable[[int], object]) -> list[object]:
     return results
 
 
-def test_postgres_claim_race_and_capacity(postgres_url, config):
-    store = HubStore.from_url(postgres_url)
+def test_postgres_claim_race_and_capacity(migrated_postgres_url, config):
+    store = HubStore.from_url(migrated_postgres_url)
     clock = FakeClock()
-    service = HubService(store, None, config, clock, password_hasher=cheap_hasher())
+    service = build_services(store, None, config, clock, password_hasher=cheap_hasher())
     try:
         agents = []
         for i in range(4):
             view = service.agents.create(f"pg{i}", f"Pg {i}", "agent", ["payments"], PASSWORD, 1)
-            service.set_presence(view.agent_id, "online")
+            service.presence.set_presence(view.agent_id, "online")
             agents.append(view.agent_id)
-        conv = service.open_session(None, None, None).conversation_id
-        assert service.request_handoff(conv, "topic", "payments", [], None, None).state == "queued"
+        conv = service.sessions.open_session(None, None, None).conversation_id
+        assert (
+            service.handoffs.request_handoff(conv, "topic", "payments", [], None, None).state
+            == "queued"
+        )
 
-        results = _race(4, lambda i: service.claim(agents[i], conv).conversation.owner_agent_id)
+        results = _race(
+            4, lambda i: service.work.claim(agents[i], conv).conversation.owner_agent_id
+        )
         winners = [r for r in results if isinstance(r, int)]
         assert len(winners) == 1
         assert len(results) == 4
 
         # One agent, capacity 1, two waiting conversations claimed at once: only one is taken.
         solo = service.agents.create("solo", "Solo", "agent", ["payments"], PASSWORD, 1)
-        service.set_presence(solo.agent_id, "online")
+        service.presence.set_presence(solo.agent_id, "online")
         convs = []
         for _ in range(2):
-            c = service.open_session(None, None, None).conversation_id
-            service.request_handoff(c, "topic", "payments", [], None, None)
+            c = service.sessions.open_session(None, None, None).conversation_id
+            service.handoffs.request_handoff(c, "topic", "payments", [], None, None)
             convs.append(c)
 
         def claim_one(i: int) -> object:
             try:
-                return service.claim(solo.agent_id, convs[i]).conversation.conversation_id
+                return service.work.claim(solo.agent_id, convs[i]).conversation.conversation_id
             except Exception as exc:
                 return exc
 
         outcomes = _race(2, claim_one)
         assert sum(isinstance(o, str) for o in outcomes) == 1
-        assert service.agent(solo.agent_id).active_conversations == 1
+        assert service.presence.agent(solo.agent_id).active_conversations == 1
     finally:
         store.dispose()
 
 
-def test_postgres_messages_keep_order_under_concurrency(postgres_url, config):
-    store = HubStore.from_url(postgres_url)
-    service = HubService(store, None, config, FakeClock(), password_hasher=cheap_hasher())
+def test_postgres_messages_keep_order_under_concurrency(migrated_postgres_url, config):
+    store = HubStore.from_url(migrated_postgres_url)
+    service = build_services(store, None, config, FakeClock(), password_hasher=cheap_hasher())
     try:
-        conv = service.open_session(None, None, None).conversation_id
+        conv = service.sessions.open_session(None, None, None).conversation_id
         results = _race(
-            8, lambda i: service.record_message(conv, "customer", f"m{i}", None, None, f"c{i % 4}")
+            8,
+            lambda i: service.messages.record_message(
+                conv, "customer", f"m{i}", None, None, f"c{i % 4}"
+            ),
         )
         created = [r for r in results if isinstance(r, tuple) and r[1]]
         assert len(created) == 4  # four distinct client ids, retries deduplicated
-        stored = service.messages_after(conv, None)
+        stored = service.messages.messages_after(conv, None)
         assert [m.id for m in stored] == sorted(m.id for m in stored)
         assert sorted(str(m.client_msg_id) for m in stored) == ["c0", "c1", "c2", "c3"]
     finally:

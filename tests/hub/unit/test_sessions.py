@@ -2,18 +2,18 @@ from __future__ import annotations
 
 import pytest
 
-from hub.errors import NotAllowed, NotFound, ValidationFailed
-from hub.service import HubService
-from hub.store import HubStore
+from hub.domain.errors import NotAllowed, NotFound, ValidationFailed
+from hub.persistence.store import HubStore
+from hub.services.wiring import build_services
 from tests.hub.unit.conftest import cheap_hasher
 
 
 def test_anonymous_session_resumes_only_with_its_key(service):
-    grant = service.open_session(None, None, None)
+    grant = service.sessions.open_session(None, None, None)
     assert grant.created
     assert grant.session_key
     assert grant.state == "bot"
-    again = service.open_session(grant.session_id, None, grant.session_key)
+    again = service.sessions.open_session(grant.session_id, None, grant.session_key)
     assert (again.created, again.conversation_id) == (False, grant.conversation_id)
 
 
@@ -23,9 +23,9 @@ def test_anonymous_session_resumes_only_with_its_key(service):
     ids=["no-key", "wrong-key", "authenticated-claims-anonymous"],
 )
 def test_anonymous_session_is_not_granted_to_others(service, customer_ref, key):
-    grant = service.open_session(None, None, None)
+    grant = service.sessions.open_session(None, None, None)
     key = grant.session_key if key == "KEY" else key
-    other = service.open_session(grant.session_id, customer_ref, key)
+    other = service.sessions.open_session(grant.session_id, customer_ref, key)
     assert other.created
     assert other.session_id != grant.session_id
     assert other.conversation_id != grant.conversation_id
@@ -36,53 +36,61 @@ def test_anonymous_session_is_not_granted_to_others(service, customer_ref, key):
     [("cus_alice", True), ("cus_bob", False), (None, False)],
 )
 def test_authenticated_session_binding(service, customer_ref, granted):
-    grant = service.open_session(None, "cus_alice", None)
+    grant = service.sessions.open_session(None, "cus_alice", None)
     assert grant.session_key is None
     assert grant.customer_ref == "cus_alice"
-    other = service.open_session(grant.session_id, customer_ref, None)
+    other = service.sessions.open_session(grant.session_id, customer_ref, None)
     assert (other.conversation_id == grant.conversation_id) is granted
     assert other.created is not granted
 
 
 @pytest.mark.parametrize("requested", ["unknown-session", "x" * 500, ""])
 def test_unknown_session_id_gets_fresh_ids(service, requested):
-    grant = service.open_session(requested, None, None)
+    grant = service.sessions.open_session(requested, None, None)
     assert grant.created
     assert grant.session_id != requested
 
 
 def test_client_message_ids_make_retries_idempotent(service):
-    conv = service.open_session(None, None, None).conversation_id
-    first, created = service.record_message(conv, "customer", "hello", None, None, "c-1")
-    again, created_again = service.record_message(conv, "customer", "hello", None, None, "c-1")
+    conv = service.sessions.open_session(None, None, None).conversation_id
+    first, created = service.messages.record_message(conv, "customer", "hello", None, None, "c-1")
+    again, created_again = service.messages.record_message(
+        conv, "customer", "hello", None, None, "c-1"
+    )
     assert created
     assert not created_again
     assert again.id == first.id
-    assert [m.id for m in service.messages_after(conv, None)] == [first.id]
+    assert [m.id for m in service.messages.messages_after(conv, None)] == [first.id]
 
 
 def test_same_client_id_in_two_conversations_is_two_messages(service):
-    a = service.open_session(None, None, None).conversation_id
-    b = service.open_session(None, None, None).conversation_id
-    ma, _ = service.record_message(a, "customer", "hi", None, None, "same")
-    mb, created = service.record_message(b, "customer", "hi", None, None, "same")
+    a = service.sessions.open_session(None, None, None).conversation_id
+    b = service.sessions.open_session(None, None, None).conversation_id
+    ma, _ = service.messages.record_message(a, "customer", "hi", None, None, "same")
+    mb, created = service.messages.record_message(b, "customer", "hi", None, None, "same")
     assert created
     assert ma.id != mb.id
 
 
 def test_messages_after_returns_missed_messages_in_order_exactly_once(service):
-    conv = service.open_session(None, None, None).conversation_id
-    other = service.open_session(None, None, None).conversation_id
+    conv = service.sessions.open_session(None, None, None).conversation_id
+    other = service.sessions.open_session(None, None, None).conversation_id
     ids = []
     for i in range(6):
-        ids.append(service.record_message(conv, "customer", f"m{i}", None, None, None)[0].id)
-        service.record_message(other, "bot", "noise", None, "bot", None)
-        ids.append(service.record_message(conv, "bot", f"r{i}", {"buttons": []}, "bot", None)[0].id)
+        ids.append(
+            service.messages.record_message(conv, "customer", f"m{i}", None, None, None)[0].id
+        )
+        service.messages.record_message(other, "bot", "noise", None, "bot", None)
+        ids.append(
+            service.messages.record_message(conv, "bot", f"r{i}", {"buttons": []}, "bot", None)[
+                0
+            ].id
+        )
     assert ids == sorted(ids)
-    assert [m.id for m in service.messages_after(conv, None)] == ids
-    assert [m.id for m in service.messages_after(conv, ids[4])] == ids[5:]
-    assert service.messages_after(conv, ids[-1]) == []
-    assert service.messages_after(conv, ids[2])[0].text == "r1"
+    assert [m.id for m in service.messages.messages_after(conv, None)] == ids
+    assert [m.id for m in service.messages.messages_after(conv, ids[4])] == ids[5:]
+    assert service.messages.messages_after(conv, ids[-1]) == []
+    assert service.messages.messages_after(conv, ids[2])[0].text == "r1"
 
 
 @pytest.mark.parametrize(
@@ -96,45 +104,45 @@ def test_messages_after_returns_missed_messages_in_order_exactly_once(service):
     ],
 )
 def test_bad_messages_are_rejected_and_not_stored(service, sender, text, payload, client_id):
-    conv = service.open_session(None, None, None).conversation_id
+    conv = service.sessions.open_session(None, None, None).conversation_id
     with pytest.raises(ValidationFailed):
-        service.record_message(conv, sender, text, payload, None, client_id)
-    assert service.messages_after(conv, None) == []
+        service.messages.record_message(conv, sender, text, payload, None, client_id)
+    assert service.messages.messages_after(conv, None) == []
 
 
 def test_unknown_conversation(service):
     with pytest.raises(NotFound):
-        service.record_message("nope", "customer", "hi", None, None, None)
+        service.messages.record_message("nope", "customer", "hi", None, None, None)
     with pytest.raises(NotFound):
-        service.messages_after("nope", None)
+        service.messages.messages_after("nope", None)
     with pytest.raises(NotFound):
-        service.get_conversation("nope")
+        service.sessions.get_conversation("nope")
 
 
 def test_restart_durability(db_url, service, make_agent, queued, clock, config):
     agent = make_agent()
     conv = queued()
-    service.claim(agent, conv)
-    reply = service.agent_reply(agent, conv, "Hi, I'm here", "a-1")
-    grant_other = service.open_session(None, "cus_bob", None)
-    service._store.dispose()
+    service.work.claim(agent, conv)
+    reply = service.messages.agent_reply(agent, conv, "Hi, I'm here", "a-1")
+    grant_other = service.sessions.open_session(None, "cus_bob", None)
+    service.store.dispose()
 
     fresh_store = HubStore.from_url(db_url)
     try:
-        fresh = HubService(fresh_store, None, config, clock, password_hasher=cheap_hasher())
-        view = fresh.get_conversation(conv)
+        fresh = build_services(fresh_store, None, config, clock, password_hasher=cheap_hasher())
+        view = fresh.sessions.get_conversation(conv)
         assert (view.state, view.owner_agent_id, view.reason) == (
             "agent",
             agent,
             "explicit_request",
         )
-        assert [m.text for m in fresh.messages_after(conv, None)] == ["hi", "Hi, I'm here"]
-        again = fresh.agent_reply(agent, conv, "Hi, I'm here", "a-1")
+        assert [m.text for m in fresh.messages.messages_after(conv, None)] == ["hi", "Hi, I'm here"]
+        again = fresh.messages.agent_reply(agent, conv, "Hi, I'm here", "a-1")
         assert (again.message.id, again.created) == (reply.message.id, False)
-        resumed = fresh.open_session(grant_other.session_id, "cus_bob", None)
+        resumed = fresh.sessions.open_session(grant_other.session_id, "cus_bob", None)
         assert resumed.conversation_id == grant_other.conversation_id
-        assert [t[2] for t in fresh.transitions(conv)] == ["handoff", "claim"]
-        assert fresh.agent(agent).presence == "online"
+        assert [t[2] for t in fresh.sessions.transitions(conv)] == ["handoff", "claim"]
+        assert fresh.presence.agent(agent).presence == "online"
     finally:
         fresh_store.dispose()
 
@@ -142,24 +150,24 @@ def test_restart_durability(db_url, service, make_agent, queued, clock, config):
 def test_bot_is_silent_while_an_agent_owns_the_conversation(service, make_agent, queued):
     agent = make_agent()
     conv = queued()
-    service.record_message(conv, "bot", "connecting you", None, "bot", None)
-    service.claim(agent, conv)
+    service.messages.record_message(conv, "bot", "connecting you", None, "bot", None)
+    service.work.claim(agent, conv)
     with pytest.raises(NotAllowed):
-        service.record_message(conv, "bot", "I can help!", None, "bot", None)
-    service.record_message(conv, "system", "Agent joined", None, None, None)
+        service.messages.record_message(conv, "bot", "I can help!", None, "bot", None)
+    service.messages.record_message(conv, "system", "Agent joined", None, None, None)
 
 
 def test_only_the_owner_writes_as_agent(service, make_agent, queued):
     owner, other = make_agent(), make_agent()
     conv = queued()
     with pytest.raises(NotAllowed):
-        service.agent_reply(owner, conv, "too early")
-    service.claim(owner, conv)
+        service.messages.agent_reply(owner, conv, "too early")
+    service.work.claim(owner, conv)
     with pytest.raises(NotAllowed):
-        service.agent_reply(other, conv, "not mine")
+        service.messages.agent_reply(other, conv, "not mine")
     with pytest.raises(NotAllowed):
-        service.record_message(conv, "agent", "no id", None, "Eve", None)
-    reply = service.agent_reply(owner, conv, "hello")
+        service.messages.record_message(conv, "agent", "no id", None, "Eve", None)
+    reply = service.messages.agent_reply(owner, conv, "hello")
     assert reply.message.sender_name == "Agent1"
     assert reply.message.sender_type == "agent"
 
@@ -167,12 +175,12 @@ def test_only_the_owner_writes_as_agent(service, make_agent, queued):
 def test_customer_writing_after_close_reopens_with_the_bot(service, make_agent, queued):
     agent = make_agent()
     conv = queued()
-    service.claim(agent, conv)
-    service.close(agent, conv, "resolved")
-    service.record_message(conv, "customer", "one more thing", None, None, None)
-    view = service.get_conversation(conv)
+    service.work.claim(agent, conv)
+    service.work.close(agent, conv, "resolved")
+    service.messages.record_message(conv, "customer", "one more thing", None, None, None)
+    view = service.sessions.get_conversation(conv)
     assert (view.state, view.owner_agent_id) == ("bot", None)
-    assert service.transitions(conv)[-1][2:4] == ("reopen", "customer_returned")
+    assert service.sessions.transitions(conv)[-1][2:4] == ("reopen", "customer_returned")
 
 
 def test_clock_must_be_aware(make_service):
@@ -180,4 +188,4 @@ def test_clock_must_be_aware(make_service):
 
     naive = make_service(clock=lambda: datetime(2026, 1, 1))
     with pytest.raises(ValueError, match="timezone-aware"):
-        naive.open_session(None, None, None)
+        naive.sessions.open_session(None, None, None)

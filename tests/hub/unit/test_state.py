@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from hub.errors import InvalidTransition
-from hub.state import EVENTS, STATES, TRANSITIONS, bot_may_speak, goes_to_rasa, next_state
+from hub.domain.errors import InvalidTransition
+from hub.domain.state import EVENTS, STATES, TRANSITIONS, bot_may_speak, goes_to_rasa, next_state
 
 VALID = sorted(TRANSITIONS.items())
 INVALID = sorted((s, e) for s in STATES for e in EVENTS if (s, e) not in TRANSITIONS)

@@ -3,32 +3,34 @@ from __future__ import annotations
 
 def test_stats_are_computed_from_the_store(service, make_agent, clock, make_service):
     agent = make_agent(capacity=5)
-    contained = service.open_session(None, None, None).conversation_id
-    service.record_message(contained, "customer", "where is my order", None, None, None)
-    service.record_message(contained, "bot", "on its way", None, "bot", None)
-    service.open_session(None, None, None)  # never spoke: not a conversation for containment
+    contained = service.sessions.open_session(None, None, None).conversation_id
+    service.messages.record_message(contained, "customer", "where is my order", None, None, None)
+    service.messages.record_message(contained, "bot", "on its way", None, "bot", None)
+    service.sessions.open_session(
+        None, None, None
+    )  # never spoke: not a conversation for containment
 
-    escalated = service.open_session(None, None, None).conversation_id
-    service.record_message(escalated, "customer", "human please", None, None, None)
-    service.request_handoff(escalated, "explicit_request", "payments", [], None, None)
-    waiting = service.open_session(None, None, None).conversation_id
-    service.record_message(waiting, "customer", "this is useless", None, None, None)
-    service.request_handoff(waiting, "frustration", "payments", [], None, None)
-    refused = service.open_session(None, None, None).conversation_id
-    service.record_message(refused, "customer", "dispute", None, None, None)
-    service.request_handoff(refused, "topic", "disputes", [], None, None)
+    escalated = service.sessions.open_session(None, None, None).conversation_id
+    service.messages.record_message(escalated, "customer", "human please", None, None, None)
+    service.handoffs.request_handoff(escalated, "explicit_request", "payments", [], None, None)
+    waiting = service.sessions.open_session(None, None, None).conversation_id
+    service.messages.record_message(waiting, "customer", "this is useless", None, None, None)
+    service.handoffs.request_handoff(waiting, "frustration", "payments", [], None, None)
+    refused = service.sessions.open_session(None, None, None).conversation_id
+    service.messages.record_message(refused, "customer", "dispute", None, None, None)
+    service.handoffs.request_handoff(refused, "topic", "disputes", [], None, None)
 
     clock.advance(12)
-    packet = service.claim(agent, escalated)
+    packet = service.work.claim(agent, escalated)
     clock.advance(3)
-    reply = service.agent_reply(agent, escalated, "Hello, Agent1 here")
-    second = service.agent_reply(agent, escalated, "How can I help?")
-    service.close(agent, escalated, "resolved")
-    service.rate(escalated, 5)
+    reply = service.messages.agent_reply(agent, escalated, "Hello, Agent1 here")
+    second = service.messages.agent_reply(agent, escalated, "How can I help?")
+    service.work.close(agent, escalated, "resolved")
+    service.tickets.rate(escalated, 5)
 
     assert packet.wait_seconds == 12.0
     assert (reply.first_reply_seconds, second.first_reply_seconds) == (3.0, None)
-    stats = make_service().stats()  # a fresh facade: nothing comes from process memory
+    stats = make_service().stats.stats()  # a fresh facade: nothing comes from process memory
     assert stats.handoffs == {
         ("explicit_request", "payments", "queued"): 1,
         ("frustration", "payments", "queued"): 1,
@@ -46,7 +48,7 @@ def test_stats_are_computed_from_the_store(service, make_agent, clock, make_serv
 
 
 def test_empty_stats_have_no_made_up_rates(service):
-    stats = service.stats()
+    stats = service.stats.stats()
     assert stats.containment_rate is None
     assert stats.csat_average is None
     assert stats.handoffs == {}

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from hub.summary import MAX_SUMMARY_CHARS, build_summary, order_refs
+from hub.domain.summary import MAX_SUMMARY_CHARS, build_summary, order_refs
 
 
 @dataclass(frozen=True)

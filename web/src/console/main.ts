@@ -453,9 +453,31 @@ function renderTickets(tickets: Json[]): void {
         h("span", {}, contact),
         str(t.note) !== null ? h("span", { class: "muted" }, str(t.note)) : null,
         h("span", { class: "muted" }, `${str(t.kind) ?? ""} · ${formatClock(str(t.created_at), locale)}`),
+        ticketCloseButton(t),
       ),
     );
   }
+}
+
+/** "Mark handled" for a ticket: the hub closes it and every console's list drops it. */
+function ticketCloseButton(ticket: Json): HTMLButtonElement {
+  const id = num(ticket.ticket_id);
+  const button = h(
+    "button",
+    { type: "button", class: "ticket-close", "aria-label": `Mark ticket ${String(id ?? "?")} handled` },
+    "Mark handled",
+  );
+  button.addEventListener("click", () => {
+    if (id === null) return;
+    button.disabled = true;
+    call("close_ticket", { ticket_id: id })
+      .then(() => requestSnapshot())
+      .catch((err: unknown) => {
+        button.disabled = false;
+        showError(err instanceof Error ? err.message : "Could not close the ticket.");
+      });
+  });
+  return button;
 }
 
 function renderStats(): void {

@@ -1,0 +1,103 @@
+"""``python -m connectors``: run the hub with settings from the environment.
+
+In demo mode (``PAYASSIST_DEMO=1``, set by ``make run``) the demo agent and supervisor are
+ensured with fresh random passwords, printed once on stdout and written to
+``var/demo-agent.json`` (mode 0600) for ``scripts/banner.py``; outside demo mode there is no
+default account (create agents with ``python -m hub.agents``) and a leftover credentials file
+from an earlier demo run is removed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import TextIO
+
+from aiohttp import web
+
+from connectors.app import create_app
+from connectors.http import SERVICES
+from hub.domain.errors import ConfigError
+from hub.logging import configure_logging, log_event
+from hub.services.wiring import HubServices
+from hub.settings import HubSettings, SettingsError
+from migrations.runner import SchemaError
+
+logger = logging.getLogger("hub")
+
+# How long a thread may hold the GIL while another waits for it (CPython's default: 5 ms):
+# shorter, so the event loop gets it back sooner from the database threads (relay tail
+# latency; measurements in docs/design-notes.md).
+GIL_SWITCH_INTERVAL_S = 0.0005
+
+
+def write_demo_credentials(path: Path, accounts: list[tuple[str, str]]) -> None:
+    """Write the demo logins as JSON readable by the owner only (0600), atomically.
+
+    The file is created under a temporary name with mode 0600 and then renamed, so it is
+    never readable by others, not even for a moment, and a reader never sees half a file.
+
+    Args:
+        path: Target file, e.g. ``var/demo-agent.json``.
+        accounts: ``[(agent_username, password), (supervisor_username, password)]``.
+    """
+    (username, password), (supervisor_username, supervisor_password) = accounts[:2]
+    body = json.dumps(
+        {
+            "username": username,
+            "password": password,
+            "supervisor_username": supervisor_username,
+            "supervisor_password": supervisor_password,
+        },
+        indent=2,
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(body + "\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def prepare_demo_accounts(services: HubServices, settings: HubSettings, out: TextIO) -> None:
+    """Demo mode: fresh demo logins, printed and saved; otherwise remove stale saved logins."""
+    path = settings.demo_credentials_path
+    if not settings.demo:
+        if path.exists():
+            path.unlink()
+            log_event(logger, "hub.demo_credentials_removed", path=str(path))
+        return
+    accounts = services.agents.ensure_demo_accounts()
+    write_demo_credentials(path, accounts)
+    console = f"http://{settings.host}:{settings.port}/console"
+    for role, (username, password) in zip(("agent", "supervisor"), accounts, strict=False):
+        out.write(f"Demo {role} console: {console} username {username} password {password}\n")
+    out.flush()
+
+
+def main() -> int:
+    """Build the app from the environment and serve it until interrupted."""
+    try:
+        settings = HubSettings.from_env()
+        configure_logging(settings.log_level)
+        app = create_app(settings)
+    except (SettingsError, ConfigError, SchemaError) as exc:
+        sys.stderr.write(f"hub: {exc}\n")
+        return 2
+    prepare_demo_accounts(app[SERVICES], settings, sys.stdout)
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)  # process-wide, so set here and not in create_app
+    log_event(logger, "hub.listening", host=settings.host, port=settings.port)
+    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

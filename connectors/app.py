@@ -1,0 +1,234 @@
+"""The composition root: builds the hub from one settings object.
+
+``create_app(settings)`` wires persistence, the services, the adapters (Socket.IO namespaces,
+HTTP routes, the Rasa client) and the periodic tasks; nothing is created at import time.
+Tests pass their own settings (temporary database, fake Rasa), a fake clock and a cheap
+password hasher.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Final
+
+import socketio
+from aiohttp import web
+from argon2 import PasswordHasher
+
+from common.explicit_request import ExplicitRequestGuard, ExplicitRequestMatch
+from common.identity import verify_customer_token
+from connectors.agent import AgentNamespace
+from connectors.customer import CustomerNamespace
+from connectors.fanout import make_manager
+from connectors.http import METRICS, PAYMENTS, RASA, SERVICES, SETTINGS, add_routes, error_boundary
+from connectors.json import hub_json
+from connectors.metrics import HubMetrics
+from connectors.push import AgentPush, CustomerPush
+from connectors.rasa_client import RasaClient
+from connectors.validation import EventParser
+from hub.logging import log_event
+from hub.persistence.store import HubStore
+from hub.services.agent_desk import AgentDesk
+from hub.services.blocking import BlockingCalls
+from hub.services.bot_turn import BotTurns
+from hub.services.clock import Clock, system_clock
+from hub.services.escalation import Escalation
+from hub.services.notices import Notices
+from hub.services.wiring import build_services
+from hub.settings import HubSettings
+from migrations.runner import is_in_memory, require_current, upgrade
+from store.db import create_engine_from_url, make_session_factory
+from store.repository import PaymentsRepository
+
+logger = logging.getLogger(__name__)
+
+CUSTOMERS = web.AppKey("customers", CustomerNamespace)
+AGENTS = web.AppKey("agents", AgentNamespace)
+TURNS = web.AppKey("turns", BotTurns)
+
+# Engine.IO drops frames above this size before any handler runs; the text limit is enforced
+# (with an ``error`` event) well below it.
+MAX_FRAME_BYTES: Final = 256 * 1024
+MAX_HTTP_BODY_BYTES: Final = 64 * 1024
+
+
+class HubPacket(socketio.packet.Packet):  # type: ignore[misc]
+    """Socket.IO packets encoded with the hub's JSON encoder."""
+
+    json = hub_json
+
+
+def _token_verifier(settings: HubSettings) -> Callable[[object], str | None]:
+    secret = settings.customer_token_secret
+
+    def verify(token: object) -> str | None:
+        if secret is None:
+            return None
+        verified = verify_customer_token(token, secret)
+        return verified.customer_ref if verified is not None else None
+
+    return verify
+
+
+def _explicit_detector(guard: ExplicitRequestGuard) -> Callable[[str], ExplicitRequestMatch | None]:
+    def detect(text: str) -> ExplicitRequestMatch | None:
+        match = guard.match(text)
+        return match if match.matched else None
+
+    return detect
+
+
+def create_app(
+    settings: HubSettings,
+    *,
+    clock: Clock = system_clock,
+    password_hasher: PasswordHasher | None = None,
+) -> web.Application:
+    """Build the hub application.
+
+    Args:
+        settings: Everything the hub needs (see :class:`hub.settings.HubSettings`).
+        clock: Source of "now" for the services and the requeue sweep (tests pass a fake).
+        password_hasher: argon2 hasher for agent passwords; tests pass a cheap one.
+
+    Returns:
+        The aiohttp application; run it with ``web.run_app`` or an ``AppRunner``.
+
+    Raises:
+        SchemaNotCurrent: The database is not migrated to the code's revision.
+    """
+    engine = create_engine_from_url(settings.database_url)
+    payments = PaymentsRepository(make_session_factory(engine))
+    hub_store = HubStore.from_url(settings.database_url)
+    if is_in_memory(settings.database_url):
+        upgrade(hub_store.engine)  # a private database nobody else could have migrated
+    else:
+        require_current(settings.database_url)  # refuse to start on an unmigrated schema
+    services = build_services(
+        hub_store, payments, settings.policy, clock, password_hasher=password_hasher
+    )
+    # Short store calls run on the loop only for an in-process SQLite file that this hub alone
+    # writes; with Redis fan-out other hub processes write it too.
+    calls = BlockingCalls(inline_short_calls=hub_store.is_embedded and not settings.redis_url)
+
+    metrics = HubMetrics()
+    rasa = RasaClient(
+        settings.rasa_url,
+        settings.rasa_auth_token,
+        settings.rasa_timeout_seconds,
+        metrics,
+        max_concurrency=settings.rasa_max_concurrency,
+    )
+    manager = make_manager(settings.redis_url)
+    cors: str | list[str] | None
+    cors = "*" if "*" in settings.cors_origins else list(settings.cors_origins) or None
+    sio = socketio.AsyncServer(
+        async_mode="aiohttp",
+        client_manager=manager,
+        serializer=HubPacket,
+        cors_allowed_origins=cors,
+        max_http_buffer_size=MAX_FRAME_BYTES,
+        logger=False,
+        engineio_logger=False,
+    )
+
+    agent_push = AgentPush(sio, settings.policy.queues)
+    notices = Notices(services.messages, calls, CustomerPush(sio), agent_push)
+    escalation = Escalation(
+        services.handoffs, services.sessions, services.tickets, notices, rasa, calls
+    )
+    turns = BotTurns(
+        services.sessions,
+        services.messages,
+        notices,
+        escalation,
+        rasa,
+        calls,
+        detect_explicit=_explicit_detector(ExplicitRequestGuard.from_file()),
+        failure_threshold=settings.rasa_failure_threshold,
+        state_changes=lambda: hub_store.state_changes,
+    )
+    desk = AgentDesk(services, notices, turns, calls)
+    parser = EventParser(settings.policy)
+    customers = CustomerNamespace(
+        services,
+        turns,
+        escalation,
+        agent_push,
+        calls,
+        parser,
+        verify_token=_token_verifier(settings),
+    )
+    agents = AgentNamespace(services, desk, agent_push, calls, parser)
+    manager.on_signal(agents.namespace, agents.on_queues_signal)
+    sio.register_namespace(customers)
+    sio.register_namespace(agents)
+
+    app = web.Application(client_max_size=MAX_HTTP_BODY_BYTES, middlewares=[error_boundary])
+    app[SETTINGS] = settings
+    app[SERVICES] = services
+    app[RASA] = rasa
+    app[METRICS] = metrics
+    app[PAYMENTS] = payments
+    app[CUSTOMERS] = customers
+    app[AGENTS] = agents
+    app[TURNS] = turns
+    sio.attach(app)
+    add_routes(app, settings.static_dir)
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        await rasa.start()
+        loops = [
+            asyncio.create_task(
+                _every(
+                    settings.requeue_interval_seconds,
+                    "requeue",
+                    lambda: desk.requeue_sweep(clock()),
+                )
+            ),
+            asyncio.create_task(
+                _every(settings.heartbeat_interval_seconds, "heartbeat", agents.heartbeat)
+            ),
+        ]
+        log_event(logger, "hub.started", demo=settings.demo, redis=settings.redis_url is not None)
+        yield
+        for loop in loops:
+            loop.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await loop
+        await turns.drain()
+        await agents.drain()
+        await manager.close()
+        await rasa.close()
+        engine.dispose()
+        hub_store.dispose()
+        log_event(logger, "hub.stopped")
+
+    async def stop_sockets(app: web.Application) -> None:
+        # Before the server goes: close client connections (they reconnect and resume
+        # elsewhere) and end Engine.IO's ping and service tasks cleanly.
+        # wait=False: a socket whose peer already vanished would never drain its queue.
+        for socket in list(sio.eio.sockets.values()):
+            await socket.close(wait=False, reason=sio.eio.reason.SERVER_DISCONNECT)
+        sio.eio.sockets.clear()
+        await sio.shutdown()
+
+    app.on_shutdown.append(stop_sockets)  # type: ignore[arg-type]  # aiohttp 3.9 stubs
+    app.cleanup_ctx.append(lifecycle)
+    return app
+
+
+async def _every(interval_seconds: float, name: str, task: Callable[[], Awaitable[object]]) -> None:
+    """Run ``task`` every ``interval_seconds``; a failed round is logged and the next retries."""
+    while True:
+        await asyncio.sleep(interval_seconds)
+        try:
+            await task()
+        except Exception:
+            log_event(logger, f"hub.{name}_failed", level=logging.ERROR, exc_info=True)
+
+
+__all__ = ["AGENTS", "CUSTOMERS", "SERVICES", "TURNS", "create_app"]

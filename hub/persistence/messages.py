@@ -1,0 +1,84 @@
+"""Messages of conversations, stored in order under the conversation's row lock."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.engine import Connection, Row
+from sqlalchemy.orm import Session
+
+from hub.domain.errors import NotFound
+from hub.persistence import models as m
+
+_CONVERSATIONS: Final = m.Conversation.__table__
+_MESSAGES: Final = m.Message.__table__
+_MESSAGE_ROW_BY_CLIENT_ID: Final = select(_MESSAGES).where(
+    _MESSAGES.c.conversation_id == bindparam("conversation_id"),
+    _MESSAGES.c.client_msg_id == bindparam("client_msg_id"),
+)
+_INSERT_MESSAGE: Final = insert(_MESSAGES)
+_MESSAGE_TARGET: Final = (
+    select(_CONVERSATIONS.c.state, _CONVERSATIONS.c.owner_agent_id, _CONVERSATIONS.c.handoff_id)
+    .where(_CONVERSATIONS.c.id == bindparam("conversation_id"))
+    .with_for_update()
+)
+
+_SET_LAST_MESSAGE: Final = (
+    update(_CONVERSATIONS)
+    .where(_CONVERSATIONS.c.id == bindparam("conversation_id"))
+    .values(last_message_id=bindparam("last_message_id"))
+)
+
+
+class MessageRepository:
+    """Message rows: the write target, idempotent client ids, inserts and replay."""
+
+    def message_target(self, s: Session | Connection, conversation_id: str) -> Row:
+        """What storing a message depends on, with the conversation's row locked for update.
+
+        Returns ``state``, ``owner_agent_id`` and ``handoff_id``; raises NotFound.
+        """
+        row = s.execute(_MESSAGE_TARGET, {"conversation_id": conversation_id}).one_or_none()
+        if row is None:
+            raise NotFound("conversation", conversation_id)
+        return row
+
+    def message_row_by_client_id(
+        self, s: Session | Connection, conversation_id: str, client_msg_id: str
+    ) -> Row | None:
+        """The message a client already sent with this id, if any (idempotent retries)."""
+        return s.execute(
+            _MESSAGE_ROW_BY_CLIENT_ID,
+            {"conversation_id": conversation_id, "client_msg_id": client_msg_id},
+        ).one_or_none()
+
+    def insert_message(self, s: Session | Connection, values: dict[str, Any]) -> int:
+        """Insert a message row and make it the conversation's last message; returns its id.
+
+        The caller holds the conversation's row lock (``message_target``), so ids within a
+        conversation are committed in order and a reader resuming after id N never misses a
+        later commit. A repeated ``client_msg_id`` raises ``IntegrityError``.
+
+        Args:
+            s: Open transaction (session or connection).
+            values: Every column of ``hub_messages`` except ``id``.
+        """
+        message_id = int(s.execute(_INSERT_MESSAGE, values).inserted_primary_key[0])
+        s.execute(
+            _SET_LAST_MESSAGE,
+            {"conversation_id": values["conversation_id"], "last_message_id": message_id},
+        )
+        return message_id
+
+    def messages_after(
+        self, s: Session, conversation_id: str, after_id: int | None, limit: int | None = None
+    ) -> list[m.Message]:
+        """Messages with a server id above ``after_id`` (all when None), in id order."""
+        query = select(m.Message).where(m.Message.conversation_id == conversation_id)
+        if after_id is not None:
+            query = query.where(m.Message.id > after_id)
+        query = query.order_by(m.Message.id)
+        if limit is not None:
+            query = query.limit(limit)
+        return list(s.execute(query).scalars())

@@ -1,0 +1,248 @@
+"""Messages of a conversation: stored before anyone acknowledges or relays them.
+
+One write path for every sender. The rules (who may speak in which state, idempotent client
+ids, a customer reopening a closed conversation, the agent's first reply) are written once in
+:meth:`MessageService.record`; every statement it runs is a Core statement, so the same code
+runs on a bare connection (customer, bot and system messages: the hot path of a bot turn) or
+inside an ORM session (agent messages, whose session token is checked in the same
+transaction).
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from hub.domain.errors import NotAllowed, SessionEnded, ValidationFailed
+from hub.domain.policy import HubConfig
+from hub.domain.state import bot_may_speak
+from hub.domain.views import MessageView, StoredMessage
+from hub.persistence.mapping import message_view
+from hub.persistence.store import HubStore
+from hub.services.accounts import AgentDirectory
+from hub.services.clock import Clock, utc_now
+
+SENDER_TYPES: Final = ("customer", "bot", "agent", "system")
+MAX_SENDER_NAME_CHARS: Final = 120
+
+
+class MessageService:
+    """Stores and replays conversation messages."""
+
+    def __init__(
+        self, store: HubStore, config: HubConfig, clock: Clock, accounts: AgentDirectory
+    ) -> None:
+        self._store = store
+        self._config = config
+        self._clock = clock
+        self._accounts = accounts
+
+    def record_message(
+        self,
+        conversation_id: str,
+        sender_type: str,
+        text: str | None,
+        payload: dict[str, Any] | None,
+        sender_name: str | None,
+        client_msg_id: str | None,
+        *,
+        agent_id: int | None = None,
+    ) -> tuple[MessageView, bool]:
+        """Store a message; ``(message, created)``. See :meth:`record` for the rules."""
+        stored = self.record(
+            conversation_id, sender_type, text, payload, sender_name, client_msg_id, agent_id
+        )
+        return stored.message, stored.created
+
+    def record_customer_message(
+        self, conversation_id: str, text: str, client_msg_id: str | None
+    ) -> StoredMessage:
+        """Store a customer's message and say in which state the conversation now is."""
+        return self.record(conversation_id, "customer", text, None, None, client_msg_id)
+
+    def agent_reply(
+        self,
+        agent_id: int,
+        conversation_id: str,
+        text: str,
+        client_msg_id: str | None = None,
+        *,
+        token: str | None = None,
+    ) -> StoredMessage:
+        """Store the owning agent's message, signed with their display name.
+
+        Args:
+            agent_id: The writing agent, who must own the conversation.
+            conversation_id: Where the message goes.
+            text: The message.
+            client_msg_id: The console's id for idempotent retries, if any.
+            token: The agent's session token, checked in the same transaction as the write;
+                None when the caller has already authenticated.
+
+        Raises:
+            SessionEnded: ``token`` is given and no longer valid for ``agent_id``.
+        """
+        return self.record(
+            conversation_id, "agent", text, None, None, client_msg_id, agent_id, token=token
+        )
+
+    def record(
+        self,
+        conversation_id: str,
+        sender_type: str,
+        text: str | None,
+        payload: dict[str, Any] | None,
+        sender_name: str | None,
+        client_msg_id: str | None,
+        agent_id: int | None = None,
+        *,
+        token: str | None = None,
+    ) -> StoredMessage:
+        """Store one message under the conversation's row lock.
+
+        A retry with the same ``client_msg_id`` returns the stored message with
+        ``created=False``. A customer writing after a close reopens the conversation with the
+        bot. The bot may not speak while an agent owns the conversation, and an agent message
+        must come from the owner.
+
+        Raises:
+            NotFound: Unknown conversation.
+            ValidationFailed: Bad sender type, empty or oversized message, bad client id.
+            NotAllowed: Bot output during an agent's ownership; agent message from a non-owner.
+            SessionEnded: ``token`` no longer valid for ``agent_id``.
+        """
+        self._validate(sender_type, text, payload, client_msg_id)
+        if agent_id is not None and sender_type != "agent":
+            raise ValidationFailed("agent_id", "only agent messages carry an agent id")
+        now = utc_now(self._clock)
+        try:
+            return self._record(
+                conversation_id, sender_type, text, payload, sender_name, client_msg_id,
+                agent_id, token, now,
+            )  # fmt: skip
+        except IntegrityError:
+            # Another process stored the same client id between our look-up and insert.
+            if client_msg_id is None:
+                raise
+            with self._store.read_connection() as conn:
+                existing = self._store.messages.message_row_by_client_id(
+                    conn, conversation_id, client_msg_id
+                )
+                if existing is None:
+                    raise
+                state = self._store.conversations.conversation_state(conn, conversation_id)
+            return StoredMessage(message_view(existing), False, None, state)
+
+    def _unit_of_work(self, sender_type: str) -> AbstractContextManager[Session | Connection]:
+        # Agent messages read the agent's session and row through the ORM; everything else
+        # runs on a bare connection (a session costs more than the statements it would run).
+        if sender_type == "agent":
+            return self._store.transaction()
+        return self._store.write()
+
+    def _record(
+        self,
+        conversation_id: str,
+        sender_type: str,
+        text: str | None,
+        payload: dict[str, Any] | None,
+        sender_name: str | None,
+        client_msg_id: str | None,
+        agent_id: int | None,
+        token: str | None,
+        now: datetime,
+    ) -> StoredMessage:
+        first_reply: float | None = None
+        with self._unit_of_work(sender_type) as tx:
+            author = None
+            if sender_type == "agent" and token is not None:
+                assert isinstance(tx, Session)
+                author = self._accounts.session_agent(tx, token, now)
+                if author is None or int(author.id) != agent_id:
+                    raise SessionEnded()
+            target = self._store.messages.message_target(tx, conversation_id)
+            if client_msg_id is not None:
+                existing = self._store.messages.message_row_by_client_id(
+                    tx, conversation_id, client_msg_id
+                )
+                if existing is not None:
+                    return StoredMessage(message_view(existing), False, None, target.state)
+            if sender_type == "bot" and not bot_may_speak(target.state):
+                raise NotAllowed("the bot may not speak while an agent owns the conversation")
+            state = target.state
+            if sender_type == "agent":
+                assert isinstance(tx, Session)
+                sender_name, first_reply = self._agent_turn(tx, target, agent_id, author, now)
+            elif sender_type == "customer" and state == "closed":
+                state = self._store.conversations.transition_row(
+                    tx, conversation_id, state, "reopen", now=now, reason="customer_returned"
+                )
+            name = (sender_name or None) and sender_name[:MAX_SENDER_NAME_CHARS]
+            message_id = self._store.messages.insert_message(
+                tx,
+                {
+                    "conversation_id": conversation_id,
+                    "sender_type": sender_type,
+                    "sender_name": name,
+                    "agent_id": agent_id,
+                    "text": text,
+                    "payload": payload,
+                    "client_msg_id": client_msg_id,
+                    "created_at": now,
+                },
+            )
+        message = MessageView(
+            id=message_id,
+            conversation_id=conversation_id,
+            sender_type=sender_type,  # type: ignore[arg-type]
+            sender_name=name,
+            text=text,
+            payload=payload,
+            client_msg_id=client_msg_id,
+            created_at=now,
+        )
+        return StoredMessage(message, True, first_reply, state)
+
+    def _agent_turn(
+        self, s: Session, target: Any, agent_id: int | None, author: Any, now: datetime
+    ) -> tuple[str, float | None]:
+        """Check the author owns the conversation; returns their name and first-reply time."""
+        if agent_id is None or target.state != "agent" or target.owner_agent_id != agent_id:
+            raise NotAllowed("only the owning agent may write to this conversation")
+        if author is None:
+            author = self._store.agents.agent(s, agent_id)
+        return str(author.display_name), self._store.handoffs.mark_first_reply(
+            s, target.handoff_id, now
+        )
+
+    def messages_after(self, conversation_id: str, after_id: int | None) -> list[MessageView]:
+        """Messages after a server id, in order (all when ``after_id`` is None)."""
+        with self._store.read() as s:
+            self._store.conversations.conversation(s, conversation_id)
+            return [
+                message_view(r)
+                for r in self._store.messages.messages_after(s, conversation_id, after_id)
+            ]
+
+    def _validate(
+        self,
+        sender_type: str,
+        text: str | None,
+        payload: dict[str, Any] | None,
+        client_msg_id: str | None,
+    ) -> None:
+        if sender_type not in SENDER_TYPES:
+            raise ValidationFailed("sender_type", "unknown sender type")
+        if text is None and not payload:
+            raise ValidationFailed("message", "text or payload is required")
+        limit = self._config.max_message_chars
+        if text is not None and len(text) > limit:
+            raise ValidationFailed("message", f"longer than {limit} characters")
+        id_limit = self._config.max_id_chars
+        if client_msg_id is not None and not 0 < len(client_msg_id) <= id_limit:
+            raise ValidationFailed("client_msg_id", f"1-{id_limit} characters")

@@ -1,0 +1,68 @@
+"""What the hub says in a conversation: system messages and handoff notices.
+
+A notice is stored as a system message before it is sent (so it is replayed after a reconnect
+and shows in transcripts), delivered to the customer's clients, and shown to the agents
+working the conversation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hub.domain.views import MessageView
+from hub.services.blocking import BlockingCalls
+from hub.services.messages import MessageService
+from hub.services.ports import AgentChannel, CustomerChannel
+
+
+class Notices:
+    """Stores and delivers the hub's own messages."""
+
+    def __init__(
+        self,
+        messages: MessageService,
+        calls: BlockingCalls,
+        customers: CustomerChannel,
+        agents: AgentChannel,
+    ) -> None:
+        self._messages = messages
+        self._calls = calls
+        self.customers = customers
+        self.agents = agents
+
+    async def deliver(self, conversation_id: str, message: MessageView) -> None:
+        """Send a stored message to the customer; agents see it too unless they wrote it."""
+        await self.customers.push_message(conversation_id, message)
+        if message.sender_type != "agent":
+            await self.agents.relay_message(conversation_id, message)
+
+    async def system_message(self, conversation_id: str, text: str) -> MessageView:
+        """Store and send a message from the hub itself."""
+        stored, _ = await self._calls.short(
+            self._messages.record_message, conversation_id, "system", text, None, None, None
+        )
+        await self.deliver(conversation_id, stored)
+        return stored
+
+    async def status(self, conversation_id: str, state: str, text: str, **fields: Any) -> None:
+        """Store a handoff notice as a system message and send ``handoff_status``.
+
+        Old clients show the stored text (it arrives as a message); new clients get the
+        status with ``message_id`` so they can show one or the other.
+        """
+        stored, _ = await self._calls.short(
+            self._messages.record_message,
+            conversation_id,
+            "system",
+            text,
+            {"handoff_status": state},
+            None,
+            None,
+        )
+        await self.deliver(conversation_id, stored)
+        body = {"state": state, "text": text, "message_id": stored.id, **fields}
+        await self.customers.push_status(conversation_id, body)
+
+    async def transient_status(self, conversation_id: str, state: str, **fields: Any) -> None:
+        """Send a ``handoff_status`` that is not stored (e.g. ``agent_typing``)."""
+        await self.customers.push_status(conversation_id, {"state": state, **fields})

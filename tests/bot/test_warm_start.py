@@ -1,0 +1,58 @@
+"""One warm-up parse right after the model loads, and a failed one never stops the start."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import rasa.core.agent
+
+from bot import warm_start
+
+STOCK_LOAD_AGENT = rasa.core.agent.load_agent
+
+
+class _Agent:
+    def __init__(self, ready: bool, fails: bool = False) -> None:
+        self.ready, self.fails, self.parsed = ready, fails, []
+
+    def is_ready(self) -> bool:
+        return self.ready
+
+    async def parse_message(self, text: str) -> dict[str, Any]:
+        if self.fails:
+            raise RuntimeError("spaCy went away")
+        self.parsed.append(text)
+        return {}
+
+
+@pytest.fixture
+def applied() -> Iterator[None]:
+    warm_start.apply()
+    yield
+    warm_start.restore()
+
+
+@pytest.mark.parametrize(
+    ("ready", "fails", "parsed"), [(True, False, 1), (False, False, 0), (True, True, 0)]
+)
+def test_the_loaded_agent_is_warmed_up_once(
+    applied: None, monkeypatch: pytest.MonkeyPatch, ready: bool, fails: bool, parsed: int
+) -> None:
+    loaded = _Agent(ready, fails)
+
+    async def stock_load(*args: Any, **kwargs: Any) -> _Agent:
+        return loaded
+
+    monkeypatch.setattr(warm_start, "_stock_load_agent", stock_load)
+    assert rasa.core.agent.load_agent is warm_start.load_agent_warm
+    assert asyncio.run(rasa.core.agent.load_agent(model_path="m")) is loaded
+    assert loaded.parsed == [warm_start.WARM_UP_TEXT] * parsed
+
+
+def test_restore_puts_stock_back() -> None:
+    warm_start.apply()
+    warm_start.restore()
+    assert rasa.core.agent.load_agent is STOCK_LOAD_AGENT
