@@ -172,29 +172,21 @@ def set_default_services(services: ActionServices | None) -> None:
 
 
 def latest_customer_token(tracker: Tracker) -> str | None:
-    """Find the token to judge this turn by.
+    """Find the token to judge this turn by: the latest user message's, and only that.
 
-    The latest user message's metadata wins. Messages that carry no token (for example intents
-    triggered by the hub through Rasa's API) fall back to the most recent earlier user message
-    that did. Only the *most recent* token is ever considered: if it is expired or forged the
-    user is anonymous, and an older token never takes over.
+    Identity is proved on every turn. A message without a token is anonymous even when an
+    earlier message of the conversation carried one: anything that can add a message to the
+    conversation (a second tab sharing an anonymous session, a caller of Rasa's API with the
+    conversation id) would otherwise read the customer's data on the strength of someone
+    else's token. Intents triggered through Rasa's API carry no token, so they are anonymous.
     """
-    token = _token_from_metadata(tracker.latest_message.get("metadata"))
-    if token is not None:
-        return token
-    for event in reversed(tracker.events):
-        if event.get("event") != "user":
-            continue
-        token = _token_from_metadata(event.get("metadata"))
-        if token is not None:
-            return token
-    return None
+    return _token_from_metadata(tracker.latest_message.get("metadata"))
 
 
 def identify_customer(
     tracker: Tracker, secret: str, now: datetime | None = None
 ) -> VerifiedCustomer | None:
-    """Verify the most recent customer token of the conversation.
+    """Verify the customer token of this turn (the latest user message's).
 
     Args:
         tracker: The conversation.

@@ -181,7 +181,7 @@ class Customer:
 
 
 def is_failure_notice(data: dict[str, Any]) -> bool:
-    """A hub ``system`` message that is not a handoff status (see ``connectors/customer.py``)."""
+    """A hub ``system`` message that is not a handoff status (see ``hub/services/notices.py``)."""
     sender = data.get("sender") or {}
     return sender.get("type") == "system" and "handoff_status" not in data
 

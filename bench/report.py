@@ -77,7 +77,7 @@ SPEED_NOTE = """### Why the bot is fast (what changed against stock Rasa)
   silent `action_listen`s; without it the 59 conversation tests and the handoff evaluation give
   the same results. A logistic-regression dialogue policy on Rasa's own state features
   (~0.3 ms per prediction) was also tried and changed nothing, so no ML policy is configured.
-- **Rasa runs through `python -m bot.server`** (`rasa run` plus `bot/server.py`): Rasa 3.6
+- **Rasa runs through `python -m bot.server`** (`rasa run` plus `bot/patches.py`): Rasa 3.6
   re-checks its constant action-response JSON schema against the draft 2020-12 meta-schema
   on every custom action and form validation (`jsonschema.validate`), about 50 ms of CPU each;
   the schema is now checked once and the same validation runs on every response. It also

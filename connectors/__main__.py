@@ -33,6 +33,11 @@ logger = logging.getLogger("hub")
 # shorter, so the event loop gets it back sooner from the database threads (relay tail
 # latency; measurements in docs/design-notes.md).
 GIL_SWITCH_INTERVAL_S = 0.0005
+# Shutdown stays short whatever clients do: requests still running this long after SIGTERM are
+# cancelled (clients reconnect and resume), and a request body nobody reads any more (a refused
+# upload) is drained for at most LINGER_S instead of aiohttp's 10 s per connection.
+SHUTDOWN_TIMEOUT_S = 1.5
+LINGER_S = 0.5
 
 
 def write_demo_credentials(path: Path, accounts: list[tuple[str, str]]) -> None:
@@ -95,7 +100,15 @@ def main() -> int:
     prepare_demo_accounts(app[SERVICES], settings, sys.stdout)
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)  # process-wide, so set here and not in create_app
     log_event(logger, "hub.listening", host=settings.host, port=settings.port)
-    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+    web.run_app(
+        app,
+        host=settings.host,
+        port=settings.port,
+        print=None,
+        access_log=None,
+        shutdown_timeout=SHUTDOWN_TIMEOUT_S,
+        lingering_time=LINGER_S,
+    )
     return 0
 
 

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Final
 
 import socketio
@@ -22,12 +23,24 @@ from common.explicit_request import ExplicitRequestGuard, ExplicitRequestMatch
 from common.identity import verify_customer_token
 from connectors.agent import AgentNamespace
 from connectors.customer import CustomerNamespace
-from connectors.fanout import make_manager
-from connectors.http import METRICS, PAYMENTS, RASA, SERVICES, SETTINGS, add_routes, error_boundary
-from connectors.json import hub_json
+from connectors.fanout import CONVERSATION_BOUND, QUEUES_CHANGED, SESSIONS_ENDED, make_manager
+from connectors.http import (
+    AGENT_CHANNEL,
+    LOGIN_EXECUTOR,
+    LOGIN_THROTTLE,
+    METRICS,
+    PAYMENTS,
+    RASA,
+    SERVICES,
+    SETTINGS,
+    add_routes,
+    error_boundary,
+)
 from connectors.metrics import HubMetrics
 from connectors.push import AgentPush, CustomerPush
 from connectors.rasa_client import RasaClient
+from connectors.socket_base import MAX_TRANSPORT_BYTES, HubPacket
+from connectors.transport import oversized_polling
 from connectors.validation import EventParser
 from hub.logging import log_event
 from hub.persistence.store import HubStore
@@ -36,7 +49,9 @@ from hub.services.blocking import BlockingCalls
 from hub.services.bot_turn import BotTurns
 from hub.services.clock import Clock, system_clock
 from hub.services.escalation import Escalation
+from hub.services.login_throttle import LoginThrottle
 from hub.services.notices import Notices
+from hub.services.rate_limits import TokenBuckets
 from hub.services.wiring import build_services
 from hub.settings import HubSettings
 from migrations.runner import is_in_memory, require_current, upgrade
@@ -49,16 +64,7 @@ CUSTOMERS = web.AppKey("customers", CustomerNamespace)
 AGENTS = web.AppKey("agents", AgentNamespace)
 TURNS = web.AppKey("turns", BotTurns)
 
-# Engine.IO drops frames above this size before any handler runs; the text limit is enforced
-# (with an ``error`` event) well below it.
-MAX_FRAME_BYTES: Final = 256 * 1024
 MAX_HTTP_BODY_BYTES: Final = 64 * 1024
-
-
-class HubPacket(socketio.packet.Packet):  # type: ignore[misc]
-    """Socket.IO packets encoded with the hub's JSON encoder."""
-
-    json = hub_json
 
 
 def _token_verifier(settings: HubSettings) -> Callable[[object], str | None]:
@@ -130,7 +136,7 @@ def create_app(
         client_manager=manager,
         serializer=HubPacket,
         cors_allowed_origins=cors,
-        max_http_buffer_size=MAX_FRAME_BYTES,
+        max_http_buffer_size=MAX_TRANSPORT_BYTES,
         logger=False,
         engineio_logger=False,
     )
@@ -161,13 +167,22 @@ def create_app(
         calls,
         parser,
         verify_token=_token_verifier(settings),
+        new_per_connection=settings.policy.max_conversations_per_connection,
+        new_per_address=TokenBuckets(
+            settings.policy.max_conversations_per_address_per_minute,
+            settings.policy.max_conversations_per_address_per_minute / 60.0,
+        ),
     )
     agents = AgentNamespace(services, desk, agent_push, calls, parser)
-    manager.on_signal(agents.namespace, agents.on_queues_signal)
+    manager.on_signal(QUEUES_CHANGED, agents.namespace, agents.handle_queues_signal)
+    manager.on_signal(SESSIONS_ENDED, agents.namespace, agents.handle_sessions_signal)
+    manager.on_signal(CONVERSATION_BOUND, customers.namespace, customers.handle_bound_signal)
     sio.register_namespace(customers)
     sio.register_namespace(agents)
 
-    app = web.Application(client_max_size=MAX_HTTP_BODY_BYTES, middlewares=[error_boundary])
+    app = web.Application(
+        client_max_size=MAX_HTTP_BODY_BYTES, middlewares=[error_boundary, oversized_polling(sio)]
+    )
     app[SETTINGS] = settings
     app[SERVICES] = services
     app[RASA] = rasa
@@ -176,6 +191,12 @@ def create_app(
     app[CUSTOMERS] = customers
     app[AGENTS] = agents
     app[TURNS] = turns
+    app[AGENT_CHANNEL] = agent_push
+    app[LOGIN_THROTTLE] = LoginThrottle(settings.policy)
+    login_executor = ThreadPoolExecutor(
+        max_workers=settings.policy.login_workers, thread_name_prefix="hub-login"
+    )
+    app[LOGIN_EXECUTOR] = login_executor
     sio.attach(app)
     add_routes(app, settings.static_dir)
 
@@ -192,6 +213,14 @@ def create_app(
             asyncio.create_task(
                 _every(settings.heartbeat_interval_seconds, "heartbeat", agents.heartbeat)
             ),
+            # Logouts cut sockets off at once; this catches expiry and revocation elsewhere.
+            asyncio.create_task(
+                _every(
+                    settings.session_check_interval_seconds,
+                    "session_check",
+                    agents.check_sessions,
+                )
+            ),
         ]
         log_event(logger, "hub.started", demo=settings.demo, redis=settings.redis_url is not None)
         yield
@@ -203,6 +232,7 @@ def create_app(
         await agents.drain()
         await manager.close()
         await rasa.close()
+        login_executor.shutdown(wait=False, cancel_futures=True)
         engine.dispose()
         hub_store.dispose()
         log_event(logger, "hub.stopped")

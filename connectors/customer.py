@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
+from connectors.fanout import CONVERSATION_BOUND
 from connectors.json import to_json
 from connectors.payloads import ERROR_TEXT, message_payload
 from connectors.push import conversation_room
@@ -26,6 +27,7 @@ from hub.services.blocking import BlockingCalls
 from hub.services.bot_turn import BotTurns
 from hub.services.escalation import Escalation
 from hub.services.ports import AgentChannel
+from hub.services.rate_limits import TokenBuckets
 from hub.services.wiring import HubServices
 
 logger = logging.getLogger(__name__)
@@ -42,6 +44,18 @@ class CustomerNamespace(GuardedNamespace):
     """
 
     log_prefix = "customer"
+    client_events = frozenset(
+        {
+            "session_request",
+            "resume",
+            "typing",
+            "user_uttered",
+            "request_human",
+            "cancel_handoff",
+            "leave_contact",
+            "rate",
+        }
+    )
 
     def __init__(
         self,
@@ -53,9 +67,13 @@ class CustomerNamespace(GuardedNamespace):
         parser: EventParser,
         *,
         verify_token: Callable[[object], str | None],
+        new_per_connection: int,
+        new_per_address: TokenBuckets,
         namespace: str = "/",
     ) -> None:
         super().__init__(namespace)
+        self.new_per_connection = new_per_connection
+        self.new_per_address = new_per_address
         self.services = services
         self.turns = turns
         self.escalation = escalation
@@ -63,6 +81,39 @@ class CustomerNamespace(GuardedNamespace):
         self.calls = calls
         self.parser = parser
         self.verify_token = verify_token
+
+    async def handle(self, event: str, sid: str, data: Any) -> Any:
+        """Refuse every event but ``session_request`` from a socket whose session was taken.
+
+        See :meth:`handle_bound_signal`: the client must start a new session.
+        """
+        if event != "session_request" and (await self.get_session(sid)).get("session_ended"):
+            raise EventError("session_ended", ERROR_TEXT["session_ended"])
+        return await super().handle(event, sid, data)
+
+    async def handle_bound_signal(self, rooms: Any, data: Any) -> None:
+        """An anonymous conversation was bound to a verified customer by one socket (``keep``).
+
+        Every other socket of this process in its room held the anonymous session: it leaves
+        the room at once (nothing of the customer's reaches it) and its next event but a
+        ``session_request`` gets ``session_ended``.
+        """
+        targets = [rooms] if isinstance(rooms, str) else list(rooms or ())
+        keep = data.get("keep") if isinstance(data, dict) else None
+        held = self.server.manager.get_participants(self.namespace, targets)
+        for other, _eio_sid in list(held):
+            if other == keep:
+                continue
+            for room in targets:
+                await self.leave_room(other, room)
+            try:
+                session = await self.get_session(other)
+            except KeyError:
+                continue  # gone meanwhile
+            session.pop("conversation_id", None)
+            session.pop("session_id", None)
+            session["session_ended"] = True
+            log_event(logger, "customer.session_cut_off")
 
     async def _bound(self, sid: str, session_id: str | None = None) -> dict[str, Any]:
         session: dict[str, Any] = await self.get_session(sid)
@@ -78,8 +129,16 @@ class CustomerNamespace(GuardedNamespace):
         """Accept everyone; a valid customer token in ``auth`` makes the connection verified."""
         token = auth.get("token") if isinstance(auth, dict) else None
         customer_ref = self.verify_token(token) if token else None
+        request = environ.get("aiohttp.request")
+        address = getattr(request, "remote", None) or "unknown"
         await self.save_session(
-            sid, {"customer_ref": customer_ref, "token": token if customer_ref else None}
+            sid,
+            {
+                "customer_ref": customer_ref,
+                "token": token if customer_ref else None,
+                "address": address,
+                "created": 0,
+            },
         )
         log_event(logger, "customer.connected", authenticated=customer_ref is not None)
 
@@ -93,13 +152,39 @@ class CustomerNamespace(GuardedNamespace):
         """Bind this connection to a session (an existing one only if it is provably theirs)."""
         request = self.parser.session_request(data)
         session = await self.get_session(sid)
-        grant = await self.calls.short(
-            self.services.sessions.open_session,
-            request.session_id,
-            session.get("customer_ref"),
-            request.session_key,
-        )
+        grant = await self._open(session, request.session_id, request.session_key)
         return await self._bind(sid, session, grant)
+
+    async def _open(
+        self, session: dict[str, Any], session_id: str | None, session_key: str | None
+    ) -> SessionGrant:
+        """Open or resume a session within the budgets of new conversations.
+
+        One connection and one client address may each open only so many (``rate_limited``
+        beyond); resuming a conversation of theirs is always allowed.
+        """
+        address = str(session.get("address", "unknown"))
+        may_create = (
+            int(session.get("created", 0)) < self.new_per_connection
+            and self.new_per_address.wait(address) is None
+        )
+        if may_create:  # reserved before the call, so concurrent requests cannot overshoot
+            session["created"] = int(session.get("created", 0)) + 1
+            self.new_per_address.take(address)
+        grant = None
+        try:
+            grant = await self.calls.short(
+                self.services.sessions.open_session,
+                session_id,
+                session.get("customer_ref"),
+                session_key,
+                may_create=may_create,
+            )
+        finally:
+            if may_create and (grant is None or not grant.created):
+                session["created"] = int(session["created"]) - 1
+                self.new_per_address.give_back(address)
+        return grant
 
     async def _bind(self, sid: str, session: dict[str, Any], grant: SessionGrant) -> dict[str, Any]:
         previous = session.get("conversation_id")
@@ -107,6 +192,7 @@ class CustomerNamespace(GuardedNamespace):
             await self.leave_room(sid, conversation_room(previous))
         await self.enter_room(sid, conversation_room(grant.conversation_id))
         session.update(conversation_id=grant.conversation_id, session_id=grant.session_id)
+        session.pop("session_ended", None)
         await self.save_session(sid, session)
         confirm = {
             "session_id": grant.session_id,
@@ -185,16 +271,18 @@ class CustomerNamespace(GuardedNamespace):
     # ---- messages -------------------------------------------------------------------------
 
     async def on_user_uttered(self, sid: str, data: Any) -> dict[str, Any]:
-        """Store the customer's message, acknowledge it, then route it in the background."""
+        """Store the customer's message, acknowledge it, then route it in the background.
+
+        The ack carries ``text`` when the stored text differs from what was sent (card numbers
+        and the like are masked before anything stores them).
+        """
         utterance = self.parser.user_uttered(data)
         session = await self.get_session(sid)
         if "conversation_id" not in session:
             if utterance.session_id is not None:
                 raise EventError("no_session", ERROR_TEXT["no_session"])
             # Rasa clients without session persistence never send session_request.
-            grant = await self.calls.short(
-                self.services.sessions.open_session, None, session.get("customer_ref"), None
-            )
+            grant = await self._open(session, None, None)
             await self._bind(sid, session, grant)
         session = await self._bound(sid, utterance.session_id)
         session = await self._bind_metadata_identity(sid, session, utterance.metadata)
@@ -205,7 +293,10 @@ class CustomerNamespace(GuardedNamespace):
             utterance.client_msg_id,
             self._rasa_metadata(session, utterance.metadata),
         )
-        return {"id": stored.message.id, "duplicate": not stored.created}
+        ack: dict[str, Any] = {"id": stored.message.id, "duplicate": not stored.created}
+        if stored.message.text != utterance.message:
+            ack["text"] = stored.message.text  # masked: the client shows this instead
+        return ack
 
     async def _bind_metadata_identity(
         self, sid: str, session: dict[str, Any], metadata: Mapping[str, Any]
@@ -215,7 +306,8 @@ class CustomerNamespace(GuardedNamespace):
         Clients that cannot pass the token in the connection auth (Rasa web chat's
         ``customData``) send it with each message. A conversation that belongs to a different
         customer is never re-bound (``identity_mismatch``, before anything is stored).
-        Invalid tokens are ignored (anonymous).
+        Invalid tokens are ignored (anonymous). Binding cuts off every other socket that held
+        the anonymous session (:meth:`handle_bound_signal`).
         """
         candidate = metadata.get("customer_token")
         ref = self.verify_token(candidate) if isinstance(candidate, str) and candidate else None
@@ -224,6 +316,10 @@ class CustomerNamespace(GuardedNamespace):
         conversation_id: str = session["conversation_id"]
         if await self.calls.short(self.services.sessions.bind_customer, conversation_id, ref):
             log_event(logger, "customer.identity_bound", conversation_id=conversation_id)
+            # Everyone else holding the anonymous session is cut off, on every hub process.
+            await self.emit(
+                CONVERSATION_BOUND, {"keep": sid}, room=conversation_room(conversation_id)
+            )
         if session.get("customer_ref") is None:
             session.update(customer_ref=ref, token=candidate)
             await self.save_session(sid, session)

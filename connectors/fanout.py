@@ -4,8 +4,13 @@ Queue snapshots are per agent (their own conversations, their queues), so they c
 broadcast. Instead the process where a queue changed emits one small signal addressed to rooms
 (``queue:<name>``); the client manager delivers it like any room emit, in this process and, with
 ``REDIS_URL`` set, through Redis in every other hub process. Each process then computes fresh
-snapshots for the agent sockets it holds in those rooms. The signal itself is never sent to a
-client: these managers hand it to the handler registered for the namespace instead.
+snapshots for the agent sockets it holds in those rooms. A logout works the same way: a signal to
+the agent's room (``agent:<id>``) makes every process re-check the sessions of the sockets it
+holds there and cut off those that ended. When an anonymous conversation is bound to a
+verified customer, a signal to its room (``conv:<id>``, customer namespace) makes every process
+cut off the other sockets that held the anonymous session. A signal itself is never sent to a
+client: these managers hand it to the handler registered for its event and namespace instead
+(in this process the handler has run when the emit returns).
 
 With Redis this relies on ``AsyncPubSubManager._handle_emit``, the method python-socketio calls
 for every emit, local and remote (pinned version in ``uv.lock``; the two-process Redis test in
@@ -18,7 +23,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, Final
+from typing import Any, Final, TypeGuard
 
 import socketio
 
@@ -27,7 +32,10 @@ from hub.logging import log_event
 logger = logging.getLogger(__name__)
 
 # The event name marks a signal; it is consumed by the manager and never reaches a client.
+SIGNAL_PREFIX: Final = "payassist:"
 QUEUES_CHANGED: Final = "payassist:queues_changed"
+SESSIONS_ENDED: Final = "payassist:sessions_ended"
+CONVERSATION_BOUND: Final = "payassist:conversation_bound"
 
 SignalHandler = Callable[[Any, Any], Awaitable[None]]
 """``handler(rooms, data)``: called in every process with the rooms the signal addressed."""
@@ -38,18 +46,32 @@ class _SignalRouting:
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._signal_handlers: dict[str, SignalHandler] = {}
+        self._signal_handlers: dict[tuple[str, str], SignalHandler] = {}
 
-    def on_signal(self, namespace: str, handler: SignalHandler) -> None:
-        """Route :data:`QUEUES_CHANGED` signals for ``namespace`` to ``handler``."""
-        self._signal_handlers[namespace] = handler
+    def on_signal(self, event: str, namespace: str, handler: SignalHandler) -> None:
+        """Route the signal ``event`` (e.g. :data:`QUEUES_CHANGED`) for ``namespace``."""
+        if not event.startswith(SIGNAL_PREFIX):
+            raise ValueError(f"signal names start with {SIGNAL_PREFIX!r}")
+        self._signal_handlers[(event, namespace)] = handler
 
-    async def _dispatch_signal(self, namespace: str | None, rooms: Any, data: Any) -> None:
-        handler = self._signal_handlers.get(namespace or "/")
+    async def _dispatch_signal(
+        self, event: str, namespace: str | None, rooms: Any, data: Any
+    ) -> None:
+        handler = self._signal_handlers.get((event, namespace or "/"))
         if handler is None:
-            log_event(logger, "fanout.no_handler", level=logging.WARNING, namespace=namespace)
+            log_event(
+                logger,
+                "fanout.no_handler",
+                level=logging.WARNING,
+                signal=event,
+                namespace=namespace,
+            )
             return
         await handler(rooms, data)
+
+
+def _is_signal(event: object) -> TypeGuard[str]:
+    return isinstance(event, str) and event.startswith(SIGNAL_PREFIX)
 
 
 class HubManager(_SignalRouting, socketio.AsyncManager):  # type: ignore[misc]
@@ -67,8 +89,8 @@ class HubManager(_SignalRouting, socketio.AsyncManager):  # type: ignore[misc]
         **kwargs: Any,
     ) -> Any:
         """Deliver signals locally; everything else as python-socketio does."""
-        if event == QUEUES_CHANGED:
-            await self._dispatch_signal(namespace, to or room, data)
+        if _is_signal(event):
+            await self._dispatch_signal(event, namespace, to or room, data)
             return None
         return await super().emit(
             event,
@@ -89,9 +111,10 @@ class HubRedisManager(_SignalRouting, socketio.AsyncRedisManager):  # type: igno
     """Redis client manager: signals are published like emits and handled in every process."""
 
     async def _handle_emit(self, message: dict[str, Any]) -> None:
-        if message.get("event") == QUEUES_CHANGED:
+        event = message.get("event")
+        if _is_signal(event):
             await self._dispatch_signal(
-                message.get("namespace"), message.get("room"), message.get("data")
+                event, message.get("namespace"), message.get("room"), message.get("data")
             )
             return
         await super()._handle_emit(message)

@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
@@ -19,10 +21,12 @@ from sqlalchemy.exc import OperationalError
 from common.identity import mint_customer_token
 from connectors.json import dumps, to_json
 from connectors.metrics import HubMetrics
+from connectors.push import AgentPush
 from connectors.rasa_client import RasaClient
 from hub.domain.errors import HubError
 from hub.logging import log_event
 from hub.services.clock import system_clock
+from hub.services.login_throttle import LoginThrottle, retry_after_header
 from hub.services.wiring import HubServices
 from hub.settings import HubSettings
 from store.errors import StoreError
@@ -35,6 +39,10 @@ SERVICES = web.AppKey("services", HubServices)
 RASA = web.AppKey("rasa", RasaClient)
 METRICS = web.AppKey("metrics", HubMetrics)
 PAYMENTS = web.AppKey("payments", PaymentsRepository)
+AGENT_CHANNEL = web.AppKey("agent_channel", AgentPush)
+LOGIN_THROTTLE = web.AppKey("login_throttle", LoginThrottle)
+# Password checks (argon2) run here, never on the threads every other hub call shares.
+LOGIN_EXECUTOR = web.AppKey("login_executor", ThreadPoolExecutor)
 
 DEMO_TOKEN_TTL: Final = timedelta(hours=1)
 # HTTP status of each domain error code; anything else is a 400.
@@ -87,7 +95,7 @@ async def error_boundary(
 async def _json_body(request: web.Request) -> dict[str, Any] | None:
     try:
         body = await request.json()
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
     return body if isinstance(body, dict) else None
 
@@ -120,13 +128,32 @@ async def metrics_view(request: web.Request) -> web.Response:
 
 
 async def agent_login(request: web.Request) -> web.Response:
-    """Exchange username and password for a session token (for the ``/agent`` socket)."""
+    """Exchange username and password for a session token (for the ``/agent`` socket).
+
+    Throttled per client address (:mod:`hub.services.login_throttle`): ``429`` with
+    ``Retry-After``, never a lockout of the account.
+    """
     body = await _json_body(request)
     username = body.get("username") if body else None
     password = body.get("password") if body else None
     if not isinstance(username, str) or not isinstance(password, str):
         return json_error(400, "malformed", "Send JSON with username and password.")
-    session = await asyncio.to_thread(request.app[SERVICES].agents.login, username, password)
+    throttle, client = request.app[LOGIN_THROTTLE], request.remote or "unknown"
+    wait = throttle.admit(client, username)
+    if wait is not None:
+        log_event(logger, "agent.login_throttled", level=logging.WARNING)
+        response = json_error(429, "too_many_attempts", "Too many attempts; try again later.")
+        response.headers["Retry-After"] = retry_after_header(wait)
+        return response
+    ok: bool | None = None
+    try:
+        session = await asyncio.get_running_loop().run_in_executor(
+            request.app[LOGIN_EXECUTOR],
+            partial(request.app[SERVICES].agents.login, username, password),
+        )
+        ok = session is not None
+    finally:
+        throttle.finish(client, username, ok)
     if session is None:
         log_event(logger, "agent.login_failed", level=logging.WARNING)
         return json_error(401, "invalid_credentials", "Wrong username or password.")
@@ -135,7 +162,10 @@ async def agent_login(request: web.Request) -> web.Response:
 
 
 async def agent_logout(request: web.Request) -> web.Response:
-    """End a session; the token stops working on its next socket event."""
+    """End a session; the sockets opened with it are cut off before the answer.
+
+    On other hub processes (Redis) they are cut off as soon as the signal arrives there.
+    """
     header = request.headers.get("Authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else None
     if token is None:
@@ -144,7 +174,9 @@ async def agent_logout(request: web.Request) -> web.Response:
         token = candidate if isinstance(candidate, str) else None
     if not token:
         return json_error(400, "malformed", "Send the session token.")
-    await asyncio.to_thread(request.app[SERVICES].presence.logout, token)
+    agent_id = await asyncio.to_thread(request.app[SERVICES].presence.logout, token)
+    if agent_id is not None:
+        await request.app[AGENT_CHANNEL].sessions_ended(agent_id)
     return web.Response(status=204)
 
 

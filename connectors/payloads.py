@@ -28,6 +28,10 @@ ERROR_TEXT: Final[Mapping[str, str]] = {
     "identity_mismatch": (
         "This conversation belongs to a different customer; start a new session to continue."
     ),
+    "session_ended": (
+        "This session now belongs to a signed-in customer; start a new session to continue."
+    ),
+    "rate_limited": "Too many new conversations; try again in a minute.",
     "unavailable": "The service is temporarily unavailable; try again.",
     "internal": "Something went wrong on our side.",
 }

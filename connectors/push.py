@@ -11,7 +11,7 @@ from typing import Any
 
 import socketio
 
-from connectors.fanout import QUEUES_CHANGED
+from connectors.fanout import QUEUES_CHANGED, SESSIONS_ENDED
 from connectors.json import to_json
 from connectors.payloads import error_event, message_payload
 from hub.domain.views import MessageView
@@ -23,6 +23,11 @@ AGENT_NAMESPACE = "/agent"
 def conversation_room(conversation_id: str) -> str:
     """The room of one conversation (its customer's sockets in ``/``, its agents' in ``/agent``)."""
     return f"conv:{conversation_id}"
+
+
+def agent_room(agent_id: int) -> str:
+    """The room of all connections of one agent (every tab, on every hub process)."""
+    return f"agent:{agent_id}"
 
 
 def queue_room(queue: str) -> str:
@@ -88,7 +93,7 @@ class AgentPush:
 
         One small signal to the ``queue:<name>`` rooms goes through the client manager (Redis
         when configured); each process then refreshes the snapshots of its own agents'
-        sockets in those rooms (``AgentNamespace.on_queues_signal``).
+        sockets in those rooms (``AgentSockets.handle_queues_signal``).
         """
         names = sorted(set(queues) if queues is not None else set(self._all_queues))
         if not names:
@@ -97,5 +102,18 @@ class AgentPush:
             QUEUES_CHANGED,
             {"queues": names},
             room=[queue_room(q) for q in names],
+            namespace=AGENT_NAMESPACE,
+        )
+
+    async def sessions_ended(self, agent_id: int) -> None:
+        """A session of this agent ended: every hub process re-checks that agent's sockets.
+
+        The sockets whose session is no longer live leave every room and are disconnected
+        (``AgentSockets.handle_sessions_signal``); in this process before this returns.
+        """
+        await self._sio.emit(
+            SESSIONS_ENDED,
+            {"agent_id": agent_id},
+            room=agent_room(agent_id),
             namespace=AGENT_NAMESPACE,
         )

@@ -20,6 +20,12 @@ from hub.domain.views import PRESENCES
 
 MAX_METADATA_BYTES = 16_384
 MAX_DEPTH = 8
+# The largest Socket.IO frame (one event, its JSON included) the hub reads; a larger one is
+# answered ``too_large`` without being parsed. The transport reads up to
+# ``connectors.socket_base.MAX_TRANSPORT_BYTES`` so that it can be answered at all.
+MAX_FRAME_CHARS = 256 * 1024
+# Ids are 64-bit integers in the store (SQLite and PostgreSQL alike).
+MAX_STORED_ID = 2**63 - 1
 
 
 class EventError(Exception):
@@ -74,6 +80,23 @@ def clean_value(value: Any, depth: int = 0) -> Any:
     if value is None or isinstance(value, bool | int | float):
         return value
     raise EventError("malformed", "The event contains an unsupported value type.")
+
+
+def decode_frame(text: str | bytes) -> Any:
+    """The JSON of one incoming Socket.IO frame, within the hub's limits.
+
+    Raises:
+        EventError: ``too_large`` above :data:`MAX_FRAME_CHARS` (not parsed at all),
+            ``malformed`` for invalid JSON or JSON nested too deeply to parse.
+    """
+    if len(text) > MAX_FRAME_CHARS:
+        raise EventError("too_large", "The event is too large.")
+    try:
+        return json.loads(text)
+    except RecursionError as exc:
+        raise EventError("malformed", "The event is nested too deeply.") from exc
+    except ValueError as exc:
+        raise EventError("malformed", "The event is not valid JSON.") from exc
 
 
 def _mapping(data: Any, event: str) -> Mapping[str, Any]:
@@ -221,9 +244,11 @@ class EventParser:
         fields = _mapping(data, "resume")
         last_seen = fields.get("last_seen_id")
         if last_seen is not None and (
-            isinstance(last_seen, bool) or not isinstance(last_seen, int) or last_seen < 0
+            isinstance(last_seen, bool)
+            or not isinstance(last_seen, int)
+            or not 0 <= last_seen <= MAX_STORED_ID
         ):
-            raise EventError("malformed", "'last_seen_id' must be a non-negative integer.")
+            raise EventError("malformed", "'last_seen_id' must be a message id (or null).")
         return Resume(self._id(fields, "session_id"), last_seen)
 
     def leave_contact(self, data: Any) -> LeaveContact:
@@ -256,8 +281,12 @@ class EventParser:
     def ticket_ref(self, data: Any, event: str) -> int:
         """Events addressed to one ticket: ``{ticket_id}`` (a positive integer)."""
         ticket_id = _mapping(data, event).get("ticket_id")
-        if isinstance(ticket_id, bool) or not isinstance(ticket_id, int) or ticket_id < 1:
-            raise EventError("malformed", "'ticket_id' must be a positive integer.")
+        if (
+            isinstance(ticket_id, bool)
+            or not isinstance(ticket_id, int)
+            or not 1 <= ticket_id <= MAX_STORED_ID
+        ):
+            raise EventError("malformed", "'ticket_id' must be a ticket id.")
         return ticket_id
 
     def agent_reply(self, data: Any) -> AgentReply:
@@ -302,7 +331,7 @@ def _metadata(raw: Any) -> dict[str, Any]:
             raise EventError("too_large", "'metadata' is too large.")
         try:
             decoded = json.loads(raw)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise EventError("malformed", "'metadata' is not valid JSON.") from exc
         if not isinstance(decoded, dict):
             raise EventError("malformed", "'metadata' must be an object.")

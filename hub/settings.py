@@ -59,6 +59,9 @@ class HubSettings:
         heartbeat_interval_seconds: How often this process marks its connected agents as
             alive (``last_seen_at``); ``presence_timeout_seconds`` in ``hub.yml`` must be at
             least twice this.
+        session_check_interval_seconds: How often this process re-checks the sessions of its
+            open agent sockets and disconnects those that expired or were revoked (a logout
+            through the hub cuts its sockets off at once).
         static_dir: Where the built widget and console live.
         log_level: Root log level name.
         cors_origins: Extra origins allowed to open customer sockets (host sites that
@@ -82,6 +85,7 @@ class HubSettings:
     rasa_max_concurrency: int = 8
     requeue_interval_seconds: float = 5.0
     heartbeat_interval_seconds: float = 15.0
+    session_check_interval_seconds: float = 5.0
     static_dir: Path = field(default_factory=lambda: REPO_ROOT / "hub" / "static")
     log_level: str = "INFO"
     cors_origins: tuple[str, ...] = ()
@@ -102,6 +106,8 @@ class HubSettings:
             raise SettingsError("HUB_REQUEUE_INTERVAL must be positive")
         if self.heartbeat_interval_seconds <= 0:
             raise SettingsError("HUB_HEARTBEAT_INTERVAL must be positive")
+        if self.session_check_interval_seconds <= 0:
+            raise SettingsError("HUB_SESSION_CHECK_INTERVAL must be positive")
         if not 0 <= self.port <= 65535:
             raise SettingsError("HUB_PORT must be a TCP port number")
         if self.policy.presence_timeout.total_seconds() < 2 * self.heartbeat_interval_seconds:
@@ -171,6 +177,7 @@ class HubSettings:
             rasa_max_concurrency=integer("HUB_RASA_CONCURRENCY", 8),
             requeue_interval_seconds=number("HUB_REQUEUE_INTERVAL", 5.0),
             heartbeat_interval_seconds=number("HUB_HEARTBEAT_INTERVAL", 15.0),
+            session_check_interval_seconds=number("HUB_SESSION_CHECK_INTERVAL", 5.0),
             static_dir=Path(static_dir) if static_dir else REPO_ROOT / "hub" / "static",
             log_level=(text("HUB_LOG_LEVEL") or "INFO").upper(),
             cors_origins=tuple(

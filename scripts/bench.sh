@@ -5,6 +5,7 @@
 #   bash scripts/bench.sh nlu [ARGS]     only bench.nlu on BANKING77 (ARGS go to it, e.g. --max-test 2000)
 #                                        (--reuse-stock: keep stock Rasa's row from the last run on
 #                                        the same sample instead of its 7-minute training; marked as reused)
+#   bash scripts/bench.sh masking        only bench.masking (µs per message to mask card numbers)
 #   bash scripts/bench.sh report         only regenerate docs/benchmarks.md from bench/results/
 # Run it on a quiet machine: every figure is only comparable within one run.
 source "$(dirname "$0")/env.sh"
@@ -27,12 +28,14 @@ nlu() {
   "${BOT_PY}" -m bench.nlu --banking77 "${BANKING77}" --per-intent 10 --seed 42 \
     --config config.yml --out bench/results "$@"
 }
+masking() { "${HUB_PY}" -m bench.masking "$@"; }
 report() { "${HUB_PY}" -m bench.report; }
 
 case "${1:-all}" in
   speed) shift; speed "$@"; report ;;
   nlu) shift; nlu "$@"; report ;;
+  masking) shift; masking "$@" ;;
   report) report ;;
-  all) speed; nlu; report ;;
-  *) echo "usage: bash scripts/bench.sh [all|speed|nlu|report] [ARGS...]" >&2; exit 2 ;;
+  all) speed; nlu; masking; report ;;
+  *) echo "usage: bash scripts/bench.sh [all|speed|nlu|masking|report] [ARGS...]" >&2; exit 2 ;;
 esac

@@ -102,6 +102,16 @@ class ValidationFailed(HubError):
         self.message = message
 
 
+class RateLimited(HubError):
+    """Too many of something (new conversations) from one connection or client address."""
+
+    code = "rate_limited"
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"too many {what}")
+        self.what = what
+
+
 class ConfigError(HubError):
     """``hub.yml`` is malformed; raised at start-up, never during a conversation."""
 

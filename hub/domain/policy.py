@@ -94,8 +94,23 @@ class HubConfig:
             period then runs as for a disconnect. Must comfortably exceed the hub's heartbeat
             interval (``HUB_HEARTBEAT_INTERVAL``).
         session_ttl: Lifetime of an agent's login session.
-        login_max_failures: Failed logins per username before a lockout.
-        login_lockout: How long that lockout lasts.
+        login_client_burst: Failed logins one client address may make in a row before its
+            token bucket is empty (``429`` with ``Retry-After``)...
+        login_client_per_minute: ...and the rate at which that bucket refills.
+        login_backoff_after: Failures of one client on one username before that pair backs
+            off; the same username from any other client is unaffected, so nobody can lock
+            an agent out.
+        login_backoff_base: The first back-off; it doubles with each further failure...
+        login_backoff_max: ...up to this.
+        login_max_concurrent: Logins being checked at once in one hub process; more are
+            answered ``429`` at once.
+        login_workers: Threads that check passwords (argon2), apart from the worker threads
+            of every other hub call.
+        max_conversations_per_connection: New conversations one customer connection may
+            open (``session_request``); more are answered ``rate_limited``.
+        max_conversations_per_address_per_minute: New conversations per client address and
+            minute (a token bucket of that size, in each hub process); behind a reverse proxy
+            every client shares the proxy's address.
         default_capacity: Concurrent conversations per agent unless set otherwise.
         dispositions: Allowed close dispositions.
         max_message_chars: Longest message text stored.
@@ -110,8 +125,15 @@ class HubConfig:
     grace_period: timedelta = timedelta(seconds=60)
     presence_timeout: timedelta = timedelta(seconds=60)
     session_ttl: timedelta = timedelta(hours=8)
-    login_max_failures: int = 5
-    login_lockout: timedelta = timedelta(minutes=1)
+    login_client_burst: int = 10
+    login_client_per_minute: int = 10
+    login_backoff_after: int = 3
+    login_backoff_base: timedelta = timedelta(seconds=2)
+    login_backoff_max: timedelta = timedelta(minutes=5)
+    login_max_concurrent: int = 4
+    login_workers: int = 2
+    max_conversations_per_connection: int = 20
+    max_conversations_per_address_per_minute: int = 1200
     default_capacity: int = 3
     dispositions: tuple[str, ...] = ("resolved", "follow_up", "escalated", "no_response", "other")
     max_message_chars: int = 4000
@@ -233,8 +255,25 @@ def config_from_mapping(raw: dict[str, Any]) -> HubConfig:
         grace_period=_seconds(raw, "grace_period_seconds", defaults.grace_period),
         presence_timeout=_seconds(raw, "presence_timeout_seconds", defaults.presence_timeout),
         session_ttl=_seconds(raw, "session_ttl_seconds", defaults.session_ttl),
-        login_max_failures=_positive_int(raw, "login_max_failures", defaults.login_max_failures),
-        login_lockout=_seconds(raw, "login_lockout_seconds", defaults.login_lockout),
+        login_client_burst=_positive_int(raw, "login_client_burst", defaults.login_client_burst),
+        login_client_per_minute=_positive_int(
+            raw, "login_client_per_minute", defaults.login_client_per_minute
+        ),
+        login_backoff_after=_positive_int(raw, "login_backoff_after", defaults.login_backoff_after),
+        login_backoff_base=_seconds(raw, "login_backoff_base_seconds", defaults.login_backoff_base),
+        login_backoff_max=_seconds(raw, "login_backoff_max_seconds", defaults.login_backoff_max),
+        login_max_concurrent=_positive_int(
+            raw, "login_max_concurrent", defaults.login_max_concurrent
+        ),
+        login_workers=_positive_int(raw, "login_workers", defaults.login_workers),
+        max_conversations_per_connection=_positive_int(
+            raw, "max_conversations_per_connection", defaults.max_conversations_per_connection
+        ),
+        max_conversations_per_address_per_minute=_positive_int(
+            raw,
+            "max_conversations_per_address_per_minute",
+            defaults.max_conversations_per_address_per_minute,
+        ),
         default_capacity=_positive_int(raw, "default_capacity", defaults.default_capacity),
         dispositions=tuple(dispositions),
         max_message_chars=_positive_int(raw, "max_message_chars", defaults.max_message_chars),

@@ -6,8 +6,11 @@ Handoff notices are stored as system messages, so clients that only show ``bot_u
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from typing import Final
+
+from common.sensitive import CARD_KINDS
 
 STATUS_TEXT: Final[Mapping[str, str]] = {
     "queued": "I'm connecting you with a person. You're number {position} in line.",
@@ -26,3 +29,45 @@ STATUS_TEXT: Final[Mapping[str, str]] = {
 BOT_RETRY_TEXT: Final = "Sorry, I couldn't process that just now. Could you send it again?"
 BOT_FAILURE_TEXT: Final = "I'm having technical trouble, so I'm bringing in a person to help you."
 HANDBACK_FAILED_SUMMARY: Final = "The bot could not resume after a hand-back."
+
+# Once per conversation, after the hub masked a card number or other sensitive number in what
+# the customer typed (``common.sensitive``): one text for card details, one for the rest.
+MASKED_NOTE_TEXT: Final[Mapping[tuple[str, str], str]] = {
+    ("en", "card"): (
+        "For your safety I've hidden the card details you typed. We never need your full "
+        "card number or security code in chat."
+    ),
+    ("en", "other"): (
+        "For your safety I've hidden the account or ID numbers you typed. We never need your "
+        "full bank details or ID numbers in chat."
+    ),
+    ("es", "card"): (
+        "Por tu seguridad he ocultado los datos de la tarjeta que escribiste. Nunca necesitamos "
+        "el número completo de tu tarjeta ni el código de seguridad en el chat."
+    ),
+    ("es", "other"): (
+        "Por tu seguridad he ocultado los números de cuenta o de identidad que escribiste. "
+        "Nunca necesitamos tus datos bancarios completos ni tu documento en el chat."
+    ),
+}
+# Words common in Spanish and rare in English: two of them make a message Spanish.
+_SPANISH_WORDS: Final = frozenset(
+    {
+        *("mi", "mis", "tu", "el", "la", "los", "las", "del", "que", "qué", "por", "porque"),
+        *("para", "con", "una", "es", "está", "esta", "fue", "tengo", "quiero", "hola"),
+        *("gracias", "ayuda", "tarjeta", "cuenta", "pago", "cobro", "cobraron", "dinero"),
+        *("número", "numero", "código", "codigo", "seguridad", "rechazada", "rechazado"),
+    }
+)
+_WORD: Final = re.compile(r"[^\W\d_]+")
+
+
+def masked_note(text: str, kinds: Iterable[str]) -> str:
+    """The note for a customer whose message had numbers masked, in the message's language.
+
+    Spanish when the (masked) message has at least two common Spanish words, else English;
+    the card text when a card number or security code was among what was masked.
+    """
+    spanish = sum(w in _SPANISH_WORDS for w in set(_WORD.findall(text.lower()))) >= 2
+    subject = "other" if CARD_KINDS.isdisjoint(kinds) else "card"
+    return MASKED_NOTE_TEXT["es" if spanish else "en", subject]

@@ -234,12 +234,16 @@ class StoredMessage:
         state: The conversation's state once the message was stored (``bot``, ``queued`` or
             ``agent``), read in the same transaction: a customer's message written while a
             person has the conversation belongs to that person, with no second lookup.
+        masked: The kinds of sensitive number (``card``, ``iban``... see
+            ``common.sensitive``) masked in this message's text before it was stored; empty
+            when nothing was, and for a repeat of a stored message (``created=False``).
     """
 
     message: MessageView
     created: bool
     first_reply_seconds: float | None
     state: str
+    masked: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,11 @@
 
 Passwords are hashed with argon2id (argon2-cffi); login sessions are opaque random tokens
 of which only the SHA-256 is stored, so a leaked database does not leak usable sessions.
-Repeated failures lock a username for a while, and an unknown username costs the same hash
-work as a known one so timing does not reveal which usernames exist. There is no default
-password: accounts are created with the command below, and the demo mode's accounts get a
-fresh random password each run.
-The command line for operators is ``python -m hub.agents`` (:mod:`hub.agents`).
+Failures never lock an account (anyone could then lock a known agent out): the hub throttles
+logins per client address instead (:mod:`hub.services.login_throttle`). An unknown username
+costs the same hash work as a known one so timing does not reveal which usernames exist. There
+is no default password: operators create accounts with ``python -m hub.agents``
+(:mod:`hub.agents`), and the demo mode's accounts get a fresh random password each run.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import hashlib
 import logging
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Final
 
@@ -60,7 +60,7 @@ class AgentDirectory:
 
     Args:
         store: The hub store.
-        config: Queues (skills must name known queues), session lifetime, lockout policy.
+        config: Queues (skills must name known queues), session lifetime.
         clock: Returns the current aware UTC time (injected so tests control time).
         hasher: argon2 hasher; tests pass a cheap one, production uses the library defaults.
     """
@@ -203,8 +203,9 @@ class AgentDirectory:
 
         Returns:
             The new session (its token is only ever returned here), or None for a wrong
-            username or password, a disabled account, or a username locked after too many
-            failures. The reasons are not distinguished, so the caller cannot leak them.
+            username or password, or a disabled account. The reasons are not distinguished,
+            so the caller cannot leak them. Failures are counted (``failed_logins``, reset by
+            a success) but lock nothing; throttling is the caller's (per client address).
         """
         username = username.strip().lower()
         if not username or len(password) > MAX_PASSWORD_CHARS:
@@ -213,25 +214,17 @@ class AgentDirectory:
         with self._store.transaction() as s:
             row = self._store.agents.agent_by_username(s, username)
             if row is None:
-                agent_id, stored_hash, locked = None, None, False
+                agent_id, stored_hash = None, None
             else:
                 agent_id, stored_hash = int(row.id), str(row.password_hash)
-                locked = row.locked_until is not None and row.locked_until > now
         # The slow hash runs outside any transaction so it never holds a database lock.
         ok = self._verify(stored_hash, password)
         if agent_id is None:
-            return None
-        if locked:
-            log.warning("login refused: username locked", extra={"agent_id": agent_id})
             return None
         with self._store.transaction() as s:
             row = self._store.agents.agent(s, agent_id, lock=True)
             if not ok:
                 row.failed_logins = int(row.failed_logins) + 1
-                if row.failed_logins >= self._config.login_max_failures:
-                    row.locked_until = now + self._config.login_lockout
-                    row.failed_logins = 0
-                    log.warning("username locked after failed logins", extra={"agent_id": agent_id})
                 return None
             if not row.active:
                 return None
@@ -267,6 +260,21 @@ class AgentDirectory:
             if row is None:
                 return None
             return agent_view(row, self._store.conversations.owned_count(s, int(row.id)))
+
+    def live_sessions(self, tokens: Iterable[str]) -> dict[str, int]:
+        """Which of these session tokens are still live, with their agent ids (one read).
+
+        The hub's periodic check of its open agent sockets: a token missing from the answer
+        expired, was revoked (logout, new password) or belongs to a disabled account.
+        """
+        now = self._now()
+        live: dict[str, int] = {}
+        with self._store.read() as s:
+            for token in set(tokens):
+                row = self.session_agent(s, token, now)
+                if row is not None:
+                    live[token] = int(row.id)
+        return live
 
     def session_agent(self, s: Session, token: str | None, now: datetime) -> m.Agent | None:
         """The active agent behind a live session token, read in the caller's transaction.

@@ -19,7 +19,13 @@ from typing import Any, Final, Protocol
 
 from hub.domain.errors import InvalidState
 from hub.domain.state import goes_to_rasa
-from hub.domain.texts import BOT_FAILURE_TEXT, BOT_RETRY_TEXT, HANDBACK_FAILED_SUMMARY, STATUS_TEXT
+from hub.domain.texts import (
+    BOT_FAILURE_TEXT,
+    BOT_RETRY_TEXT,
+    HANDBACK_FAILED_SUMMARY,
+    STATUS_TEXT,
+    masked_note,
+)
 from hub.domain.views import HandoffOutcome, MessageView, StoredMessage
 from hub.logging import log_event
 from hub.services.blocking import BlockingCalls
@@ -32,6 +38,8 @@ from hub.services.sessions import SessionService
 logger = logging.getLogger(__name__)
 
 HANDBACK_INTENT: Final = "EXTERNAL_handback"
+# The client id of the note after a masked message: the store keeps one per conversation.
+MASKED_NOTE_KEY: Final = "hub-notice:masked"
 
 
 @dataclass(frozen=True)
@@ -108,12 +116,18 @@ class BotTurns:
         """Store a customer's message and start its turn; returns what was stored.
 
         A repeat of a client id returns the stored message (``created=False``) and starts
-        nothing. A message after a close reopens the conversation with the bot.
+        nothing. A message after a close reopens the conversation with the bot. The stored text
+        is masked (card numbers and the like); the first time that happens in a conversation
+        the customer gets a short note that we never need those in chat.
         """
         changes_before = self._state_changes()  # before the store call: see ``_route``
         stored = await self._calls.short(
             self._messages.record_customer_message, conversation_id, text, client_msg_id
         )
+        if stored.masked:
+            # Once per conversation (the store refuses a second note), before the bot answers.
+            note = masked_note(stored.message.text or "", stored.masked)
+            await self._notices.system_message(conversation_id, note, once=MASKED_NOTE_KEY)
         if stored.created:
             turn = _Turn(
                 conversation_id, session_id, stored.message, metadata, stored.state, changes_before

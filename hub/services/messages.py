@@ -1,7 +1,8 @@
 """Messages of a conversation: stored before anyone acknowledges or relays them.
 
 One write path for every sender. The rules (who may speak in which state, idempotent client
-ids, a customer reopening a closed conversation, the agent's first reply) are written once in
+ids, a customer reopening a closed conversation, the agent's first reply, card numbers and
+other sensitive numbers masked in what customers and agents type) are written once in
 :meth:`MessageService.record`; every statement it runs is a Core statement, so the same code
 runs on a bare connection (customer, bot and system messages: the hot path of a bot turn) or
 inside an ORM session (agent messages, whose session token is checked in the same
@@ -18,6 +19,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from common.sensitive import mask_sensitive
 from hub.domain.errors import NotAllowed, SessionEnded, ValidationFailed
 from hub.domain.policy import HubConfig
 from hub.domain.state import bot_may_speak
@@ -28,6 +30,8 @@ from hub.services.accounts import AgentDirectory
 from hub.services.clock import Clock, utc_now
 
 SENDER_TYPES: Final = ("customer", "bot", "agent", "system")
+# Whose typed text is masked before it is stored (the bot only ever sees masked text).
+MASKED_SENDERS: Final = frozenset({"customer", "agent"})
 MAX_SENDER_NAME_CHARS: Final = 120
 
 
@@ -108,7 +112,10 @@ class MessageService:
         A retry with the same ``client_msg_id`` returns the stored message with
         ``created=False``. A customer writing after a close reopens the conversation with the
         bot. The bot may not speak while an agent owns the conversation, and an agent message
-        must come from the owner.
+        must come from the owner. Card numbers and other sensitive numbers in a customer's or
+        agent's text are masked before anything is stored (``common.sensitive``), so everyone
+        downstream (the bot, agents, transcripts, tickets, summaries, logs) only sees the
+        masked text; the length limit applies to what was typed.
 
         Raises:
             NotFound: Unknown conversation.
@@ -120,10 +127,14 @@ class MessageService:
         if agent_id is not None and sender_type != "agent":
             raise ValidationFailed("agent_id", "only agent messages carry an agent id")
         now = utc_now(self._clock)
+        masked: frozenset[str] = frozenset()
+        if text and sender_type in MASKED_SENDERS:
+            result = mask_sensitive(text)
+            text, masked = result.text, result.kinds
         try:
             return self._record(
                 conversation_id, sender_type, text, payload, sender_name, client_msg_id,
-                agent_id, token, now,
+                agent_id, token, now, masked,
             )  # fmt: skip
         except IntegrityError:
             # Another process stored the same client id between our look-up and insert.
@@ -156,6 +167,7 @@ class MessageService:
         agent_id: int | None,
         token: str | None,
         now: datetime,
+        masked: frozenset[str],
     ) -> StoredMessage:
         first_reply: float | None = None
         with self._unit_of_work(sender_type) as tx:
@@ -206,7 +218,7 @@ class MessageService:
             client_msg_id=client_msg_id,
             created_at=now,
         )
-        return StoredMessage(message, True, first_reply, state)
+        return StoredMessage(message, True, first_reply, state, masked)
 
     def _agent_turn(
         self, s: Session, target: Any, agent_id: int | None, author: Any, now: datetime

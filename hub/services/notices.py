@@ -36,13 +36,26 @@ class Notices:
         if message.sender_type != "agent":
             await self.agents.relay_message(conversation_id, message)
 
-    async def system_message(self, conversation_id: str, text: str) -> MessageView:
-        """Store and send a message from the hub itself."""
-        stored, _ = await self._calls.short(
-            self._messages.record_message, conversation_id, "system", text, None, None, None
+    async def system_message(
+        self, conversation_id: str, text: str, *, once: str | None = None
+    ) -> MessageView | None:
+        """Store and send a message from the hub itself.
+
+        Args:
+            conversation_id: Where it goes.
+            text: What it says.
+            once: A key for a message said at most once per conversation: it is the stored
+                message's client id, so the store (under the conversation's row lock, across
+                restarts and processes) refuses a second one, which is then not sent (None is
+                returned).
+        """
+        stored = await self._calls.short(
+            self._messages.record, conversation_id, "system", text, None, None, once
         )
-        await self.deliver(conversation_id, stored)
-        return stored
+        if not stored.created:
+            return None
+        await self.deliver(conversation_id, stored.message)
+        return stored.message
 
     async def status(self, conversation_id: str, state: str, text: str, **fields: Any) -> None:
         """Store a handoff notice as a system message and send ``handoff_status``.

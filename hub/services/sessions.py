@@ -15,7 +15,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from hub.domain.errors import IdentityMismatch
+from hub.domain.errors import IdentityMismatch, RateLimited
 from hub.domain.policy import HubConfig
 from hub.domain.routing import NORMAL_PRIORITY
 from hub.domain.views import ConversationView, SessionGrant
@@ -40,7 +40,12 @@ class SessionService:
         self._clock = clock
 
     def open_session(
-        self, requested_session_id: str | None, customer_ref: str | None, session_key: str | None
+        self,
+        requested_session_id: str | None,
+        customer_ref: str | None,
+        session_key: str | None,
+        *,
+        may_create: bool = True,
     ) -> SessionGrant:
         """Bind a customer connection to a conversation (an existing one only if theirs).
 
@@ -48,9 +53,14 @@ class SessionService:
             requested_session_id: The id the client asked to resume, if any.
             customer_ref: Verified customer (from a valid token), None when anonymous.
             session_key: The anonymous owner's secret, returned when the session was created.
+            may_create: False when the caller is over its budget of new conversations: only
+                an existing conversation of theirs can be granted.
 
         Returns:
             The granted session; ``session_key`` is set for anonymous conversations only.
+
+        Raises:
+            RateLimited: A new conversation was needed and ``may_create`` is False.
         """
         now = utc_now(self._clock)
         with self._store.write() as conn:
@@ -65,6 +75,8 @@ class SessionService:
                         state=str(row.state),
                         customer_ref=row.customer_ref,
                     )
+            if not may_create:
+                raise RateLimited("new conversations")
             key = None if customer_ref else secrets.token_urlsafe(32)
             conversation_id = uuid.uuid4().hex
             session_id = uuid.uuid4().hex
@@ -93,6 +105,8 @@ class SessionService:
     def bind_customer(self, conversation_id: str, customer_ref: str) -> bool:
         """Attach a verified customer to an anonymous conversation.
 
+        From then on only that customer can open it; the anonymous session key is forgotten.
+
         Returns:
             True when the conversation was anonymous and is now the customer's; False when it
             already was theirs.
@@ -109,6 +123,7 @@ class SessionService:
                     raise IdentityMismatch(conversation_id)
                 return False
             conv.customer_ref = customer_ref
+            conv.session_key_hash = None  # the anonymous key opens it no more
             conv.updated_at = now
         log.info(
             "anonymous conversation bound to a verified customer",

@@ -2,11 +2,13 @@
 
 A second submission with the same contact while the first ticket is open updates that ticket
 (the customer pressed twice, or added a note) instead of duplicating it. Agents read and close
-tickets of the queues they serve.
+tickets of the queues they serve. The customer's note is masked like their messages
+(``common.sensitive``).
 """
 
 from __future__ import annotations
 
+from common.sensitive import mask_sensitive
 from hub.domain.contact import validate_contact
 from hub.domain.errors import NotAllowed, ValidationFailed
 from hub.domain.policy import HubConfig
@@ -37,6 +39,8 @@ class TicketService:
         clean_email, clean_phone, clean_note = validate_contact(
             email, phone, note, self._config.max_note_chars
         )
+        if clean_note:
+            clean_note = mask_sensitive(clean_note).text  # like every message the customer types
         now = utc_now(self._clock)
         with self._store.transaction() as s:
             conv = self._store.conversations.conversation(s, conversation_id, lock=True)

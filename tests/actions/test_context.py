@@ -29,19 +29,23 @@ def test_latest_message_token_wins(token_for, now):
     assert customer.customer_ref == "cus_bob"
 
 
-def test_falls_back_to_the_most_recent_earlier_token(token_for, now):
-    # e.g. an intent triggered by the hub through Rasa's API carries no metadata
+@pytest.mark.parametrize("metadata", [None, {}, {"customer_ref": "cus_dan"}])
+def test_an_earlier_token_never_speaks_for_a_later_turn(token_for, now, metadata):
+    """Identity is proved per turn: a message without a token is anonymous, whatever came before.
+
+    E.g. a second tab sharing an anonymous session after the first tab sent a token, or a
+    caller of Rasa's API who knows the conversation id (issue 13).
+    """
     tracker = make_tracker(
-        metadata={},
+        metadata=metadata,
         earlier_events=[
             user_event("hi", {"customer_token": token_for("cus_alice")}),
             user_event("hello", {"customer_token": token_for("cus_dan")}),
             user_event("ok", {}),
         ],
     )
-    customer = identify_customer(tracker, SECRET, now=now)
-    assert customer is not None
-    assert customer.customer_ref == "cus_dan"
+    assert latest_customer_token(tracker) is None
+    assert identify_customer(tracker, SECRET, now=now) is None
 
 
 def test_token_is_reverified_each_time(token_for, now):

@@ -168,6 +168,12 @@ def _claims() -> list[tuple[str, dict[str, Any], list[dict[str, Any]]]]:
          [user_event("hi", {"customer_token": token("cus_alice")})]),
         # A valid token of Bob's long ago has expired by now.
         ("expired_earlier", {}, [user_event("hi", {"customer_token": expired})]),
+        # A valid token of Bob's in an earlier message (another tab sharing the session bound
+        # it) does not speak for this message, which carries none: identity is per turn.
+        ("valid_earlier_none_now", {},
+         [user_event("hi", {"customer_token": token("cus_bob")})]),
+        ("valid_earlier_ref_now", {"customer_ref": "cus_bob"},
+         [user_event("hi", {"customer_token": token("cus_bob")})]),
     ]  # fmt: skip
 
 

@@ -31,12 +31,14 @@ class RecordingClient:
             self.events.append((event, args[0] if args else None))
             self._changed.notify_all()
 
-    async def connect(self, auth: dict[str, Any] | None = None) -> None:
+    async def connect(
+        self, auth: dict[str, Any] | None = None, transports: tuple[str, ...] = ("websocket",)
+    ) -> None:
         await self.sio.connect(
             self.url,
             namespaces=[self.namespace],
             auth=auth,
-            transports=["websocket"],
+            transports=list(transports),
             wait_timeout=DEFAULT_TIMEOUT,
         )
 
@@ -80,6 +82,15 @@ class RecordingClient:
         except asyncio.TimeoutError:
             seen = [name for name, _ in self.events]
             raise AssertionError(f"no {event!r} within {timeout}s; got {seen}") from None
+
+    async def dropped(self, timeout: float = DEFAULT_TIMEOUT) -> None:
+        """Wait until the server has disconnected this client."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.sio.connected:
+            if loop.time() > deadline:
+                raise AssertionError(f"still connected after {timeout}s")
+            await asyncio.sleep(0.02)
 
     def mark(self) -> int:
         """Current position in the event log (for ``wait_for(after=...)``)."""

@@ -62,10 +62,14 @@ class RunningHub:
         await self.runner.cleanup()
 
 
-async def start_hub(settings: HubSettings) -> RunningHub:
-    app = create_app(
-        settings, password_hasher=PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    )
+def cheap_hasher() -> PasswordHasher:
+    return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+async def start_hub(
+    settings: HubSettings, password_hasher: PasswordHasher | None = None
+) -> RunningHub:
+    app = create_app(settings, password_hasher=password_hasher or cheap_hasher())
     runner = web.AppRunner(app)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", settings.port).start()
@@ -133,8 +137,9 @@ async def hub_factory(
         if overrides.pop("migrate", True) and url != database_url and url != "sqlite://":
             upgrade(url)
         rasa_url = overrides.pop("rasa_url", fake_rasa.url)
+        hasher = overrides.pop("password_hasher", None)
         settings = make_settings(tmp_path, url, rasa_url, **overrides)
-        started = await start_hub(settings)
+        started = await start_hub(settings, hasher)
         running.append(started)
         return started
 

@@ -6,10 +6,12 @@ tests are skipped with the reason, except under CI (env ``CI`` set), where that 
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from typing import Any
 
+import aiohttp
 import pytest
 
 from tests.hub.clients import RecordingClient
@@ -140,3 +142,33 @@ async def test_rasa_killed_mid_conversation_fails_open(real_hub, clients, rasa):
     )
     status = await customer.wait_for("handoff_status", after=mark, timeout=30)
     assert (status["state"], status["reason"]) == ("queued", "bot_failure")
+
+
+async def test_a_typed_card_number_reaches_rasa_masked_and_is_still_understood(
+    real_hub, clients, rasa
+):
+    # The masked form keeps "my card ... was declined, why?": the trained NLU still reads it
+    # as a declined payment, and Rasa's tracker never holds the full number.
+    customer, confirm = await new_customer(clients, real_hub, token=customer_token("cus_alice"))
+    sid = confirm["session_id"]
+    ack = await customer.call(
+        "user_uttered",
+        {"message": "my card 4111 1111 1111 1111 was declined, why?", "session_id": sid},
+    )
+    masked = "my card •••• •••• •••• 1111 was declined, why?"
+    assert ack["text"] == masked
+    await customer.wait_for("bot_uttered", lambda d: d["sender"]["type"] == "bot", timeout=30)
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(
+            f"{rasa.url}/conversations/{sid}/tracker", params={"token": AUTH_TOKEN}
+        ) as response,
+    ):
+        assert response.status == 200
+        tracker = await response.json()
+    user = [e for e in tracker["events"] if e["event"] == "user"]
+    assert [e["text"] for e in user] == [masked]
+    assert user[0]["parse_data"]["intent"]["name"] == "payment_declined"
+    dumped = json.dumps(tracker, ensure_ascii=False)
+    assert "4111 1111 1111 1111" not in dumped
+    assert "4111111111111111" not in dumped

@@ -7,6 +7,7 @@ Debian's ``redis-server`` is not installed, except in CI (``CI`` set), where it 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
@@ -15,10 +16,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from connectors.app import CUSTOMERS
-from tests.hub.conftest import AGENT_PASSWORD, login, new_customer
+from tests.hub.conftest import AGENT_PASSWORD, customer_token, login, new_customer
 
 STARTUP_SECONDS = 10.0
 
@@ -125,3 +127,42 @@ async def test_queue_pushes_and_messages_cross_hub_processes(redis_url, hub_fact
     assert [e["text"] for e in customer.of("bot_uttered") if e["sender"]["type"] == "agent"] == [
         "hi from B"
     ]
+
+
+async def test_a_logout_on_one_process_cuts_off_the_sockets_on_another(
+    redis_url, hub_factory, clients
+):
+    hub_a = await hub_factory(redis_url=redis_url)
+    hub_b = await hub_factory(redis_url=redis_url)
+    hub_a.service.agents.create("ana", "Ana", "agent", ["payments"], AGENT_PASSWORD)
+    ana_on_b = await _agent(clients, hub_b, "ana")
+    token = ana_on_b.sio.connection_auth["token"]
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{hub_a.url}/api/agent/logout", json={"token": token}) as response,
+    ):
+        assert response.status == 204
+    await ana_on_b.wait_for("error", lambda d: d["code"] == "unauthorized")
+    await ana_on_b.dropped()
+
+
+async def test_binding_on_one_process_cuts_off_the_anonymous_tab_on_another(
+    redis_url, hub_factory, clients
+):
+    hub_a = await hub_factory(redis_url=redis_url)
+    hub_b = await hub_factory(redis_url=redis_url)
+    tab_a, confirm = await new_customer(clients, hub_a)
+    sid, key = confirm["session_id"], confirm["session_key"]
+    tab_b, _ = await new_customer(clients, hub_b, session={"session_id": sid, "session_key": key})
+    token = customer_token("cus_alice")
+    await tab_a.call(
+        "user_uttered", {"message": "hi", "session_id": sid, "metadata": {"customer_token": token}}
+    )
+    await tab_a.wait_for("bot_uttered")
+    for _ in range(50):
+        refused = await tab_b.call("resume", {"session_id": sid, "last_seen_id": 0})
+        if "error" in refused:
+            break
+        await asyncio.sleep(0.05)
+    assert refused["error"]["code"] == "session_ended"
+    assert tab_b.of("bot_uttered") == []

@@ -60,9 +60,11 @@ def _spy_threads(service: HubServices, monkeypatch: pytest.MonkeyPatch) -> dict[
         target = getattr(service, owner)
         real: Callable[..., Any] = getattr(target, name)
 
-        def spy(*args: Any, _real: Callable[..., Any] = real, _name: str = name) -> Any:
+        def spy(
+            *args: Any, _real: Callable[..., Any] = real, _name: str = name, **kwargs: Any
+        ) -> Any:
             seen[_name].add(threading.get_ident())
-            return _real(*args)
+            return _real(*args, **kwargs)
 
         monkeypatch.setattr(target, name, spy)
     return seen

@@ -42,6 +42,16 @@ describe("MessageLog", () => {
     assert.deepEqual(log.unacknowledged(), []);
   });
 
+  it("takes the text the server stored (masked) in place of what we typed", () => {
+    const log = new MessageLog();
+    const mine = { ...msg(null, "c9"), sender: "customer" as const, text: "card 4111 1111 1111 1111" };
+    log.addPending(mine);
+    log.acknowledge("c9", 8, "card •••• •••• •••• 1111");
+    assert.equal(mine.text, "card •••• •••• •••• 1111");
+    assert.equal(mine.payload, "card •••• •••• •••• 1111");
+    assert.equal(mine.id, 8);
+  });
+
   it("matches a replayed message to a still-pending one by client id", () => {
     const log = new MessageLog();
     const mine = { ...msg(null, "c2"), sender: "customer" as const };

@@ -70,14 +70,14 @@ def test_logout_revokes_and_starts_grace(service, ana):
     service.presence.logout(session.token)  # second logout is harmless
 
 
-def test_lockout_after_repeated_failures(service, ana, clock):
-    for _ in range(4):
+def test_failures_never_lock_the_account(service, ana):
+    """Anyone can fail on purpose, so failures must not lock a known agent out.
+
+    Throttling is per client address, in the hub (tests/hub/test_login_throttle.py).
+    """
+    for _ in range(20):
         assert service.agents.login("ana", "wrong password") is None
-    assert service.agents.login("ana", PASSWORD) is not None  # success resets the counter
-    for _ in range(5):
-        service.agents.login("ana", "wrong password")
-    assert service.agents.login("ana", PASSWORD) is None  # locked, even with the right password
-    clock.advance(60)
+    assert service.agents.list_agents()[0].username == "ana"
     assert service.agents.login("ana", PASSWORD) is not None
 
 

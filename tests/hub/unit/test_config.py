@@ -100,6 +100,10 @@ def test_config_file_round_trip(tmp_path: Path):
         {"dispositions": "resolved"},
         {"queues": {}},
         {"queues": {"payments": "x"}},
+        {"login_client_burst": 0},
+        {"login_backoff_base_seconds": 0},
+        {"login_workers": "two"},
+        {"max_conversations_per_connection": -1},
     ],
 )
 def test_bad_config_is_rejected(raw):
@@ -114,6 +118,27 @@ def test_missing_explicit_file_is_an_error(tmp_path: Path):
 
 def test_repository_hub_yml_is_valid():
     assert isinstance(load_config(), HubConfig)
+
+
+def test_throttles_and_caps_are_read_from_the_file():
+    config = config_from_mapping(
+        {
+            "login_client_burst": 3,
+            "login_client_per_minute": 6,
+            "login_backoff_after": 2,
+            "login_backoff_base_seconds": 1,
+            "login_backoff_max_seconds": 30,
+            "login_max_concurrent": 1,
+            "login_workers": 1,
+            "max_conversations_per_connection": 5,
+            "max_conversations_per_address_per_minute": 50,
+        }
+    )
+    assert (config.login_client_burst, config.login_client_per_minute) == (3, 6)
+    assert config.login_backoff_max.total_seconds() == 30
+    assert (config.login_max_concurrent, config.login_workers) == (1, 1)
+    assert config.max_conversations_per_connection == 5
+    assert config.max_conversations_per_address_per_minute == 50
 
 
 @pytest.mark.parametrize(

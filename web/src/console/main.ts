@@ -251,6 +251,13 @@ function startConsole(info: LoginInfo): void {
   // Rejections also come back in each event's ack, where the UI reports them; log the rest.
   s.on("error", (data: unknown) => {
     const e = rec(data);
+    if (str(e.code) === "unauthorized") {
+      // Logged out (here or in another tab) or expired: the hub drops this socket.
+      s.disconnect();
+      saveLogin(null);
+      showLogin("Your session has ended; please sign in again.");
+      return;
+    }
     console.warn("console: hub error", str(e.code), str(e.message));
   });
 }

@@ -140,11 +140,20 @@ export class MessageLog {
     }
   }
 
-  /** Marks our message as stored by the server under `id`. */
-  acknowledge(clientMsgId: string, id: number): void {
+  /**
+   * Marks our message as stored by the server under `id`.
+   *
+   * `storedText` is the text the server stored when it differs from what we sent (card
+   * numbers and the like are masked): our copy takes it, and the typed text is forgotten.
+   */
+  acknowledge(clientMsgId: string, id: number, storedText: string | null = null): void {
     const local = this.pending.get(clientMsgId);
     if (local !== undefined) {
       local.id = id;
+      if (storedText !== null) {
+        local.text = storedText;
+        local.payload = storedText;
+      }
       this.pending.delete(clientMsgId);
     }
     this.ackedClientIds.add(clientMsgId);

@@ -484,12 +484,17 @@ export class ChatWidget {
             return;
           }
           if (err === null && id !== null) {
-            this.log.acknowledge(clientMsgId, id);
+            // `text`: what the hub stored when it differs from what we sent (masked numbers).
+            const storedText = stringOrNull(ackRec.text);
+            this.log.acknowledge(clientMsgId, id, storedText);
             this.store.markSeen(id);
             const node = this.list.querySelector(`[data-client-id="${clientMsgId}"]`);
             node?.classList.remove("pending");
             node?.setAttribute("data-id", String(id));
             node?.querySelector(".retry")?.remove();
+            if (storedText !== null) {
+              node?.querySelector(".bubble")?.replaceChildren(richText(storedText));
+            }
           } else {
             this.markNotSent(clientMsgId);
           }
