@@ -17,7 +17,9 @@ TYPED = "my card 4111 1111 1111 1111 was declined, why?"
 MASKED = "my card •••• •••• •••• 1111 was declined, why?"
 NOTE = MASKED_NOTE_TEXT["en", "card"]
 # Thirteen digits or more, grouped or not: a full card number (a masked one keeps four).
-FULL_NUMBER = re.compile(r"(?:[0-9][ -]?){13,}")
+# The card numbers this test types; a leak is any of them, however it is grouped, anywhere in
+# what the hub stored or sent (ids are random hex and may hold long digit runs: not a leak).
+TYPED_CARDS = ("4111111111111111", "5555555555554444", "378282246310005")
 
 
 def _texts(value: Any) -> list[str]:
@@ -32,7 +34,7 @@ def _texts(value: Any) -> list[str]:
 
 
 def _leaks(value: Any) -> list[str]:
-    return [t for t in _texts(value) if FULL_NUMBER.search(t)]
+    return [t for t in _texts(value) if any(card in re.sub(r"[ -]", "", t) for card in TYPED_CARDS)]
 
 
 async def test_a_typed_card_number_is_masked_everywhere_and_noted_once(hub, clients, fake_rasa):
