@@ -23,7 +23,8 @@ from connectors.agent_sockets import AgentSockets
 from connectors.json import to_json
 from connectors.push import agent_room, conversation_room, queue_room
 from connectors.validation import EventParser
-from hub.domain.errors import SessionEnded
+from hub.domain.errors import NotAllowed, SessionEnded
+from hub.domain.privacy import Actor
 from hub.domain.views import AgentView
 from hub.logging import log_event
 from hub.services.agent_desk import AgentDesk
@@ -91,6 +92,7 @@ class AgentNamespace(AgentSockets):
         if agent is None or not isinstance(token, str):
             log_event(logger, "agent.connect_refused")
             return False
+        actor = await self.calls.call(self.services.audit.actor_for_token, agent.agent_id, token)
         await self.save_session(
             sid,
             {
@@ -98,6 +100,7 @@ class AgentNamespace(AgentSockets):
                 "token": token,
                 "display_name": agent.display_name,
                 "role": agent.role,
+                "session_ref": actor.session_ref,  # non-secret, for the audit log
             },
         )
         self._register(sid, agent.agent_id, token)
@@ -151,6 +154,25 @@ class AgentNamespace(AgentSockets):
             await self.revoke(sid)
             raise
 
+    async def audit(
+        self,
+        sid: str,
+        agent: AgentView,
+        action: str,
+        conversation_id: str | None,
+        **detail: Any,
+    ) -> None:
+        """Append an audit entry (issue 17) before the data or the change is acknowledged."""
+        session = await self.get_session(sid)
+        actor = Actor(agent.agent_id, str(session.get("session_ref") or "session:unknown"))
+        await self.calls.call(
+            self.services.audit.record,
+            actor,
+            action,
+            conversation_id=conversation_id,
+            detail=detail or None,
+        )
+
     # ---- events ---------------------------------------------------------------------------
 
     async def on_presence(self, sid: str, agent: AgentView, data: Any) -> dict[str, Any]:
@@ -171,12 +193,15 @@ class AgentNamespace(AgentSockets):
     async def on_ticket(self, sid: str, agent: AgentView, data: Any) -> dict[str, Any]:
         """One ticket with its transcript (queues the agent serves)."""
         ticket_id = self.parser.ticket_ref(data, "ticket")
-        return dict(to_json(await self.desk.ticket(agent.agent_id, ticket_id)))
+        ticket = await self.desk.ticket(agent.agent_id, ticket_id)
+        await self.audit(sid, agent, "ticket_opened", ticket.conversation_id, ticket_id=ticket_id)
+        return dict(to_json(ticket))
 
     async def on_close_ticket(self, sid: str, agent: AgentView, data: Any) -> dict[str, Any]:
         """Mark a ticket handled."""
         ticket_id = self.parser.ticket_ref(data, "close_ticket")
         ticket = await self.desk.close_ticket(agent.agent_id, ticket_id)
+        await self.audit(sid, agent, "ticket_closed", ticket.conversation_id, ticket_id=ticket_id)
         return {"ticket_id": ticket.ticket_id, "status": ticket.status}
 
     async def on_claim(self, sid: str, agent: AgentView, data: Any) -> dict[str, Any]:
@@ -185,6 +210,7 @@ class AgentNamespace(AgentSockets):
         packet = await self.desk.claim(
             agent, conversation_id, partial(self._join, agent.agent_id, conversation_id)
         )
+        await self.audit(sid, agent, "context_opened", conversation_id, via="claim")
         return dict(to_json(packet))
 
     async def on_context(self, sid: str, agent: AgentView, data: Any) -> dict[str, Any]:
@@ -193,7 +219,14 @@ class AgentNamespace(AgentSockets):
         Same shape as the ``claim`` ack; supervisors may read any conversation's packet.
         """
         conversation_id = self.parser.conversation_ref(data, "context")
-        packet = await self.calls.call(self.services.work.context, agent.agent_id, conversation_id)
+        try:
+            packet = await self.calls.call(
+                self.services.work.context, agent.agent_id, conversation_id
+            )
+        except NotAllowed:
+            await self.audit(sid, agent, "context_denied", conversation_id)
+            raise
+        await self.audit(sid, agent, "context_opened", conversation_id, via="context")
         if packet.conversation.owner_agent_id == agent.agent_id:
             await self.enter_room(sid, conversation_room(conversation_id))
         return dict(to_json(packet))
@@ -223,6 +256,7 @@ class AgentNamespace(AgentSockets):
         conversation = await self.desk.transfer(
             agent, conversation_id, queue, partial(self._leave, agent.agent_id, conversation_id)
         )
+        await self.audit(sid, agent, "transferred", conversation_id, queue=queue)
         return {"state": conversation.state, "queue": conversation.queue}
 
     async def on_hand_back(self, sid: str, agent: AgentView, data: Any) -> dict[str, Any]:
@@ -231,6 +265,7 @@ class AgentNamespace(AgentSockets):
         latest = await self.desk.hand_back(
             agent, conversation_id, partial(self._leave, agent.agent_id, conversation_id)
         )
+        await self.audit(sid, agent, "handed_back", conversation_id)
         return {"state": latest.state}
 
     async def on_close(self, sid: str, agent: AgentView, data: Any) -> dict[str, Any]:
@@ -242,4 +277,5 @@ class AgentNamespace(AgentSockets):
             disposition,
             partial(self._leave, agent.agent_id, conversation_id),
         )
+        await self.audit(sid, agent, "closed", conversation_id, disposition=disposition)
         return {"state": conversation.state}

@@ -37,6 +37,7 @@ from connectors.http import (
     error_boundary,
 )
 from connectors.metrics import HubMetrics
+from connectors.privacy_http import add_privacy_routes
 from connectors.push import AgentPush, CustomerPush
 from connectors.rasa_client import RasaClient
 from connectors.socket_base import MAX_TRANSPORT_BYTES, HubPacket
@@ -44,6 +45,7 @@ from connectors.transport import oversized_polling
 from connectors.validation import EventParser
 from hub.logging import log_event
 from hub.persistence.store import HubStore
+from hub.persistence.trackers import SqlTrackerEvents
 from hub.services.agent_desk import AgentDesk
 from hub.services.blocking import BlockingCalls
 from hub.services.bot_turn import BotTurns
@@ -113,8 +115,14 @@ def create_app(
         upgrade(hub_store.engine)  # a private database nobody else could have migrated
     else:
         require_current(settings.database_url)  # refuse to start on an unmigrated schema
+    trackers = SqlTrackerEvents(settings.tracker_store_url) if settings.tracker_store_url else None
     services = build_services(
-        hub_store, payments, settings.policy, clock, password_hasher=password_hasher
+        hub_store,
+        payments,
+        settings.policy,
+        clock,
+        password_hasher=password_hasher,
+        trackers=trackers,
     )
     # Short store calls run on the loop only for an in-process SQLite file that this hub alone
     # writes; with Redis fan-out other hub processes write it too.
@@ -199,6 +207,7 @@ def create_app(
     app[LOGIN_EXECUTOR] = login_executor
     sio.attach(app)
     add_routes(app, settings.static_dir)
+    add_privacy_routes(app, calls)  # issue 17: export, erasure, audit log (supervisors)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await rasa.start()
@@ -221,6 +230,14 @@ def create_app(
                     agents.check_sessions,
                 )
             ),
+            # Issue 17: delete what is past its retention period, batch by batch.
+            asyncio.create_task(
+                _every(
+                    settings.policy.retention.purge_interval.total_seconds(),
+                    "retention_purge",
+                    lambda: services.retention.run_async(calls),
+                )
+            ),
         ]
         log_event(logger, "hub.started", demo=settings.demo, redis=settings.redis_url is not None)
         yield
@@ -235,6 +252,8 @@ def create_app(
         login_executor.shutdown(wait=False, cancel_futures=True)
         engine.dispose()
         hub_store.dispose()
+        if trackers is not None:
+            trackers.dispose()
         log_event(logger, "hub.stopped")
 
     async def stop_sockets(app: web.Application) -> None:

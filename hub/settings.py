@@ -34,6 +34,14 @@ def _default_database_url() -> str:
     return f"sqlite:///{REPO_ROOT / 'var' / 'payassist.db'}"
 
 
+def tracker_store_url_from_env(environ: Mapping[str, str] | None = None) -> str:
+    """Rasa's tracker store (``TRACKER_STORE_URL``; default ``var/tracker.db`` in the repo)."""
+    env = os.environ if environ is None else environ
+    return (
+        env.get("TRACKER_STORE_URL", "").strip() or f"sqlite:///{REPO_ROOT / 'var' / 'tracker.db'}"
+    )
+
+
 @dataclass(frozen=True)
 class HubSettings:
     """Everything the hub process needs to know about its surroundings.
@@ -70,6 +78,8 @@ class HubSettings:
             ``HUB_MAX_TEXT_CHARS`` overrides its ``max_message_chars``.
         demo_credentials_path: Where demo mode saves the demo logins (0600) for the run
             command's banner.
+        tracker_store_url: Rasa's SQL tracker store (``TRACKER_STORE_URL``), purged by the
+            retention job and erased with a customer; None: trackers are not the hub's concern.
     """
 
     database_url: str = field(default_factory=_default_database_url)
@@ -93,6 +103,7 @@ class HubSettings:
     demo_credentials_path: Path = field(
         default_factory=lambda: REPO_ROOT / "var" / "demo-agent.json"
     )
+    tracker_store_url: str | None = None  # issue 17
 
     def __post_init__(self) -> None:
         """Reject values that would make the hub misbehave quietly."""
@@ -184,6 +195,7 @@ class HubSettings:
                 o.strip() for o in (text("HUB_CORS_ORIGINS") or "").split(",") if o.strip()
             ),
             policy=policy,
+            tracker_store_url=tracker_store_url_from_env(env),
         )
 
 

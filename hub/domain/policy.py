@@ -28,6 +28,7 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hub.domain.errors import ConfigError
+from hub.domain.retention import RetentionPolicy, retention_from_mapping
 
 DAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 HANDOFF_REASONS: Final = ("explicit_request", "frustration", "topic", "bot_failure", "other")
@@ -118,6 +119,7 @@ class HubConfig:
         max_id_chars: Longest client-chosen id (session id, client message id) accepted.
         wait_window: How far back wait times count for the estimate.
         wait_min_samples: Fewer recent waits than this means "unknown", never a guess.
+        retention: How long each kind of data is kept (``retention:``, issue 17).
     """
 
     queues: dict[str, QueueConfig] = field(default_factory=_default_queues)
@@ -141,6 +143,8 @@ class HubConfig:
     max_id_chars: int = 64
     wait_window: timedelta = timedelta(hours=24)
     wait_min_samples: int = 3
+    # --- data protection (issue 17) ---
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)
 
     def __post_init__(self) -> None:
         if self.default_queue not in self.queues:
@@ -281,4 +285,5 @@ def config_from_mapping(raw: dict[str, Any]) -> HubConfig:
         max_id_chars=_positive_int(raw, "max_id_chars", defaults.max_id_chars),
         wait_window=_seconds(raw, "wait_window_seconds", defaults.wait_window),
         wait_min_samples=_positive_int(raw, "wait_min_samples", defaults.wait_min_samples),
+        retention=retention_from_mapping(raw.get("retention")),  # issue 17
     )

@@ -238,3 +238,49 @@ class Rating(Base):  # type: ignore[misc]
     )
     score = Column(Integer, nullable=False)
     rated_at = Column(UTCDateTime(), nullable=False)
+
+
+# --- data protection (issue 17) ----------------------------------------------------------
+
+
+class AuditEntry(Base):  # type: ignore[misc]
+    """Who did what to which customer's data, when, from which session: append-only.
+
+    No foreign keys on purpose: an entry must outlive the conversation it names (erased or
+    purged) and the account that acted. ``session_ref`` is a non-secret reference
+    (``session:<hub_agent_sessions.id>`` or ``cli:<os user>``), never the token. Database
+    triggers refuse every UPDATE and any DELETE but the retention purge's (migration 0002).
+    """
+
+    __tablename__ = "hub_audit_log"
+
+    id = Column(Id, primary_key=True, autoincrement=True)
+    at = Column(UTCDateTime(), nullable=False)
+    agent_id = Column(BigInteger, nullable=True)
+    agent_username = Column(String(64), nullable=True)
+    action = Column(String(32), nullable=False)
+    customer_ref = Column(String(64), nullable=True)
+    conversation_id = Column(String(32), nullable=True)
+    session_ref = Column(String(64), nullable=False)
+    detail = Column(JSON, nullable=True)
+
+    __table_args__ = (
+        Index("ix_hub_audit_log_at", "at"),
+        Index("ix_hub_audit_log_customer", "customer_ref", "id"),
+        Index("ix_hub_audit_log_conversation", "conversation_id", "id"),
+        {"sqlite_autoincrement": True},
+    )
+
+
+class AuditPurgePermit(Base):  # type: ignore[misc]
+    """The retention purge's permit to delete audit entries older than ``cutoff``.
+
+    The purge inserts one row, deletes, and removes the row in the same transaction, so no
+    other transaction ever sees a permit (PostgreSQL's isolation; SQLite's single writer).
+    The audit table's DELETE trigger accepts a row only when a permit covers its time.
+    """
+
+    __tablename__ = "hub_audit_purge_permits"
+
+    id = Column(Id, primary_key=True, autoincrement=True)
+    cutoff = Column(UTCDateTime(), nullable=False)

@@ -97,6 +97,20 @@ def _sqlite_url(tmp_path: Path, name: str = "payassist.db") -> str:
     return f"sqlite:///{tmp_path / name}"
 
 
+_BASELINE_HUB_TABLES = frozenset(
+    {
+        "hub_agents",
+        "hub_agent_sessions",
+        "hub_conversations",
+        "hub_messages",
+        "hub_transitions",
+        "hub_handoffs",
+        "hub_tickets",
+        "hub_ratings",
+    }
+)
+
+
 def _old_database(url: str, *, payments: bool = True, hub: bool = True, heartbeat: bool = True):
     """A database as the start-up ``create_all`` of earlier releases left it."""
     engine = create_engine_from_url(url)
@@ -104,7 +118,9 @@ def _old_database(url: str, *, payments: bool = True, hub: bool = True, heartbea
         Base.metadata.create_all(engine)
         seed_demo_data(make_session_factory(engine), date(2026, 12, 1))
     if hub:
-        hub_metadata.create_all(engine)
+        # The hub's tables as the old start-up made them: revision 0001's, not today's models.
+        old_hub_tables = [t for t in hub_metadata.sorted_tables if t.name in _BASELINE_HUB_TABLES]
+        hub_metadata.create_all(engine, tables=old_hub_tables)
         if not heartbeat:
             with engine.begin() as conn:
                 conn.execute(text("ALTER TABLE hub_agents DROP COLUMN last_seen_at"))
@@ -328,19 +344,21 @@ def test_a_model_change_becomes_a_batch_revision(
     changed.tables["hub_agents"].append_column(Column("away_since", UTCDateTime(), nullable=True))
     monkeypatch.setattr("migrations.metadata.TARGET_METADATA", (Base.metadata, changed))
 
+    previous = head()  # the revision the new one follows, whatever the history holds now
+    number = f"{int(previous) + 1:04d}"
     assert main(["revision", "-m", "agent nickname"]) == 0
-    assert "0002_agent_nickname.py" in capsys.readouterr().out
-    script = (scratch_migrations / "versions" / "0002_agent_nickname.py").read_text()
+    assert f"{number}_agent_nickname.py" in capsys.readouterr().out
+    script = (scratch_migrations / "versions" / f"{number}_agent_nickname.py").read_text()
     assert (
-        "down_revision: str | None = '0001'" in script
-        or 'down_revision: str | None = "0001"' in script
+        f"down_revision: str | None = '{previous}'" in script
+        or f'down_revision: str | None = "{previous}"' in script
     )
     assert 'batch_alter_table("hub_agents"' in script
     assert "sa.DateTime(timezone=True)" in script  # the plain type, not the models' class
     assert "hub.persistence.models" not in script
 
     url = _sqlite_url(tmp_path, "next.db")
-    assert upgrade(url) == "0002"
+    assert upgrade(url) == number
     engine = create_engine(url, future=True)
     columns = {c["name"] for c in inspect(engine).get_columns("hub_agents")}
     engine.dispose()
