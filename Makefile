@@ -40,6 +40,14 @@ seed: ## Seed the demo data set (idempotent; migrates first)
 import: ## Import a company's data: make import FILE=data.json [ARGS=--dry-run|--replace] (JSON, CSV or a CSV folder; docs/data-schema.md)
 	$(BOT_PY) -m store.importer $(FILE) $(ARGS)
 
+.PHONY: purge
+purge: ## Delete what is past its retention period (hub.yml retention:) in the hub's store and Rasa's tracker store: make purge [ARGS=--dry-run]
+	$(HUB_PY) -m hub.retention purge $(ARGS)
+
+.PHONY: privacy
+privacy: ## A customer's rights and the audit log (supervisors): make privacy ARGS="--as sam export --customer cus_alice" (docs/data-protection.md)
+	$(HUB_PY) -m hub.privacy $(ARGS)
+
 .PHONY: train
 train: ## Train the bot (skipped when data and config are unchanged)
 	@bash scripts/train.sh

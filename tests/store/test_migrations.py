@@ -40,6 +40,7 @@ from migrations.runner import (
 from store.db import create_engine_from_url, make_session_factory
 from store.models import Base
 from store.seed import seed_demo_data
+from tests.store.helpers import BASELINE_HUB_TABLES
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)
 
@@ -97,20 +98,6 @@ def _sqlite_url(tmp_path: Path, name: str = "payassist.db") -> str:
     return f"sqlite:///{tmp_path / name}"
 
 
-_BASELINE_HUB_TABLES = frozenset(
-    {
-        "hub_agents",
-        "hub_agent_sessions",
-        "hub_conversations",
-        "hub_messages",
-        "hub_transitions",
-        "hub_handoffs",
-        "hub_tickets",
-        "hub_ratings",
-    }
-)
-
-
 def _old_database(url: str, *, payments: bool = True, hub: bool = True, heartbeat: bool = True):
     """A database as the start-up ``create_all`` of earlier releases left it."""
     engine = create_engine_from_url(url)
@@ -119,7 +106,7 @@ def _old_database(url: str, *, payments: bool = True, hub: bool = True, heartbea
         seed_demo_data(make_session_factory(engine), date(2026, 12, 1))
     if hub:
         # The hub's tables as the old start-up made them: revision 0001's, not today's models.
-        old_hub_tables = [t for t in hub_metadata.sorted_tables if t.name in _BASELINE_HUB_TABLES]
+        old_hub_tables = [t for t in hub_metadata.sorted_tables if t.name in BASELINE_HUB_TABLES]
         hub_metadata.create_all(engine, tables=old_hub_tables)
         if not heartbeat:
             with engine.begin() as conn:
