@@ -23,7 +23,7 @@ from connectors.agent_sockets import AgentSockets
 from connectors.json import to_json
 from connectors.push import agent_room, conversation_room, queue_room
 from connectors.validation import EventParser
-from hub.domain.errors import NotAllowed, SessionEnded
+from hub.domain.errors import SessionEnded
 from hub.domain.privacy import Actor
 from hub.domain.views import AgentView
 from hub.logging import log_event
@@ -154,6 +154,11 @@ class AgentNamespace(AgentSockets):
             await self.revoke(sid)
             raise
 
+    async def actor(self, sid: str, agent: AgentView) -> Actor:
+        """Who acts, for the audit log: the agent and their session's non-secret reference."""
+        session = await self.get_session(sid)
+        return Actor(agent.agent_id, str(session.get("session_ref") or "session:unknown"))
+
     async def audit(
         self,
         sid: str,
@@ -162,9 +167,12 @@ class AgentNamespace(AgentSockets):
         conversation_id: str | None,
         **detail: Any,
     ) -> None:
-        """Append an audit entry (issue 17) before the data or the change is acknowledged."""
-        session = await self.get_session(sid)
-        actor = Actor(agent.agent_id, str(session.get("session_ref") or "session:unknown"))
+        """Append an audit entry (issue 17) before the data is acknowledged (tickets).
+
+        Context packets, transfers, hand-backs and closes are audited by the services, in the
+        action's own transaction (they get :meth:`actor`).
+        """
+        actor = await self.actor(sid, agent)
         await self.calls.call(
             self.services.audit.record,
             actor,
@@ -208,9 +216,11 @@ class AgentNamespace(AgentSockets):
         """Take a waiting conversation; the ack is the context packet."""
         conversation_id = self.parser.conversation_ref(data, "claim")
         packet = await self.desk.claim(
-            agent, conversation_id, partial(self._join, agent.agent_id, conversation_id)
+            agent,
+            conversation_id,
+            partial(self._join, agent.agent_id, conversation_id),
+            await self.actor(sid, agent),
         )
-        await self.audit(sid, agent, "context_opened", conversation_id, via="claim")
         return dict(to_json(packet))
 
     async def on_context(self, sid: str, agent: AgentView, data: Any) -> dict[str, Any]:
@@ -219,14 +229,12 @@ class AgentNamespace(AgentSockets):
         Same shape as the ``claim`` ack; supervisors may read any conversation's packet.
         """
         conversation_id = self.parser.conversation_ref(data, "context")
-        try:
-            packet = await self.calls.call(
-                self.services.work.context, agent.agent_id, conversation_id
-            )
-        except NotAllowed:
-            await self.audit(sid, agent, "context_denied", conversation_id)
-            raise
-        await self.audit(sid, agent, "context_opened", conversation_id, via="context")
+        packet = await self.calls.call(
+            self.services.work.context,
+            agent.agent_id,
+            conversation_id,
+            await self.actor(sid, agent),
+        )
         if packet.conversation.owner_agent_id == agent.agent_id:
             await self.enter_room(sid, conversation_room(conversation_id))
         return dict(to_json(packet))
@@ -254,18 +262,23 @@ class AgentNamespace(AgentSockets):
         """Move the conversation to another queue; it waits there for a new claim."""
         conversation_id, queue = self.parser.transfer(data)
         conversation = await self.desk.transfer(
-            agent, conversation_id, queue, partial(self._leave, agent.agent_id, conversation_id)
+            agent,
+            conversation_id,
+            queue,
+            partial(self._leave, agent.agent_id, conversation_id),
+            await self.actor(sid, agent),
         )
-        await self.audit(sid, agent, "transferred", conversation_id, queue=queue)
         return {"state": conversation.state, "queue": conversation.queue}
 
     async def on_hand_back(self, sid: str, agent: AgentView, data: Any) -> dict[str, Any]:
         """Give the conversation back to the bot, which resumes with the context."""
         conversation_id = self.parser.conversation_ref(data, "hand_back")
         latest = await self.desk.hand_back(
-            agent, conversation_id, partial(self._leave, agent.agent_id, conversation_id)
+            agent,
+            conversation_id,
+            partial(self._leave, agent.agent_id, conversation_id),
+            await self.actor(sid, agent),
         )
-        await self.audit(sid, agent, "handed_back", conversation_id)
         return {"state": latest.state}
 
     async def on_close(self, sid: str, agent: AgentView, data: Any) -> dict[str, Any]:
@@ -276,6 +289,6 @@ class AgentNamespace(AgentSockets):
             conversation_id,
             disposition,
             partial(self._leave, agent.agent_id, conversation_id),
+            await self.actor(sid, agent),
         )
-        await self.audit(sid, agent, "closed", conversation_id, disposition=disposition)
         return {"state": conversation.state}

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from hub.domain.errors import NotAllowed
+from hub.domain.privacy import Actor
 from hub.domain.texts import STATUS_TEXT
 from hub.domain.views import AgentView, ContextPacket, ConversationView, StoredMessage, TicketView
 from hub.logging import log_event
@@ -44,14 +45,20 @@ class AgentDesk:
         self._calls = calls
 
     async def claim(
-        self, agent: AgentView, conversation_id: str, claimed: Released | None = None
+        self,
+        agent: AgentView,
+        conversation_id: str,
+        claimed: Released | None = None,
+        actor: Actor | None = None,
     ) -> ContextPacket:
         """Take a waiting conversation; the customer hears who joined.
 
         ``claimed`` runs once the agent holds it, before the notice (the namespace puts the
-        agent's sockets in the conversation's room).
+        agent's sockets in the conversation's room). ``actor``: audited with the claim.
         """
-        packet = await self._calls.call(self._services.work.claim, agent.agent_id, conversation_id)
+        packet = await self._calls.call(
+            self._services.work.claim, agent.agent_id, conversation_id, actor
+        )
         await _released(claimed)
         log_event(
             logger,
@@ -107,11 +114,16 @@ class AgentDesk:
         )
 
     async def transfer(
-        self, agent: AgentView, conversation_id: str, queue: str, released: Released | None = None
+        self,
+        agent: AgentView,
+        conversation_id: str,
+        queue: str,
+        released: Released | None = None,
+        actor: Actor | None = None,
     ) -> ConversationView:
         """Move the conversation to another queue, where it waits for a new claim."""
         conversation = await self._calls.call(
-            self._services.work.transfer, agent.agent_id, conversation_id, queue
+            self._services.work.transfer, agent.agent_id, conversation_id, queue, actor
         )
         await _released(released)
         log_event(
@@ -132,10 +144,16 @@ class AgentDesk:
         return conversation
 
     async def hand_back(
-        self, agent: AgentView, conversation_id: str, released: Released | None = None
+        self,
+        agent: AgentView,
+        conversation_id: str,
+        released: Released | None = None,
+        actor: Actor | None = None,
     ) -> ConversationView:
         """Give the conversation back to the bot, which resumes with its context."""
-        await self._calls.call(self._services.work.hand_back, agent.agent_id, conversation_id)
+        await self._calls.call(
+            self._services.work.hand_back, agent.agent_id, conversation_id, actor
+        )
         await _released(released)
         log_event(
             logger, "agent.handed_back", conversation_id=conversation_id, agent_id=agent.agent_id
@@ -156,10 +174,11 @@ class AgentDesk:
         conversation_id: str,
         disposition: str,
         released: Released | None = None,
+        actor: Actor | None = None,
     ) -> ConversationView:
         """Close with a disposition; the customer may then rate the conversation."""
         conversation = await self._calls.call(
-            self._services.work.close, agent.agent_id, conversation_id, disposition
+            self._services.work.close, agent.agent_id, conversation_id, disposition, actor
         )
         await _released(released)
         log_event(

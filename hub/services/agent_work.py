@@ -15,11 +15,13 @@ from sqlalchemy.orm import Session
 
 from hub.domain.errors import CapacityReached, ClaimConflict, NotAllowed, ValidationFailed
 from hub.domain.policy import HubConfig
+from hub.domain.privacy import Actor
 from hub.domain.routing import NORMAL_PRIORITY, REQUEUED_PRIORITY, serves, visible_queues
 from hub.domain.views import ContextPacket, ConversationView, MessageView, QueueSnapshot
 from hub.persistence import models as m
 from hub.persistence.mapping import agent_view, conversation_view, message_view, ticket_view
 from hub.persistence.store import HubStore
+from hub.services.audit import AuditTrail
 from hub.services.clock import Clock, utc_now
 from hub.services.queues import QueueReader
 from store.errors import StoreError
@@ -35,6 +37,8 @@ class AgentWork:
     Args:
         payments: Read access to the verified customer's orders for the context packet; None
             when the hub runs without the payments store.
+        audit: The audit trail; an ``actor`` given to an action has it recorded in the
+            action's own transaction (issue 17, docs/data-protection.md).
     """
 
     def __init__(
@@ -44,7 +48,9 @@ class AgentWork:
         config: HubConfig,
         clock: Clock,
         queues: QueueReader,
+        audit: AuditTrail | None = None,
     ) -> None:
+        self._audit = audit
         self._store = store
         self._payments = payments
         self._config = config
@@ -91,7 +97,9 @@ class AgentWork:
             waiting = self._store.conversations.waiting(s, queues)
             return conversation_view(self._store, s, waiting[0]) if waiting else None
 
-    def claim(self, agent_id: int, conversation_id: str) -> ContextPacket:
+    def claim(
+        self, agent_id: int, conversation_id: str, actor: Actor | None = None
+    ) -> ContextPacket:
         """Take a waiting conversation; exactly one of several concurrent claimers wins.
 
         Raises:
@@ -130,9 +138,20 @@ class AgentWork:
                 wait = (now - handoff.requested_at).total_seconds()
             view = conversation_view(self._store, s, conv)
             transcript = self._transcript(s, conversation_id)
+            if actor is not None and self._audit is not None:
+                self._audit.append(
+                    s,
+                    actor,
+                    "context_opened",
+                    conversation_id=conversation_id,
+                    detail={"via": "claim"},
+                    now=now,
+                )
         return self._packet(view, transcript, wait)
 
-    def context(self, agent_id: int, conversation_id: str) -> ContextPacket:
+    def context(
+        self, agent_id: int, conversation_id: str, actor: Actor | None = None
+    ) -> ContextPacket:
         """The context packet again, for the owner (or any supervisor), e.g. after a reload.
 
         Raises:
@@ -143,17 +162,25 @@ class AgentWork:
             agent = self._store.agents.agent(s, agent_id)
             conv = self._store.conversations.conversation(s, conversation_id)
             owner = conv.state == "agent" and conv.owner_agent_id == agent_id
-            if not owner and agent.role != "supervisor":
-                raise NotAllowed("only the owning agent may read this conversation")
+            allowed = owner or agent.role == "supervisor"
             handoff = self._store.handoffs.handoff(s, conv.handoff_id)
             wait = None
             if handoff is not None and handoff.claimed_at is not None:
                 wait = (handoff.claimed_at - handoff.requested_at).total_seconds()
-            view = conversation_view(self._store, s, conv)
-            transcript = self._transcript(s, conversation_id)
+            view = conversation_view(self._store, s, conv) if allowed else None
+            transcript = self._transcript(s, conversation_id) if allowed else ()
+        if actor is not None and self._audit is not None:
+            # Written (refusals too) before anything is returned: no entry, no packet.
+            action = "context_opened" if allowed else "context_denied"
+            detail = {"via": "context"} if allowed else None
+            self._audit.record(actor, action, conversation_id=conversation_id, detail=detail)
+        if view is None:
+            raise NotAllowed("only the owning agent may read this conversation")
         return self._packet(view, transcript, wait)
 
-    def transfer(self, agent_id: int, conversation_id: str, queue: str) -> ConversationView:
+    def transfer(
+        self, agent_id: int, conversation_id: str, queue: str, actor: Actor | None = None
+    ) -> ConversationView:
         """Send a conversation to another queue; it keeps its place by original wait.
 
         Raises:
@@ -179,16 +206,35 @@ class AgentWork:
             return {"queue": queue, "handoff_id": handoff.id}
 
         return self._release(
-            agent_id, conversation_id, "transfer", f"transfer:{queue}", now, reopen_in_queue
+            agent_id,
+            conversation_id,
+            "transfer",
+            f"transfer:{queue}",
+            now,
+            reopen_in_queue,
+            audit=(actor, "transferred", {"queue": queue}),
         )
 
-    def hand_back(self, agent_id: int, conversation_id: str) -> ConversationView:
+    def hand_back(
+        self, agent_id: int, conversation_id: str, actor: Actor | None = None
+    ) -> ConversationView:
         """Return the conversation to the bot (the bot turn service then resumes the bot)."""
         return self._release(
-            agent_id, conversation_id, "hand_back", "agent_hand_back", utc_now(self._clock)
+            agent_id,
+            conversation_id,
+            "hand_back",
+            "agent_hand_back",
+            utc_now(self._clock),
+            audit=(actor, "handed_back", None),
         )
 
-    def close(self, agent_id: int, conversation_id: str, disposition: str) -> ConversationView:
+    def close(
+        self,
+        agent_id: int,
+        conversation_id: str,
+        disposition: str,
+        actor: Actor | None = None,
+    ) -> ConversationView:
         """Close with a configured disposition (owner; a supervisor may also close waiting ones).
 
         Raises:
@@ -204,6 +250,7 @@ class AgentWork:
             disposition,
             now,
             lambda _s, _conv: {"disposition": disposition, "closed_at": now},
+            audit=(actor, "closed", {"disposition": disposition}),
         )
 
     def _release(
@@ -214,10 +261,12 @@ class AgentWork:
         reason: str,
         now: datetime,
         changes: Any = None,
+        audit: tuple[Actor | None, str, dict[str, Any] | None] | None = None,
     ) -> ConversationView:
         """The owner (or a supervisor) ends the episode and applies ``event``.
 
-        ``changes(s, conv)`` returns further columns to set in the same transition.
+        ``changes(s, conv)`` returns further columns to set in the same transition; ``audit``
+        (actor, action, detail) is recorded in the same transaction when it names an actor.
         """
         with self._store.transaction() as s:
             agent = self._store.agents.agent(s, agent_id)
@@ -236,6 +285,11 @@ class AgentWork:
                 owner_agent_id=None,
                 **values,
             )
+            actor, action, detail = audit or (None, "", None)
+            if actor is not None and self._audit is not None:
+                self._audit.append(
+                    s, actor, action, conversation_id=conversation_id, detail=detail, now=now
+                )
             return conversation_view(self._store, s, conv)
 
     def requeue_expired(self, now: datetime | None = None) -> list[str]:

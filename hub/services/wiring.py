@@ -70,7 +70,7 @@ def build_services(
         tickets=TicketService(store, config, clock),
         agents=accounts,
         presence=PresenceService(store, clock, accounts),
-        work=AgentWork(store, payments, config, clock, queues),
+        work=AgentWork(store, payments, config, clock, queues, audit),
         stats=StatsService(store, config, clock, queues),
         audit=audit,
         privacy=CustomerRights(store, trackers, audit, clock),
