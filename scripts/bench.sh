@@ -6,6 +6,7 @@
 #                                        (--reuse-stock: keep stock Rasa's row from the last run on
 #                                        the same sample instead of its 7-minute training; marked as reused)
 #   bash scripts/bench.sh masking        only bench.masking (µs per message to mask card numbers)
+#   bash scripts/bench.sh retention      only bench.retention (purge speed, hub writes waiting on it)
 #   bash scripts/bench.sh report         only regenerate docs/benchmarks.md from bench/results/
 # Run it on a quiet machine: every figure is only comparable within one run.
 source "$(dirname "$0")/env.sh"
@@ -29,13 +30,15 @@ nlu() {
     --config config.yml --out bench/results "$@"
 }
 masking() { "${HUB_PY}" -m bench.masking "$@"; }
+retention() { "${HUB_PY}" -m bench.retention "$@"; }
 report() { "${HUB_PY}" -m bench.report; }
 
 case "${1:-all}" in
   speed) shift; speed "$@"; report ;;
   nlu) shift; nlu "$@"; report ;;
   masking) shift; masking "$@" ;;
+  retention) shift; retention "$@" ;;
   report) report ;;
-  all) speed; nlu; masking; report ;;
-  *) echo "usage: bash scripts/bench.sh [all|speed|nlu|masking|report] [ARGS...]" >&2; exit 2 ;;
+  all) speed; nlu; masking; retention; report ;;
+  *) echo "usage: bash scripts/bench.sh [all|speed|nlu|masking|retention|report] [ARGS...]" >&2; exit 2 ;;
 esac
