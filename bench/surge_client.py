@@ -4,12 +4,14 @@ Each message gets exactly one outcome, decided from what the hub pushes after it
 acknowledgement (every answer to a message has a larger server id):
 
 - ``reply``: a ``bot`` message; latency is from sending to its arrival;
-- ``error``: the acknowledgement refused the message, or the hub sent its failure notice (a
+- ``error``: the acknowledgement refused the message, an ``error`` event, the socket dropped,
+  or the hub sent its failure notice (a
   ``system`` message that is not a status, e.g. "Sorry, I couldn't process that"; the notice
   that a person is being brought in is followed by the handoff and counted as that);
 - ``handoff``: a handoff status (``queued`` with its reason, or ``no_agents``); the customer
   then stops writing, as its next words would go to a person;
-- ``lost``: none of these within the outcome timeout.
+- ``lost``: none of these within the outcome timeout while the socket stayed connected (a
+  dropped socket, e.g. a ping timeout on a starved machine, is an ``error``, ``disconnected``).
 
 A ``bot_busy`` status ("one moment") is counted and waited through. After a reply the
 customer waits for the turn's remaining messages to settle before writing again, so they are
@@ -65,6 +67,12 @@ class SurgeCustomer:
         self._arrived = asyncio.Event()
         self.sio.on("bot_uttered", self._recorder("bot_uttered"))
         self.sio.on("handoff_status", self._recorder("handoff_status"))
+        self.sio.on("error", self._recorder("error"))
+        self.sio.on("disconnect", self._on_disconnect)
+
+    async def _on_disconnect(self, *_args: Any) -> None:
+        self._events.append((time.perf_counter(), "disconnect", {}))
+        self._arrived.set()
 
     def _recorder(self, event: str) -> Any:
         async def record(data: Any) -> None:
@@ -96,19 +104,22 @@ class SurgeCustomer:
             self.failed_to_start = type(exc).__name__
 
     async def converse(self, texts: Sequence[str], outcome_timeout: float) -> None:
-        """Write each text in turn, waiting for its outcome; stop after a handoff."""
+        """Write each text in turn, waiting for its outcome; stop after a handoff or a drop."""
         if self.session_id is None:
             return
         for text in texts:
             outcome = await self._one(text, outcome_timeout)
             self.outcomes.append(outcome)
-            if outcome.kind == "handoff":
+            if outcome.kind == "handoff" or outcome.detail == "disconnected":
                 return
             if outcome.kind == "reply":
                 await self._settle()
 
     async def _one(self, text: str, outcome_timeout: float) -> Outcome:
+        if not self.sio.connected:
+            return Outcome("error", "disconnected")
         sent = time.perf_counter()
+        cursor = len(self._events)
         try:
             ack = await self.sio.call(
                 "user_uttered",
@@ -122,7 +133,6 @@ class SurgeCustomer:
             return Outcome("error", f"refused:{code}")
         after = int(ack["id"])
         deadline = sent + outcome_timeout
-        cursor = 0
         while True:
             while cursor < len(self._events):
                 arrived, event, data = self._events[cursor]
@@ -142,6 +152,10 @@ class SurgeCustomer:
     def _classify(
         self, event: str, data: dict[str, Any], after: int, latency_s: float
     ) -> Outcome | None:
+        if event == "disconnect":
+            return Outcome("error", "disconnected")
+        if event == "error":
+            return Outcome("error", f"event:{data.get('code')}")
         if event == "handoff_status":
             state = data.get("state")
             if data.get("current") or state not in HANDOFF_STATES:

@@ -6,6 +6,9 @@
 #                                        (--reuse-stock: keep stock Rasa's row from the last run on
 #                                        the same sample instead of its 7-minute training; marked as reused)
 #   bash scripts/bench.sh masking        only bench.masking (µs per message to mask card numbers)
+#   bash scripts/bench.sh surge [ARGS]   only bench.surge: 500 customers write 3 messages at once
+#                                        (serves the newest models/*.tar.gz, else trains one;
+#                                        --label baseline keeps a run as the page's "before" row)
 #   bash scripts/bench.sh report         only regenerate docs/benchmarks.md from bench/results/
 # Run it on a quiet machine: every figure is only comparable within one run.
 source "$(dirname "$0")/env.sh"
@@ -29,13 +32,19 @@ nlu() {
     --config config.yml --out bench/results "$@"
 }
 masking() { "${HUB_PY}" -m bench.masking "$@"; }
+surge() {
+  local model
+  model="$(ls -t "${ROOT}"/models/*.tar.gz 2>/dev/null | head -n 1 || true)"
+  "${HUB_PY}" -m bench.surge ${model:+--project-model "${model}"} "$@"
+}
 report() { "${HUB_PY}" -m bench.report; }
 
 case "${1:-all}" in
   speed) shift; speed "$@"; report ;;
   nlu) shift; nlu "$@"; report ;;
   masking) shift; masking "$@" ;;
+  surge) shift; surge "$@"; report ;;
   report) report ;;
-  all) speed; nlu; masking; report ;;
-  *) echo "usage: bash scripts/bench.sh [all|speed|nlu|masking|report] [ARGS...]" >&2; exit 2 ;;
+  all) speed; nlu; masking; surge; report ;;
+  *) echo "usage: bash scripts/bench.sh [all|speed|nlu|masking|surge|report] [ARGS...]" >&2; exit 2 ;;
 esac
