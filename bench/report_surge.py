@@ -14,10 +14,13 @@ SURGE_NOTE = """500 customers connect (100 sockets at a time), then all write at
 moment: each sends a routine question, waits for its outcome, then sends the next. An outcome is
 the bot's reply (latency: from sending to its first message), an error (the acknowledgement
 refused the message, or the hub's "Sorry, I couldn't process that"), a handoff (by the reason the
-hub gives the customer), or nothing within 180 s (lost). Duplicated counts server message ids
-pushed twice to one customer. "One moment" counts customers who were told the bot is busy. Rasa
-is our `bot.server` with in-process actions, the hub runs with its defaults, one agent is
-online. The machine is shared: the load average before and after each run is in its row."""
+hub gives the customer), or nothing within 180 s while connected (lost); a socket that dropped
+(a ping timeout when the machine is starved) is an error, "disconnected", and that customer stops.
+The hub's own record of handoffs is read from its database after the run. Duplicated counts
+server message ids pushed twice to one customer. "One moment" counts customers who were told
+the bot is busy. Rasa is our `bot.server` with in-process actions, the hub runs with its
+defaults, one agent is online. The machine is shared: the load average before and after each
+run is in its row."""
 
 
 def _cell(value: Any) -> str:
@@ -32,7 +35,7 @@ def _row(report: dict[str, Any]) -> list[str]:
     label = report.get("label") or "latest"
     name = f"{label} ({report.get('commit') or '?'})"
     if not report.get("measured"):
-        return [name, f"{NOT_MEASURED}: {report.get('reason')}"] + ["-"] * 9
+        return [name, f"{NOT_MEASURED}: {report.get('reason')}"] + ["-"] * 10
     result = report.get("result") or {}
     latency = result.get("reply_latency") or {}
     load = (report.get("machine") or {}).get("load_average")
@@ -44,6 +47,7 @@ def _row(report: dict[str, Any]) -> list[str]:
         _cell(result.get("lost")),
         _cell(result.get("duplicated")),
         _cell(result.get("handoffs_by_reason") or {}),
+        _cell(result.get("recorded_handoffs") or {}),
         _cell(result.get("customers_with_busy_notice")),
         " / ".join(_cell(latency.get(k)) for k in ("p50_ms", "p95_ms", "p99_ms")),
         _cell(result.get("elapsed_seconds")),
@@ -60,7 +64,8 @@ def surge_table(reports: Sequence[dict[str, Any]]) -> str:
         "errors",
         "lost",
         "duplicated",
-        "handoffs by reason",
+        "handoffs seen by customers",
+        "handoffs the hub stored (reason/outcome)",
         "one moment",
         "reply p50 / p95 / p99 ms",
         "seconds",

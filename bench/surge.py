@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -94,6 +96,17 @@ async def surge(
     return result
 
 
+def recorded_handoffs(database: Path) -> dict[str, int]:
+    """Handoffs the hub stored, by ``reason/outcome``: also those whose customer's socket
+    dropped before the status arrived (on a starved machine the bench's own view misses them).
+    """
+    with contextlib.closing(sqlite3.connect(database)) as db:
+        rows = db.execute(
+            "SELECT reason, outcome, COUNT(*) FROM hub_handoffs GROUP BY reason, outcome"
+        ).fetchall()
+    return {f"{reason}/{outcome}": int(count) for reason, outcome, count in rows}
+
+
 def _hub_env(args: argparse.Namespace) -> dict[str, str]:
     env: dict[str, str] = {}
     for item in args.hub_env:
@@ -126,6 +139,7 @@ def run(args: argparse.Namespace, work: Path, report: dict[str, Any]) -> None:
             return
         report["hub_env"] = extra
         report["result"] = asyncio.run(surge(hub["base"], hub["accounts"], args))
+        report["result"]["recorded_handoffs"] = recorded_handoffs(work / "hub.db")
         report["measured"] = True
     except (ServiceFailed, OSError, subprocess.CalledProcessError) as exc:
         report.update({"measured": False, "reason": str(exc)})

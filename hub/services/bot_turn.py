@@ -34,6 +34,7 @@ from hub.domain.texts import (
 from hub.domain.views import HandoffOutcome, MessageView, StoredMessage
 from hub.logging import log_event
 from hub.services.blocking import BlockingCalls
+from hub.services.busy_notice import BusyNotice
 from hub.services.escalation import Escalation
 from hub.services.messages import MessageService
 from hub.services.notices import Notices
@@ -116,10 +117,9 @@ class BotTurns:
         )
         self._tasks: set[asyncio.Task[None]] = set()
         # --- overload (timer/overload path) ---
-        self._busy_notice_seconds = busy_notice_seconds
         self._max_waiting = max_waiting
         self._waiting = 0  # stored messages whose turn has not finished
-        self._told_busy: set[str] = set()  # conversations told "one moment" this busy spell
+        self._busy = BusyNotice(notices, busy_notice_seconds)
         # --- end overload ---
 
     async def receive(
@@ -279,7 +279,7 @@ class BotTurns:
             )
             return
         try:
-            replies = await self._answer_or_tell_busy(
+            replies = await self._busy.answer(
                 conversation_id,
                 self._bot.send_message(turn.session_id, message.text or "", turn.metadata),
             )
@@ -324,30 +324,6 @@ class BotTurns:
             )
 
     # --- overload (timer/overload path) ---
-    async def _answer_or_tell_busy(
-        self, conversation_id: str, ask: Coroutine[Any, Any, list[BotReply]]
-    ) -> list[BotReply]:
-        """The bot's answer; if it is slow, tell the customer once that they are in line.
-
-        The wait itself is never a failure: only what the bot client raises is (its timer
-        starts when the request is sent, not while it waits in line).
-        """
-        task = asyncio.ensure_future(ask)
-        try:
-            if self._busy_notice_seconds is None:
-                return await task
-            done, _ = await asyncio.wait({task}, timeout=self._busy_notice_seconds)
-            if done:
-                self._told_busy.discard(conversation_id)  # quick again: a new spell may tell
-                return task.result()
-            if conversation_id not in self._told_busy:
-                self._told_busy.add(conversation_id)
-                await self._notices.status(conversation_id, "bot_busy", STATUS_TEXT["bot_busy"])
-            return await task
-        finally:
-            if not task.done():
-                task.cancel()
-
     async def _bot_failed(self, conversation_id: str, exc: BotError) -> None:
         if isinstance(exc, BotBusy):
             # The hub's own line was too long: nothing is wrong with the bot, nobody is paged.
