@@ -19,8 +19,12 @@ hub gives the customer), or nothing within 180 s while connected (lost); a socke
 The hub's own record of handoffs is read from its database after the run. Duplicated counts
 server message ids pushed twice to one customer. "One moment" counts customers who were told
 the bot is busy. Rasa is our `bot.server` with in-process actions, the hub runs with its
-defaults, one agent is online. The machine is shared: the load average before and after each
-run is in its row."""
+defaults, one agent is online. A customer handed to a person stops writing (its next words would
+go to the person), so a run with handoffs sends fewer messages. The baseline row ran the code
+before the fail-open timer measured Rasa rather than the hub's line (its commit in brackets, with
+this bench). The load average before and after each run is in its row: on a shared machine the
+reply latency is mostly the time all those messages take through one busy Rasa, not a figure for
+a quiet one."""
 
 
 def _cell(value: Any) -> str:

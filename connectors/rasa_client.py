@@ -183,11 +183,6 @@ class RasaClient:
         self._session = self._health_session = None
 
     @property
-    def waiting(self) -> int:
-        """Requests in line for a slot towards Rasa right now."""
-        return self._gate.waiting
-
-    @property
     def failing(self) -> bool:
         """Whether the failure streak has reached the threshold (the circuit is open)."""
         threshold = self._failure_threshold
