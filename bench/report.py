@@ -14,7 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bench.report_surge import surge_section, surge_table
 from bench.stats import ratio
+
+__all__ = ["surge_table"]
 
 REPO = Path(__file__).resolve().parents[1]
 NOT_MEASURED = "not measured"
@@ -414,8 +417,12 @@ def _machine(report: dict[str, Any]) -> str:
     )
 
 
-def render(nlu: dict[str, Any] | None, latency: dict[str, Any] | None) -> str:
-    """The whole ``docs/benchmarks.md`` page."""
+def render(
+    nlu: dict[str, Any] | None,
+    latency: dict[str, Any] | None,
+    surge: tuple[dict[str, Any] | None, dict[str, Any] | None] = (None, None),
+) -> str:
+    """The whole ``docs/benchmarks.md`` page; ``surge`` is (baseline, latest)."""
     out = [
         "# Benchmarks",
         "",
@@ -460,6 +467,7 @@ def render(nlu: dict[str, Any] | None, latency: dict[str, Any] | None) -> str:
             out += ["", spread]
     else:
         out.append(f"{NOT_MEASURED} (run `bash scripts/bench.sh nlu`).")
+    out += ["", *surge_section(*surge)]
     out += ["", ENCODER_NOTE, "", DESIGN_NOTES_LINK]
     return "\n".join(out) + "\n"
 
@@ -477,7 +485,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", default=str(REPO / "docs" / "benchmarks.md"))
     args = parser.parse_args(argv)
     results = Path(args.results)
-    page = render(_load(results / "nlu-latest.json"), _load(results / "latency-latest.json"))
+    page = render(
+        _load(results / "nlu-latest.json"),
+        _load(results / "latency-latest.json"),
+        (_load(results / "surge-baseline.json"), _load(results / "surge-latest.json")),
+    )
     Path(args.out).write_text(page, encoding="utf-8")
     sys.stdout.write(f"wrote {args.out}\n")
     return 0

@@ -22,6 +22,7 @@ from argon2 import PasswordHasher
 from common.explicit_request import ExplicitRequestGuard, ExplicitRequestMatch
 from common.identity import verify_customer_token
 from connectors.agent import AgentNamespace
+from connectors.client_address import parse_networks
 from connectors.customer import CustomerNamespace
 from connectors.fanout import CONVERSATION_BOUND, QUEUES_CHANGED, SESSIONS_ENDED, make_manager
 from connectors.http import (
@@ -33,6 +34,7 @@ from connectors.http import (
     RASA,
     SERVICES,
     SETTINGS,
+    TRUSTED_PROXIES,
     add_routes,
     error_boundary,
 )
@@ -135,6 +137,7 @@ def create_app(
         settings.rasa_timeout_seconds,
         metrics,
         max_concurrency=settings.rasa_max_concurrency,
+        failure_threshold=settings.rasa_failure_threshold,
     )
     manager = make_manager(settings.redis_url)
     cors: str | list[str] | None
@@ -164,9 +167,12 @@ def create_app(
         detect_explicit=_explicit_detector(ExplicitRequestGuard.from_file()),
         failure_threshold=settings.rasa_failure_threshold,
         state_changes=lambda: hub_store.state_changes,
+        busy_notice_seconds=settings.policy.bot_busy_notice.total_seconds(),
+        max_waiting=settings.policy.max_waiting_turns,
     )
     desk = AgentDesk(services, notices, turns, calls)
     parser = EventParser(settings.policy)
+    trusted_proxies = parse_networks(settings.trusted_proxies)
     customers = CustomerNamespace(
         services,
         turns,
@@ -180,6 +186,7 @@ def create_app(
             settings.policy.max_conversations_per_address_per_minute,
             settings.policy.max_conversations_per_address_per_minute / 60.0,
         ),
+        trusted_proxies=trusted_proxies,
     )
     agents = AgentNamespace(services, desk, agent_push, calls, parser)
     manager.on_signal(QUEUES_CHANGED, agents.namespace, agents.handle_queues_signal)
@@ -201,6 +208,7 @@ def create_app(
     app[TURNS] = turns
     app[AGENT_CHANNEL] = agent_push
     app[LOGIN_THROTTLE] = LoginThrottle(settings.policy)
+    app[TRUSTED_PROXIES] = trusted_proxies
     login_executor = ThreadPoolExecutor(
         max_workers=settings.policy.login_workers, thread_name_prefix="hub-login"
     )

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
+from connectors.client_address import IPNetwork, client_address
 from connectors.fanout import CONVERSATION_BOUND
 from connectors.json import to_json
 from connectors.payloads import ERROR_TEXT, message_payload
@@ -69,9 +70,11 @@ class CustomerNamespace(GuardedNamespace):
         verify_token: Callable[[object], str | None],
         new_per_connection: int,
         new_per_address: TokenBuckets,
+        trusted_proxies: Sequence[IPNetwork] = (),
         namespace: str = "/",
     ) -> None:
         super().__init__(namespace)
+        self.trusted_proxies = tuple(trusted_proxies)
         self.new_per_connection = new_per_connection
         self.new_per_address = new_per_address
         self.services = services
@@ -129,8 +132,7 @@ class CustomerNamespace(GuardedNamespace):
         """Accept everyone; a valid customer token in ``auth`` makes the connection verified."""
         token = auth.get("token") if isinstance(auth, dict) else None
         customer_ref = self.verify_token(token) if token else None
-        request = environ.get("aiohttp.request")
-        address = getattr(request, "remote", None) or "unknown"
+        address = client_address(environ.get("aiohttp.request"), self.trusted_proxies)
         await self.save_session(
             sid,
             {

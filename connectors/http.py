@@ -19,6 +19,7 @@ from aiohttp import web
 from sqlalchemy.exc import OperationalError
 
 from common.identity import mint_customer_token
+from connectors.client_address import IPNetwork, client_address
 from connectors.json import dumps, to_json
 from connectors.metrics import HubMetrics
 from connectors.push import AgentPush
@@ -41,6 +42,8 @@ METRICS = web.AppKey("metrics", HubMetrics)
 PAYMENTS = web.AppKey("payments", PaymentsRepository)
 AGENT_CHANNEL = web.AppKey("agent_channel", AgentPush)
 LOGIN_THROTTLE = web.AppKey("login_throttle", LoginThrottle)
+# Reverse proxies whose X-Forwarded-For names the client (connectors/client_address.py).
+TRUSTED_PROXIES = web.AppKey("trusted_proxies", tuple[IPNetwork, ...])
 # Password checks (argon2) run here, never on the threads every other hub call shares.
 LOGIN_EXECUTOR = web.AppKey("login_executor", ThreadPoolExecutor)
 
@@ -138,7 +141,9 @@ async def agent_login(request: web.Request) -> web.Response:
     password = body.get("password") if body else None
     if not isinstance(username, str) or not isinstance(password, str):
         return json_error(400, "malformed", "Send JSON with username and password.")
-    throttle, client = request.app[LOGIN_THROTTLE], request.remote or "unknown"
+    throttle = request.app[LOGIN_THROTTLE]
+    proxies: tuple[IPNetwork, ...] = request.app[TRUSTED_PROXIES]
+    client = client_address(request, proxies)
     wait = throttle.admit(client, username)
     if wait is not None:
         log_event(logger, "agent.login_throttled", level=logging.WARNING)

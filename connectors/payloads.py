@@ -32,6 +32,7 @@ ERROR_TEXT: Final[Mapping[str, str]] = {
         "This session now belongs to a signed-in customer; start a new session to continue."
     ),
     "rate_limited": "Too many new conversations; try again in a minute.",
+    "busy": "We're very busy right now and could not take your message; send it again shortly.",
     "unavailable": "The service is temporarily unavailable; try again.",
     "internal": "Something went wrong on our side.",
 }

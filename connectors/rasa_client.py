@@ -5,25 +5,29 @@ bot's replies in the response body; hand-back uses the HTTP API (``--enable-api`
 ``?token=RASA_AUTH_TOKEN``). Every failure is raised as a ``RasaError`` (a ``BotError``) so the
 bot turn can fail open, and the client counts consecutive failures across the process.
 
-At most ``max_concurrency`` requests are at Rasa at once: the connection pool's limit, so the
-rest wait for a connection here, in order, and each request's read timeout measures Rasa's
-answer, not the queue. The wait for a connection has its own bound, beyond which the bot
-counts as busy (why: docs/design-notes.md, "Rasa concurrency").
+At most ``max_concurrency`` requests are at Rasa at once; the rest wait in a fair line here
+(:class:`connectors.rasa_gate.FifoGate`), and a request's timer starts only once it is sent,
+so it measures Rasa's answer and never the line (docs/hub-internals.md, "Overload is not
+failure"). With ``failure_threshold`` the client also keeps a circuit: after that many
+consecutive failures of requests that reached Rasa, a single request probes it now and then
+and the others fail at once (``circuit_open``) instead of each waiting out its own timeout.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 import aiohttp
 
 from connectors.metrics import HubMetrics
+from connectors.rasa_gate import FifoGate
 from hub.logging import log_event
-from hub.services.ports import BotError, BotReply, BotUnavailable
+from hub.services.ports import BotBusy, BotError, BotReply, BotUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -46,10 +50,19 @@ class RasaTimeout(RasaError):
     kind = "timeout"
 
 
-class RasaBusy(RasaError):
-    """No connection towards Rasa became free in time (the bot is overloaded)."""
+class RasaBusy(RasaError, BotBusy):
+    """No slot towards Rasa became free within the queue timeout (the hub is overloaded).
+
+    Only raised when ``queue_timeout_seconds`` is set; it says nothing about Rasa's health.
+    """
 
     kind = "busy"
+
+
+class RasaCircuitOpen(RasaError, BotUnavailable):
+    """Rasa is failing (the failure streak reached the threshold) and a probe is under way."""
+
+    kind = "circuit_open"
 
 
 class RasaBadResponse(RasaError):
@@ -105,28 +118,43 @@ class RasaClient:
         metrics: HubMetrics,
         max_concurrency: int = 8,
         queue_timeout_seconds: float | None = None,
+        failure_threshold: int | None = None,
+        probe_interval_seconds: float = 1.0,
     ) -> None:
         """Configure the client; the HTTP session is opened by ``start``.
 
         Args:
             base_url: Rasa's base URL.
             auth_token: Token of Rasa's HTTP API (hand-back), if any.
-            timeout_seconds: Limit on one answer from Rasa.
+            timeout_seconds: Limit on one answer from Rasa, from the moment it is sent.
             metrics: Where failures and latencies are counted.
-            max_concurrency: Requests at Rasa at once (the connection pool's limit).
-            queue_timeout_seconds: Limit on the wait for a free connection;
-                ``timeout_seconds`` when None.
+            max_concurrency: Requests at Rasa at once; more wait in line, oldest first.
+            queue_timeout_seconds: Limit on the wait in line (``RasaBusy`` beyond); None
+                waits as long as it takes (the hub bounds the line by its length instead).
+            failure_threshold: Consecutive failures after which Rasa counts as failing and
+                the circuit opens; None keeps no circuit.
+            probe_interval_seconds: With the circuit open, a probe goes to Rasa at most this
+                often after the last failure (and one at a time); the rest fail at once.
         """
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
         self._base_url = base_url.rstrip("/")
         self._auth_token = auth_token
         self._max_concurrency = max_concurrency
+        self._answer_timeout = timeout_seconds
+        self._queue_timeout = queue_timeout_seconds
+        self._failure_threshold = failure_threshold
+        self._gate = FifoGate(max_concurrency)
+        self._probing = False
+        # Consecutive failures of requests that reached Rasa (the circuit's own count, kept
+        # here because the caller's ``record_*`` comes only after the slot is given back).
+        self._health_failures = 0
+        self._last_failure_at = 0.0
+        self._probe_interval = probe_interval_seconds
+        # The whole answer is timed from the moment of sending (``_request``); these only
+        # bound the socket steps, and the pool never makes a request wait (the gate does).
         self._timeout = aiohttp.ClientTimeout(
-            total=None,
-            connect=timeout_seconds if queue_timeout_seconds is None else queue_timeout_seconds,
-            sock_connect=timeout_seconds,
-            sock_read=timeout_seconds,
+            total=None, sock_connect=timeout_seconds, sock_read=timeout_seconds
         )
         self._metrics = metrics
         self._session: aiohttp.ClientSession | None = None
@@ -137,8 +165,9 @@ class RasaClient:
     async def start(self) -> None:
         """Open the connection pool (on app start-up, inside the running loop)."""
         if self._session is None:
+            # One more connection than slots: a request let through the gate never waits here.
             connector = aiohttp.TCPConnector(
-                limit=self._max_concurrency, limit_per_host=self._max_concurrency
+                limit=self._max_concurrency + 1, limit_per_host=self._max_concurrency + 1
             )
             self._session = aiohttp.ClientSession(connector=connector, timeout=self._timeout)
             self._health_session = aiohttp.ClientSession(
@@ -153,6 +182,42 @@ class RasaClient:
                 await session.close()
         self._session = self._health_session = None
 
+    @property
+    def failing(self) -> bool:
+        """Whether the failure streak has reached the threshold (the circuit is open)."""
+        threshold = self._failure_threshold
+        return threshold is not None and self._health_failures >= threshold
+
+    @contextlib.asynccontextmanager
+    async def _slot(self, endpoint: str) -> AsyncIterator[None]:
+        """Wait in line for a slot; with the circuit open, only one probe at a time passes."""
+        if self._queue_timeout is None:
+            await self._gate.acquire()
+        else:
+            try:
+                await asyncio.wait_for(self._gate.acquire(), self._queue_timeout)
+            except asyncio.TimeoutError as exc:
+                raise RasaBusy(f"no slot towards Rasa for {endpoint} in time") from exc
+        probe = False
+        try:
+            if self.failing:
+                since = time.monotonic() - self._last_failure_at
+                if self._probing or since < self._probe_interval:
+                    raise RasaCircuitOpen(f"Rasa is failing; {endpoint} not sent")
+                self._probing = probe = True
+            try:
+                yield
+            except RasaError:
+                # Counted before the slot is released, so the next in line already knows.
+                self._health_failures += 1
+                self._last_failure_at = time.monotonic()
+                raise
+            self._health_failures = 0
+        finally:
+            if probe:
+                self._probing = False
+            self._gate.release()
+
     def record_success(self) -> None:
         """Reset the failure streak: the bot answered."""
         self.consecutive_failures = 0
@@ -163,47 +228,54 @@ class RasaClient:
         self._metrics.rasa_failures.labels(kind=error.kind).inc()
         return self.consecutive_failures
 
-    async def _request(self, endpoint: str, path: str, body: Any, *, api: bool) -> Any:
+    async def _request(
+        self,
+        endpoint: str,
+        path: str,
+        body: Any,
+        *,
+        api: bool,
+        check: Callable[[Any], Any] | None = None,
+    ) -> Any:
+        """POST and return the JSON body (``check``ed inside the slot, so its verdict counts)."""
         if self._session is None:
             raise RasaUnavailable("The Rasa client is not started.")
-        params = {"token": self._auth_token} if api and self._auth_token else None
-        started = time.perf_counter()
-        try:
-            async with self._session.post(
-                f"{self._base_url}{path}", json=body, params=params
-            ) as response:
-                if response.status >= 400:
-                    raise RasaBadResponse(f"Rasa answered HTTP {response.status} on {endpoint}")
-                try:
-                    payload = await response.json(content_type=None)
-                except ValueError as exc:
-                    raise RasaBadResponse(
-                        f"Rasa sent a body that is not JSON on {endpoint}"
-                    ) from exc
-        except aiohttp.ConnectionTimeoutError as exc:
-            # Waiting for a pooled connection (or to connect) took longer than allowed.
-            raise RasaBusy(f"no free connection towards Rasa for {endpoint} in time") from exc
-        except asyncio.TimeoutError as exc:
-            raise RasaTimeout(f"Rasa did not answer {endpoint} in time") from exc
-        except aiohttp.ClientConnectionError as exc:
-            # Includes connection refused and a server dying mid-response.
-            raise RasaUnavailable(
-                f"Rasa is unreachable on {endpoint}: {type(exc).__name__}"
-            ) from exc
-        except aiohttp.ClientError as exc:
-            raise RasaBadResponse(
-                f"Rasa request failed on {endpoint}: {type(exc).__name__}"
-            ) from exc
+        async with self._slot(endpoint):
+            started = time.perf_counter()
+            try:
+                # The timer starts here, once the request leaves the line.
+                payload = await asyncio.wait_for(
+                    self._post(self._session, endpoint, path, body, api=api), self._answer_timeout
+                )
+            except asyncio.TimeoutError as exc:
+                raise RasaTimeout(f"Rasa did not answer {endpoint} in time") from exc
+            except aiohttp.ClientConnectionError as exc:
+                # Includes connection refused and a server dying mid-response.
+                raise RasaUnavailable(
+                    f"Rasa is unreachable on {endpoint}: {type(exc).__name__}"
+                ) from exc
+            except aiohttp.ClientError as exc:
+                raise RasaBadResponse(
+                    f"Rasa request failed on {endpoint}: {type(exc).__name__}"
+                ) from exc
+            if check is not None:
+                payload = check(payload)
         self._metrics.rasa_latency_seconds.labels(endpoint=endpoint).observe(
             time.perf_counter() - started
         )
         return payload
 
-    @staticmethod
-    def _replies(payload: Any, endpoint: str) -> list[BotReply]:
-        if not isinstance(payload, list) or not all(isinstance(m, dict) for m in payload):
-            raise RasaBadResponse(f"Rasa sent an unexpected body on {endpoint}")
-        return [bot_reply(m) for m in payload]
+    async def _post(
+        self, session: aiohttp.ClientSession, endpoint: str, path: str, body: Any, *, api: bool
+    ) -> Any:
+        params = {"token": self._auth_token} if api and self._auth_token else None
+        async with session.post(f"{self._base_url}{path}", json=body, params=params) as response:
+            if response.status >= 400:
+                raise RasaBadResponse(f"Rasa answered HTTP {response.status} on {endpoint}")
+            try:
+                return await response.json(content_type=None)
+            except ValueError as exc:
+                raise RasaBadResponse(f"Rasa sent a body that is not JSON on {endpoint}") from exc
 
     async def send_message(
         self, session_id: str, text: str, metadata: dict[str, Any]
@@ -219,15 +291,13 @@ class RasaClient:
             RasaError: On any failure. An empty answer also counts: Rasa's REST channel turns
                 internal errors (e.g. the action server being down) into ``[]``.
         """
-        payload = await self._request(
+        replies: list[BotReply] = await self._request(
             "webhook",
             "/webhooks/rest/webhook",
             {"sender": session_id, "message": text, "metadata": metadata},
             api=False,
+            check=_some_replies,
         )
-        replies = self._replies(payload, "webhook")
-        if not replies:
-            raise RasaBadResponse("Rasa answered with no messages")
         return replies
 
     async def resume(self, session_id: str) -> None:
@@ -241,15 +311,14 @@ class RasaClient:
 
     async def trigger_intent(self, session_id: str, name: str) -> list[BotReply]:
         """Trigger an (external) intent and return the bot's messages it caused."""
-        payload = await self._request(
+        replies: list[BotReply] = await self._request(
             "trigger_intent",
             f"/conversations/{session_id}/trigger_intent",
             {"name": name},
             api=True,
+            check=_triggered_replies,
         )
-        if not isinstance(payload, dict):
-            raise RasaBadResponse("Rasa sent an unexpected body on trigger_intent")
-        return self._replies(payload.get("messages", []), "trigger_intent")
+        return replies
 
     async def health(self) -> bool:
         """Whether Rasa answers its root endpoint (used by ``/health``)."""
@@ -261,3 +330,26 @@ class RasaClient:
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             log_event(logger, "rasa.health_failed", level=logging.WARNING, error=type(exc).__name__)
             return False
+
+
+def _replies(payload: Any, endpoint: str) -> list[BotReply]:
+    if not isinstance(payload, list) or not all(isinstance(m, dict) for m in payload):
+        raise RasaBadResponse(f"Rasa sent an unexpected body on {endpoint}")
+    return [bot_reply(m) for m in payload]
+
+
+def _some_replies(payload: Any) -> list[BotReply]:
+    """The webhook's messages; none at all is a failure.
+
+    Rasa's REST channel turns internal errors (e.g. an unreachable action server) into ``[]``.
+    """
+    replies = _replies(payload, "webhook")
+    if not replies:
+        raise RasaBadResponse("Rasa answered with no messages")
+    return replies
+
+
+def _triggered_replies(payload: Any) -> list[BotReply]:
+    if not isinstance(payload, dict):
+        raise RasaBadResponse("Rasa sent an unexpected body on trigger_intent")
+    return _replies(payload.get("messages", []), "trigger_intent")

@@ -9,6 +9,7 @@ values they need (random ports, a temporary SQLite file, a fake Rasa, a policy).
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -74,6 +75,9 @@ class HubSettings:
         log_level: Root log level name.
         cors_origins: Extra origins allowed to open customer sockets (host sites that
             embed the widget); ``*`` allows any. Same-origin always works.
+        trusted_proxies: Networks of reverse proxies whose ``X-Forwarded-For`` names the
+            client for the per-client limits (``HUB_TRUSTED_PROXIES``, comma-separated CIDRs);
+            empty: the TCP peer is the client and the header is ignored.
         policy: Queues, business hours and limits (``hub.yml``, see ``hub.domain.policy``);
             ``HUB_MAX_TEXT_CHARS`` overrides its ``max_message_chars``.
         demo_credentials_path: Where demo mode saves the demo logins (0600) for the run
@@ -99,6 +103,7 @@ class HubSettings:
     static_dir: Path = field(default_factory=lambda: REPO_ROOT / "hub" / "static")
     log_level: str = "INFO"
     cors_origins: tuple[str, ...] = ()
+    trusted_proxies: tuple[str, ...] = ()
     policy: HubConfig = field(default_factory=HubConfig)
     demo_credentials_path: Path = field(
         default_factory=lambda: REPO_ROOT / "var" / "demo-agent.json"
@@ -119,6 +124,13 @@ class HubSettings:
             raise SettingsError("HUB_HEARTBEAT_INTERVAL must be positive")
         if self.session_check_interval_seconds <= 0:
             raise SettingsError("HUB_SESSION_CHECK_INTERVAL must be positive")
+        for network in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError as exc:
+                raise SettingsError(
+                    "HUB_TRUSTED_PROXIES must be comma-separated IP addresses or networks"
+                ) from exc
         if not 0 <= self.port <= 65535:
             raise SettingsError("HUB_PORT must be a TCP port number")
         if self.policy.presence_timeout.total_seconds() < 2 * self.heartbeat_interval_seconds:
@@ -193,6 +205,9 @@ class HubSettings:
             log_level=(text("HUB_LOG_LEVEL") or "INFO").upper(),
             cors_origins=tuple(
                 o.strip() for o in (text("HUB_CORS_ORIGINS") or "").split(",") if o.strip()
+            ),
+            trusted_proxies=tuple(
+                p.strip() for p in (text("HUB_TRUSTED_PROXIES") or "").split(",") if p.strip()
             ),
             policy=policy,
             tracker_store_url=tracker_store_url_from_env(env),

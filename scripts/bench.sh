@@ -7,6 +7,9 @@
 #                                        the same sample instead of its 7-minute training; marked as reused)
 #   bash scripts/bench.sh masking        only bench.masking (µs per message to mask card numbers)
 #   bash scripts/bench.sh retention      only bench.retention (purge speed, hub writes waiting on it)
+#   bash scripts/bench.sh surge [ARGS]   only bench.surge: 500 customers write 3 messages at once
+#                                        (serves the newest models/*.tar.gz, else trains one;
+#                                        --label baseline keeps a run as the page's "before" row)
 #   bash scripts/bench.sh report         only regenerate docs/benchmarks.md from bench/results/
 # Run it on a quiet machine: every figure is only comparable within one run.
 source "$(dirname "$0")/env.sh"
@@ -31,6 +34,11 @@ nlu() {
 }
 masking() { "${HUB_PY}" -m bench.masking "$@"; }
 retention() { "${HUB_PY}" -m bench.retention "$@"; }
+surge() {
+  local model
+  model="$(ls -t "${ROOT}"/models/*.tar.gz 2>/dev/null | head -n 1 || true)"
+  "${HUB_PY}" -m bench.surge ${model:+--project-model "${model}"} "$@"
+}
 report() { "${HUB_PY}" -m bench.report; }
 
 case "${1:-all}" in
@@ -38,7 +46,8 @@ case "${1:-all}" in
   nlu) shift; nlu "$@"; report ;;
   masking) shift; masking "$@" ;;
   retention) shift; retention "$@" ;;
+  surge) shift; surge "$@"; report ;;
   report) report ;;
-  all) speed; nlu; masking; retention; report ;;
-  *) echo "usage: bash scripts/bench.sh [all|speed|nlu|masking|retention|report] [ARGS...]" >&2; exit 2 ;;
+  all) speed; nlu; masking; retention; surge; report ;;
+  *) echo "usage: bash scripts/bench.sh [all|speed|nlu|masking|retention|surge|report] [ARGS...]" >&2; exit 2 ;;
 esac

@@ -112,6 +112,20 @@ class RateLimited(HubError):
         self.what = what
 
 
+class Overloaded(HubError):
+    """Too many customer messages are waiting for the bot in this hub process.
+
+    The message is refused before it is stored, so nothing is lost: the client may send it
+    again (with the same client message id) a little later.
+    """
+
+    code = "busy"
+
+    def __init__(self, waiting: int) -> None:
+        super().__init__(f"{waiting} messages already wait for the bot")
+        self.waiting = waiting
+
+
 class ConfigError(HubError):
     """``hub.yml`` is malformed; raised at start-up, never during a conversation."""
 

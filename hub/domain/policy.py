@@ -112,6 +112,11 @@ class HubConfig:
         max_conversations_per_address_per_minute: New conversations per client address and
             minute (a token bucket of that size, in each hub process); behind a reverse proxy
             every client shares the proxy's address.
+        bot_busy_notice: A customer whose message has waited this long for the bot is told
+            once, in the conversation, that the bot is busy and their message is in line
+            (``bot_busy`` status); told again only after the bot has been quick again.
+        max_waiting_turns: Customer messages one hub process holds waiting for the bot; a
+            message beyond that is refused (``busy``) before it is stored, never dropped.
         default_capacity: Concurrent conversations per agent unless set otherwise.
         dispositions: Allowed close dispositions.
         max_message_chars: Longest message text stored.
@@ -136,6 +141,8 @@ class HubConfig:
     login_workers: int = 2
     max_conversations_per_connection: int = 20
     max_conversations_per_address_per_minute: int = 1200
+    bot_busy_notice: timedelta = timedelta(seconds=3)
+    max_waiting_turns: int = 5000
     default_capacity: int = 3
     dispositions: tuple[str, ...] = ("resolved", "follow_up", "escalated", "no_response", "other")
     max_message_chars: int = 4000
@@ -278,6 +285,8 @@ def config_from_mapping(raw: dict[str, Any]) -> HubConfig:
             "max_conversations_per_address_per_minute",
             defaults.max_conversations_per_address_per_minute,
         ),
+        bot_busy_notice=_seconds(raw, "bot_busy_notice_seconds", defaults.bot_busy_notice),
+        max_waiting_turns=_positive_int(raw, "max_waiting_turns", defaults.max_waiting_turns),
         default_capacity=_positive_int(raw, "default_capacity", defaults.default_capacity),
         dispositions=tuple(dispositions),
         max_message_chars=_positive_int(raw, "max_message_chars", defaults.max_message_chars),

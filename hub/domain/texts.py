@@ -23,10 +23,17 @@ STATUS_TEXT: Final[Mapping[str, str]] = {
     "agent_joined": "{name} has joined the conversation.",
     "agent_left": "{name} has left the conversation.",
     "bot_resumed": "You're back with the assistant. How can I help?",
+    "bot_busy": (
+        "One moment, please: a lot of customers are writing to us right now. Your message is "
+        "in line and the assistant will answer it shortly."
+    ),
     "ticket_created": "Thanks, we've got your details and will contact you.",
     "closed": "This conversation is closed. How did we do? Rate us from 1 to 5.",
 }
 BOT_RETRY_TEXT: Final = "Sorry, I couldn't process that just now. Could you send it again?"
+BOT_BUSY_RETRY_TEXT: Final = (
+    "Sorry, we're very busy and couldn't get to your message. Could you send it again in a minute?"
+)
 BOT_FAILURE_TEXT: Final = "I'm having technical trouble, so I'm bringing in a person to help you."
 HANDBACK_FAILED_SUMMARY: Final = "The bot could not resume after a hand-back."
 

@@ -6,6 +6,10 @@ conversation is with the bot, the hub's own guard first checks for a plain reque
 person (it works when the bot is down); otherwise the bot answers. Any failure to get an
 answer hands the customer to a person (fail-open). A message written while a person has the
 conversation goes straight to the agents.
+
+Overload is not failure: a message waiting in line for the bot is not failing, and a customer
+whose answer is slow is told once that their message is in line (docs/hub-internals.md,
+"Overload is not failure").
 """
 
 from __future__ import annotations
@@ -17,9 +21,10 @@ from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
-from hub.domain.errors import InvalidState
+from hub.domain.errors import InvalidState, Overloaded
 from hub.domain.state import goes_to_rasa
 from hub.domain.texts import (
+    BOT_BUSY_RETRY_TEXT,
     BOT_FAILURE_TEXT,
     BOT_RETRY_TEXT,
     HANDBACK_FAILED_SUMMARY,
@@ -29,10 +34,11 @@ from hub.domain.texts import (
 from hub.domain.views import HandoffOutcome, MessageView, StoredMessage
 from hub.logging import log_event
 from hub.services.blocking import BlockingCalls
+from hub.services.busy_notice import BusyNotice
 from hub.services.escalation import Escalation
 from hub.services.messages import MessageService
 from hub.services.notices import Notices
-from hub.services.ports import Bot, BotError, BotReply, BotUnavailable
+from hub.services.ports import Bot, BotBusy, BotError, BotReply, BotUnavailable
 from hub.services.sessions import SessionService
 
 logger = logging.getLogger(__name__)
@@ -76,6 +82,10 @@ class BotTurns:
         state_changes: The store's transition counter; on a store only this process writes,
             an unchanged count proves the state read when a message was stored is still
             current, which saves re-reading it (``HubStore.state_changes``).
+        busy_notice_seconds: A bot answer slower than this gets the customer a "one moment"
+            notice (once until the bot is quick for them again); None sends none.
+        max_waiting: Messages this process holds waiting for their turn at most; more are
+            refused before they are stored (``Overloaded``).
     """
 
     def __init__(
@@ -90,6 +100,8 @@ class BotTurns:
         detect_explicit: Callable[[str], ExplicitMatch | None],
         failure_threshold: int,
         state_changes: Callable[[], int],
+        busy_notice_seconds: float | None = None,
+        max_waiting: int | None = None,
     ) -> None:
         self._sessions = sessions
         self._messages = messages
@@ -104,6 +116,11 @@ class BotTurns:
             weakref.WeakValueDictionary()
         )
         self._tasks: set[asyncio.Task[None]] = set()
+        # --- overload (timer/overload path) ---
+        self._max_waiting = max_waiting
+        self._waiting = 0  # stored messages whose turn has not finished
+        self._busy = BusyNotice(notices, busy_notice_seconds)
+        # --- end overload ---
 
     async def receive(
         self,
@@ -119,7 +136,12 @@ class BotTurns:
         nothing. A message after a close reopens the conversation with the bot. The stored text
         is masked (card numbers and the like); the first time that happens in a conversation
         the customer gets a short note that we never need those in chat.
+
+        Raises:
+            Overloaded: Too many messages already wait for their turn; nothing was stored.
         """
+        if self._max_waiting is not None and self._waiting >= self._max_waiting:
+            raise Overloaded(self._waiting)
         changes_before = self._state_changes()  # before the store call: see ``_route``
         stored = await self._calls.short(
             self._messages.record_customer_message, conversation_id, text, client_msg_id
@@ -209,6 +231,7 @@ class BotTurns:
         return lock
 
     async def _turn(self, turn: _Turn) -> None:
+        self._waiting += 1  # counted here, so every path that starts a turn is counted
         try:
             async with self._lock(turn.conversation_id):
                 await self._route(turn)
@@ -221,6 +244,8 @@ class BotTurns:
                 exc_info=True,
             )
             await self._notices.customers.push_error(turn.conversation_id, "internal")
+        finally:
+            self._waiting -= 1
 
     async def _route(self, turn: _Turn) -> None:
         """Route one stored message; runs under the conversation's turn lock.
@@ -254,8 +279,9 @@ class BotTurns:
             )
             return
         try:
-            replies = await self._bot.send_message(
-                turn.session_id, message.text or "", turn.metadata
+            replies = await self._busy.answer(
+                conversation_id,
+                self._bot.send_message(turn.session_id, message.text or "", turn.metadata),
             )
         except BotError as exc:
             await self._bot_failed(conversation_id, exc)
@@ -297,7 +323,16 @@ class BotTurns:
                 intent=_optional_str(handoff.get("intent")),
             )
 
+    # --- overload (timer/overload path) ---
     async def _bot_failed(self, conversation_id: str, exc: BotError) -> None:
+        if isinstance(exc, BotBusy):
+            # The hub's own line was too long: nothing is wrong with the bot, nobody is paged.
+            log_event(
+                logger, "customer.bot_busy", level=logging.WARNING, conversation_id=conversation_id
+            )
+            await self._notices.system_message(conversation_id, BOT_BUSY_RETRY_TEXT)
+            return
+        # --- end overload ---
         streak = self._bot.record_failure(exc)
         log_event(
             logger,

@@ -26,6 +26,12 @@ class BotUnavailable(BotError):
     kind = "unavailable"
 
 
+class BotBusy(BotError):
+    """The hub's own line in front of the bot was too long: says nothing about the bot."""
+
+    kind = "busy"
+
+
 @dataclass(frozen=True)
 class BotReply:
     """One message of the bot, already in the shape customers' clients receive.
