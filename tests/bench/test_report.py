@@ -53,7 +53,7 @@ def test_missing_parts_show_as_not_measured_with_the_reason():
 
 def test_render_without_any_results_invents_nothing():
     page = render(None, None)
-    assert page.count("not measured") == 2
+    assert page.count("not measured") == 3  # speed, NLU, surge
     # no figure anywhere below the heading: no "12 ms", "3.4x", "45.2%" invented from nothing
     assert re.search(r"\d+(\.\d+)?\s*(ms|x|%|/s)\b", page.split("## Speed and scale")[1]) is None
 
