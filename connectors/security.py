@@ -5,7 +5,8 @@
   Content-Security-Policy (pages: scripts and styles from the hub only, no inline code, never
   framed; everything else: nothing at all), ``X-Content-Type-Options``, ``Referrer-Policy``,
   ``X-Frame-Options``, ``Cross-Origin-Opener/Resource-Policy``, ``Permissions-Policy``,
-  ``Cache-Control: no-store`` on API answers and ``Strict-Transport-Security`` behind TLS.
+  ``Cache-Control: no-store`` on API answers, ``Strict-Transport-Security`` behind TLS, and a
+  ``Server`` header without software versions.
 - **The console's session cookie** is ``HttpOnly`` and ``SameSite=Strict`` (``Secure`` and
   ``__Host-`` behind TLS): page scripts never see the agent's session token.
 - **CSRF** on every state-changing ``/api/`` request a browser makes: the request must come
@@ -211,6 +212,7 @@ class BrowserSecurity:
     async def add_headers(self, request: web.Request, response: web.StreamResponse) -> None:
         """``on_response_prepare``: the security headers of every response."""
         headers = response.headers
+        headers["Server"] = "PayAssist"  # not aiohttp's and Python's versions
         page = response.content_type == "text/html"
         headers.setdefault("Content-Security-Policy", PAGE_CSP if page else RESOURCE_CSP)
         headers.setdefault("X-Content-Type-Options", "nosniff")

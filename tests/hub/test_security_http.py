@@ -113,6 +113,7 @@ def _common_headers(headers: dict[str, str]) -> None:
     assert headers["Referrer-Policy"] == "no-referrer"
     assert "camera=()" in headers["Permissions-Policy"]
     assert "Strict-Transport-Security" not in headers  # plain HTTP: HSTS would be ignored
+    assert headers["Server"] == "PayAssist"  # no software versions to look up exploits for
 
 
 async def test_behind_tls_cookies_are_secure_host_prefixed_and_hsts_is_sent(hub_factory, tmp_path):
