@@ -49,6 +49,8 @@ BROWSER_VERIFIED: Final = "payassist.browser_verified"
 UNSAFE_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Demo-page helpers: no session, demo mode only, and their answers are unreadable cross-origin.
 CSRF_EXEMPT_PREFIXES: Final = ("/api/demo/",)
+# The hub's HTML pages (demo page, console).
+PAGE_PATHS: Final = frozenset({"/", "/console"})
 # Loaded by merchant pages on other origins (the widget script and its socket).
 CROSS_ORIGIN_PATHS: Final = ("/widget.js", "/socket.io/")
 
@@ -213,7 +215,13 @@ class BrowserSecurity:
         """``on_response_prepare``: the security headers of every response."""
         headers = response.headers
         headers["Server"] = "PayAssist"  # not aiohttp's and Python's versions
-        page = response.content_type == "text/html"
+        # By path too: a 304 to a page's revalidation has no content type, and the browser
+        # takes the 304's headers (this CSP) for the cached page.
+        page = (
+            response.content_type == "text/html"
+            or request.path in PAGE_PATHS
+            or request.path.endswith(".html")
+        )
         headers.setdefault("Content-Security-Policy", PAGE_CSP if page else RESOURCE_CSP)
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "no-referrer")

@@ -92,6 +92,17 @@ async def test_pages_send_a_strict_csp_and_cannot_be_framed(demo_hub, path):
     assert not csrf["secure"]
 
 
+@pytest.mark.parametrize("path", PAGES)
+async def test_a_revalidated_page_keeps_the_page_csp(demo_hub, path):
+    """Browsers apply a 304's headers to the cached page: it must carry the page's CSP."""
+    _, headers, _, _ = await _request(demo_hub, "GET", path)
+    status, revalidated, _, _ = await _request(
+        demo_hub, "GET", path, headers={"If-Modified-Since": headers["Last-Modified"]}
+    )
+    assert status == 304
+    assert revalidated["Content-Security-Policy"] == PAGE_CSP
+
+
 @pytest.mark.parametrize(("method", "path"), OTHERS)
 async def test_every_other_response_has_the_headers_too(demo_hub, method, path):
     status, headers, cookies, _ = await _request(demo_hub, method, path)
