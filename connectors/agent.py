@@ -21,7 +21,9 @@ from typing import Any, Final
 
 from connectors.agent_sockets import AgentSockets
 from connectors.json import to_json
+from connectors.payloads import message_payload
 from connectors.push import agent_room, conversation_room, queue_room
+from connectors.security import BrowserSecurity
 from connectors.validation import EventParser
 from hub.domain.errors import SessionEnded
 from hub.domain.privacy import Actor
@@ -69,9 +71,11 @@ class AgentNamespace(AgentSockets):
         calls: BlockingCalls,
         parser: EventParser,
         *,
+        browser: BrowserSecurity | None = None,
         namespace: str = "/agent",
     ) -> None:
         super().__init__(services, calls, namespace)
+        self.browser = browser
         self.desk = desk
         self.push = push
         self.parser = parser
@@ -81,9 +85,13 @@ class AgentNamespace(AgentSockets):
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
         """Refuse the connection unless ``auth.token`` is a live agent session.
 
-        Accepted agents are set online; the console then asks for its ``queue`` snapshot.
+        The console sends no token: its session is the HttpOnly cookie, accepted only from a
+        page of the hub's own origin. Accepted agents are set online; the console then asks
+        for its ``queue`` snapshot.
         """
         token = auth.get("token") if isinstance(auth, dict) else None
+        if token is None and self.browser is not None:
+            token = self.browser.socket_session_token(environ)
         agent = (
             await self.calls.call(self.services.agents.authenticate, token)
             if isinstance(token, str)
@@ -250,7 +258,12 @@ class AgentNamespace(AgentSockets):
         result = await self.desk.reply(
             agent_id, token, reply.conversation_id, reply.text, reply.client_msg_id
         )
-        return {"id": result.message.id, "duplicate": not result.created}
+        # The stored message (text masked): the console shows this, never what was typed.
+        return {
+            "id": result.message.id,
+            "duplicate": not result.created,
+            "message": message_payload(result.message),
+        }
 
     async def on_typing(self, sid: str, agent: AgentView, data: Any) -> dict[str, Any]:
         """Tell the customer the agent is typing (not stored)."""

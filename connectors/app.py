@@ -32,6 +32,7 @@ from connectors.http import (
     METRICS,
     PAYMENTS,
     RASA,
+    SECURITY,
     SERVICES,
     SETTINGS,
     TRUSTED_PROXIES,
@@ -42,6 +43,7 @@ from connectors.metrics import HubMetrics
 from connectors.privacy_http import add_privacy_routes
 from connectors.push import AgentPush, CustomerPush
 from connectors.rasa_client import RasaClient
+from connectors.security import BrowserSecurity, install
 from connectors.socket_base import MAX_TRANSPORT_BYTES, HubPacket
 from connectors.transport import oversized_polling
 from connectors.validation import EventParser
@@ -188,7 +190,8 @@ def create_app(
         ),
         trusted_proxies=trusted_proxies,
     )
-    agents = AgentNamespace(services, desk, agent_push, calls, parser)
+    security = BrowserSecurity(settings)
+    agents = AgentNamespace(services, desk, agent_push, calls, parser, browser=security)
     manager.on_signal(QUEUES_CHANGED, agents.namespace, agents.handle_queues_signal)
     manager.on_signal(SESSIONS_ENDED, agents.namespace, agents.handle_sessions_signal)
     manager.on_signal(CONVERSATION_BOUND, customers.namespace, customers.handle_bound_signal)
@@ -213,6 +216,8 @@ def create_app(
         max_workers=settings.policy.login_workers, thread_name_prefix="hub-login"
     )
     app[LOGIN_EXECUTOR] = login_executor
+    app[SECURITY] = security
+    install(app, security)  # headers on every response, CSRF, cookie flags
     sio.attach(app)
     add_routes(app, settings.static_dir)
     add_privacy_routes(app, calls)  # issue 17: export, erasure, audit log (supervisors)

@@ -24,6 +24,7 @@ from connectors.json import dumps, to_json
 from connectors.metrics import HubMetrics
 from connectors.push import AgentPush
 from connectors.rasa_client import RasaClient
+from connectors.security import BROWSER_VERIFIED, BrowserSecurity, operator_allowed
 from hub.domain.errors import HubError
 from hub.logging import log_event
 from hub.services.clock import system_clock
@@ -44,6 +45,7 @@ AGENT_CHANNEL = web.AppKey("agent_channel", AgentPush)
 LOGIN_THROTTLE = web.AppKey("login_throttle", LoginThrottle)
 # Reverse proxies whose X-Forwarded-For names the client (connectors/client_address.py).
 TRUSTED_PROXIES = web.AppKey("trusted_proxies", tuple[IPNetwork, ...])
+SECURITY = web.AppKey("security", BrowserSecurity)
 # Password checks (argon2) run here, never on the threads every other hub call shares.
 LOGIN_EXECUTOR = web.AppKey("login_executor", ThreadPoolExecutor)
 
@@ -124,7 +126,17 @@ async def health(request: web.Request) -> web.Response:
 
 
 async def metrics_view(request: web.Request) -> web.Response:
-    """Prometheus text exposition of this hub's metrics."""
+    """Prometheus text exposition of this hub's metrics (operators only).
+
+    ``Authorization: Bearer <HUB_METRICS_TOKEN>``, or a supervisor's session (bearer token or
+    the console's cookie); anyone else gets ``401``.
+    """
+    services = request.app[SERVICES]
+    if not await operator_allowed(request, request.app[SECURITY], services.agents.authenticate):
+        log_event(logger, "http.metrics_refused", level=logging.WARNING)
+        response = json_error(401, "unauthorized", "Send the metrics token or sign in.")
+        response.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
     stats = await asyncio.to_thread(request.app[SERVICES].stats.stats)
     body = request.app[METRICS].render(stats)
     return web.Response(body=body, headers={"Content-Type": "text/plain; version=0.0.4"})
@@ -163,16 +175,25 @@ async def agent_login(request: web.Request) -> web.Response:
         log_event(logger, "agent.login_failed", level=logging.WARNING)
         return json_error(401, "invalid_credentials", "Wrong username or password.")
     log_event(logger, "agent.logged_in", agent_id=session.agent_id)
-    return json_response(to_json(session))
+    security = request.app[SECURITY]
+    if not request.get(BROWSER_VERIFIED):
+        return json_response(to_json(session))
+    # The console: the token goes into an HttpOnly cookie only, never to the page's script.
+    body = {k: v for k, v in to_json(session).items() if k != "token"}
+    response = json_response(body)
+    security.set_session_cookie(response, session.token)
+    return response
 
 
 async def agent_logout(request: web.Request) -> web.Response:
     """End a session; the sockets opened with it are cut off before the answer.
 
-    On other hub processes (Redis) they are cut off as soon as the signal arrives there.
+    The session is the bearer token, the ``token`` of a JSON body, or the console's cookie
+    (which the answer removes). On other hub processes (Redis) the sockets are cut off as soon
+    as the signal arrives there.
     """
-    header = request.headers.get("Authorization", "")
-    token = header[7:].strip() if header.lower().startswith("bearer ") else None
+    security = request.app[SECURITY]
+    token = security.session_token(request)
     if token is None:
         body = await _json_body(request)
         candidate = body.get("token") if body else None
@@ -182,7 +203,10 @@ async def agent_logout(request: web.Request) -> web.Response:
     agent_id = await asyncio.to_thread(request.app[SERVICES].presence.logout, token)
     if agent_id is not None:
         await request.app[AGENT_CHANNEL].sessions_ended(agent_id)
-    return web.Response(status=204)
+    response = web.Response(status=204)
+    if security.session_cookie in request.cookies:
+        security.clear_session_cookie(response)
+    return response
 
 
 def _require_demo(request: web.Request) -> None:

@@ -3,16 +3,42 @@
 Every line is one JSON object with the time (UTC), level, logger, event name and the
 fields passed through ``extra={"fields": {...}}``; conversation-scoped lines carry
 ``conversation_id`` so one conversation can be followed across connectors with ``grep``.
-Message text is never logged: conversations contain personal data.
+Message text is never logged: conversations contain personal data. No call site logs a
+token, session key, password or email either; as a second line of defence the formatter
+(:func:`redact`) masks what would still slip into a line (an exception's text, a library's
+message): JSON web tokens, email addresses, and card numbers, security codes and bank details
+(:func:`common.sensitive.mask_sensitive`). ``tests/hub/test_security_logs.py`` runs real flows
+and scans every line.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Final
+
+from common.sensitive import mask_sensitive
+
+# Header, payload and signature of a JWT (customer tokens); base64url parts.
+_JWT: Final = re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
+_EMAIL: Final = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+
+
+def redact(text: str) -> str:
+    """``text`` with tokens, emails and card or bank numbers masked."""
+    text = _JWT.sub("[token]", text)
+    text = _EMAIL.sub("[email]", text)
+    return mask_sensitive(text).text
+
+
+def _redact_field(key: str, value: Any) -> Any:
+    # Identifiers (random hex, integers) are kept as they are: a grep must find them.
+    if isinstance(value, str) and not key.endswith("_id"):
+        return redact(value)
+    return value
 
 
 class JsonFormatter(logging.Formatter):
@@ -24,13 +50,13 @@ class JsonFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, tz=timezone.utc).isoformat(),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "event": record.getMessage(),
+            "event": redact(record.getMessage()),
         }
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
-            line.update(fields)
+            line.update({key: _redact_field(key, value) for key, value in fields.items()})
         if record.exc_info:
-            line["exception"] = self.formatException(record.exc_info)
+            line["exception"] = redact(self.formatException(record.exc_info))
         return json.dumps(line, default=str, ensure_ascii=False)
 
 

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
+from urllib.parse import urlsplit
 
 import yaml  # type: ignore[import-untyped]
 
@@ -84,6 +85,14 @@ class HubSettings:
             command's banner.
         tracker_store_url: Rasa's SQL tracker store (``TRACKER_STORE_URL``), purged by the
             retention job and erased with a customer; None: trackers are not the hub's concern.
+        behind_tls: The hub is reached over HTTPS (TLS terminated in front of it,
+            ``HUB_BEHIND_TLS``): session cookies get ``Secure`` and the ``__Host-`` prefix, and
+            responses carry ``Strict-Transport-Security`` (docs/security.md).
+        public_origin: The origin browsers use for the console (``HUB_PUBLIC_ORIGIN``, e.g.
+            ``https://hub.example.com``); state-changing console requests and cookie-signed agent
+            sockets must come from it. Unset: the origin must match the request's ``Host``.
+        metrics_token: Bearer token a scraper sends for ``/metrics`` (``HUB_METRICS_TOKEN``);
+            unset, only a supervisor's session can read it.
     """
 
     database_url: str = field(default_factory=_default_database_url)
@@ -109,6 +118,11 @@ class HubSettings:
         default_factory=lambda: REPO_ROOT / "var" / "demo-agent.json"
     )
     tracker_store_url: str | None = None  # issue 17
+    # ---- HTTP security (issue 17, connectors/security.py) ----
+    behind_tls: bool = False
+    public_origin: str | None = None
+    metrics_token: str | None = None
+    # ---- end HTTP security ----
 
     def __post_init__(self) -> None:
         """Reject values that would make the hub misbehave quietly."""
@@ -131,6 +145,12 @@ class HubSettings:
                 raise SettingsError(
                     "HUB_TRUSTED_PROXIES must be comma-separated IP addresses or networks"
                 ) from exc
+        if self.public_origin is not None and not _is_origin(self.public_origin):
+            raise SettingsError(
+                "HUB_PUBLIC_ORIGIN must be scheme://host[:port], e.g. https://hub.example.com"
+            )
+        if self.metrics_token is not None and len(self.metrics_token) < 16:
+            raise SettingsError("HUB_METRICS_TOKEN must be at least 16 characters")
         if not 0 <= self.port <= 65535:
             raise SettingsError("HUB_PORT must be a TCP port number")
         if self.policy.presence_timeout.total_seconds() < 2 * self.heartbeat_interval_seconds:
@@ -211,7 +231,16 @@ class HubSettings:
             ),
             policy=policy,
             tracker_store_url=tracker_store_url_from_env(env),
+            behind_tls=(text("HUB_BEHIND_TLS") or "").lower() in _TRUE,
+            public_origin=(text("HUB_PUBLIC_ORIGIN") or "").rstrip("/") or None,
+            metrics_token=text("HUB_METRICS_TOKEN"),
         )
+
+
+def _is_origin(value: str) -> bool:
+    """``scheme://host[:port]`` with nothing after it (what browsers send as ``Origin``)."""
+    parts = urlsplit(value)
+    return parts.scheme in {"http", "https"} and bool(parts.netloc) and not parts.path.strip("/")
 
 
 def load_policy(path: Path | None = None) -> HubConfig:

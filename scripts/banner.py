@@ -42,7 +42,10 @@ def main() -> None:
                 f"{agent['supervisor_password']}"
             )
     lines += [
-        f"  Health / metrics:             {args.hub}/health  {args.hub}/metrics",
+        f"  Health:                       {args.hub}/health",
+        "  Metrics (operators only; or open it signed in as the supervisor):",
+        f'    (set -a; . var/secrets.env; curl -s -H "Authorization: Bearer $HUB_METRICS_TOKEN" '
+        f"{args.hub}/metrics)",
         "",
         "Talk to the bot directly over Rasa's REST channel as demo customer cus_alice:",
         f"  curl -s {args.rasa}/webhooks/rest/webhook -H 'Content-Type: application/json' \\",

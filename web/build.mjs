@@ -21,6 +21,7 @@ for (const [src, dst] of [
   ["src/console/console.html", "console.html"],
   ["src/console/console.css", "console.css"],
   ["src/demo/demo.html", "index.html"],
+  ["src/demo/demo.css", "demo.css"],
 ]) {
   await copyFile(path.join(here, src), path.join(out, dst));
 }

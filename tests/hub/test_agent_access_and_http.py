@@ -105,8 +105,13 @@ async def test_supervisor_sees_every_queue(hub, clients, fake_rasa):
     assert payments["waiting"] == 1
 
 
-async def _get(hub: RunningHub, path: str) -> tuple[int, bytes]:
-    async with aiohttp.ClientSession() as http, http.get(f"{hub.url}{path}") as response:
+async def _get(
+    hub: RunningHub, path: str, headers: dict[str, str] | None = None
+) -> tuple[int, bytes]:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{hub.url}{path}", headers=headers) as response,
+    ):
         return response.status, await response.read()
 
 
@@ -137,7 +142,12 @@ async def test_metrics_count_handoffs_messages_and_containment(hub, clients, fak
         "user_uttered", {"message": "talk to a human please", "session_id": confirm["session_id"]}
     )
     await customer.wait_for("handoff_status")
-    status, body = await _get(hub, "/metrics")
+    # Operators only (tests/hub/test_security_operator.py): a supervisor's session will do.
+    hub.service.agents.create("sam", "Sam", "supervisor", [], AGENT_PASSWORD)
+    session = await login(hub, "sam")
+    status, body = await _get(
+        hub, "/metrics", headers={"Authorization": f"Bearer {session['token']}"}
+    )
     assert status == 200
     text = body.decode()
     assert (

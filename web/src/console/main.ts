@@ -1,9 +1,11 @@
 /**
  * The agent console: login, live queue, several conversations at once, context.
  *
- * Talks to the hub's `/agent` Socket.IO namespace (docs/protocol.md) with the
- * session token from `POST /api/agent/login`, kept in sessionStorage so a reload
- * of the tab stays signed in but closing the tab signs out of this browser.
+ * Talks to the hub's `/agent` Socket.IO namespace (docs/protocol.md). The session
+ * from `POST /api/agent/login` is an HttpOnly cookie this script never sees; only
+ * who is signed in (name, role, queues) is kept in sessionStorage so a reload of the
+ * tab stays signed in. Every state-changing request echoes the `payassist_csrf`
+ * cookie in `X-CSRF-Token` (docs/security.md).
  * All DOM is built with `h()` / `richText()`: nothing typed by a customer is
  * parsed as HTML.
  */
@@ -32,7 +34,6 @@ const TYPING_EVERY_MS = 2_000;
 const CUSTOMER_TYPING_MS = 6_000;
 
 interface LoginInfo {
-  token: string;
   displayName: string;
   role: string;
   queues: string[];
@@ -115,10 +116,8 @@ function loadLogin(): LoginInfo | null {
     const raw = window.sessionStorage.getItem(TOKEN_KEY);
     if (raw === null) return null;
     const data = rec(JSON.parse(raw));
-    const token = str(data.token);
-    if (token === null) return null;
+    if (str(data.displayName) === null) return null;
     return {
-      token,
       displayName: str(data.displayName) ?? "",
       role: str(data.role) ?? "agent",
       queues: Array.isArray(data.queues) ? data.queues.filter((q): q is string => typeof q === "string") : [],
@@ -140,14 +139,32 @@ function saveLogin(info: LoginInfo | null): void {
   }
 }
 
-async function login(username: string, password: string): Promise<LoginInfo> {
-  const resp = await fetch("/api/agent/login", {
+/** The double-submit CSRF token the hub sets as a cookie with every page. */
+function csrfToken(): string {
+  for (const part of document.cookie.split(";")) {
+    const [name, ...rest] = part.trim().split("=");
+    if (name === "payassist_csrf" || name === "__Host-payassist_csrf") return rest.join("=");
+  }
+  return "";
+}
+
+/** A same-origin POST with the CSRF header; the session cookie rides along. */
+function post(path: string, body: unknown): Promise<Response> {
+  return fetch(path, {
     method: "POST",
-    headers: { "Content-Type": "application/json", Accept: "application/json" },
-    body: JSON.stringify({ username, password }),
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrfToken() },
+    body: JSON.stringify(body),
   });
-  if (resp.status === 401 || resp.status === 403) {
+}
+
+async function login(username: string, password: string): Promise<LoginInfo> {
+  const resp = await post("/api/agent/login", { username, password });
+  if (resp.status === 401) {
     throw new Error("Wrong username or password.");
+  }
+  if (resp.status === 403) {
+    throw new Error("This page is out of date; reload it and sign in again.");
   }
   if (resp.status === 429) {
     throw new Error("Too many attempts; wait a minute and try again.");
@@ -156,12 +173,7 @@ async function login(username: string, password: string): Promise<LoginInfo> {
     throw new Error(`Sign-in failed (HTTP ${resp.status}).`);
   }
   const body = rec(await resp.json());
-  const token = str(body.token);
-  if (token === null) {
-    throw new Error("Sign-in failed: no session token in the answer.");
-  }
   return {
-    token,
     displayName: str(body.display_name) ?? username,
     role: str(body.role) ?? "agent",
     queues: Array.isArray(body.queues) ? body.queues.filter((q): q is string => typeof q === "string") : [],
@@ -189,15 +201,10 @@ ui.loginForm.addEventListener("submit", (ev) => {
 });
 
 ui.logout.addEventListener("click", () => {
-  const token = me?.token;
   socket?.disconnect();
   socket = null;
   saveLogin(null);
-  if (token !== undefined) {
-    fetch("/api/agent/logout", { method: "POST", headers: { Authorization: `Bearer ${token}` } }).catch((err: unknown) =>
-      console.warn("console: logout request failed", err),
-    );
-  }
+  post("/api/agent/logout", {}).catch((err: unknown) => console.warn("console: logout request failed", err));
   showLogin("");
 });
 
@@ -221,7 +228,8 @@ function startConsole(info: LoginInfo): void {
   ui.app.hidden = false;
   ui.me.textContent = `${info.displayName}${info.role === "supervisor" ? " (supervisor)" : ""}`;
   ui.statsHeading.textContent = info.role === "supervisor" ? "All queues" : "My queues";
-  const s = io("/agent", { auth: { token: info.token }, reconnectionDelayMax: 5000, transports: ["websocket", "polling"] });
+  // No token: the hub reads the HttpOnly session cookie of this (same-origin) page.
+  const s = io("/agent", { reconnectionDelayMax: 5000, transports: ["websocket", "polling"] });
   socket = s;
   s.on("connect", () => {
     ui.conn.textContent = "Connected";

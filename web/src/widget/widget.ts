@@ -111,8 +111,16 @@ export class ChatWidget {
 
     this.host = h("div", { "data-payassist": "widget" });
     this.root = this.host.attachShadow({ mode: "open" });
-    const style = document.createElement("style");
-    style.textContent = WIDGET_CSS;
+    // A constructed stylesheet is not an inline style: the widget keeps working on pages whose
+    // Content-Security-Policy has no 'unsafe-inline' (docs/security.md); old browsers get <style>.
+    const styles: HTMLStyleElement[] = [];
+    if ("adoptedStyleSheets" in this.root && "replaceSync" in CSSStyleSheet.prototype) {
+      const sheet = new CSSStyleSheet();
+      sheet.replaceSync(WIDGET_CSS);
+      this.root.adoptedStyleSheets = [sheet];
+    } else {
+      styles.push(h("style", {}, WIDGET_CSS));
+    }
 
     this.badge = h("span", { class: "badge", hidden: true });
     this.launcher = h(
@@ -174,7 +182,7 @@ export class ChatWidget {
         wrapper.style.setProperty(cssVar, value);
       }
     }
-    this.root.append(style, wrapper);
+    this.root.append(...styles, wrapper);
 
     this.launcher.addEventListener("click", () => this.open());
     closeBtn.addEventListener("click", () => this.close());
