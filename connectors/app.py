@@ -158,7 +158,7 @@ def create_app(
         state_changes=lambda: hub_store.state_changes,
     )
     desk = AgentDesk(services, notices, turns, calls)
-    parser = EventParser(settings.policy)
+    parser = EventParser(settings.policy, settings.metadata_key)
     customers = CustomerNamespace(
         services,
         turns,

@@ -65,7 +65,12 @@ class HubSettings:
         static_dir: Where the built widget and console live.
         log_level: Root log level name.
         cors_origins: Extra origins allowed to open customer sockets (host sites that
-            embed the widget); ``*`` allows any. Same-origin always works.
+            embed the widget); ``*`` allows any. Same-origin always works. From
+            ``HUB_CORS_ORIGINS``; unset, demo mode allows any origin (embedding on another
+            local page works out of the box) and production only the hub's own.
+        metadata_key: The ``user_uttered`` field customers' metadata (and so the customer
+            token) is read from, as Rasa's ``metadata_key`` in credentials.yml: ``metadata``
+            (Rasa's default), ``customData`` for rasa-webchat (``HUB_METADATA_KEY``).
         policy: Queues, business hours and limits (``hub.yml``, see ``hub.domain.policy``);
             ``HUB_MAX_TEXT_CHARS`` overrides its ``max_message_chars``.
         demo_credentials_path: Where demo mode saves the demo logins (0600) for the run
@@ -89,6 +94,7 @@ class HubSettings:
     static_dir: Path = field(default_factory=lambda: REPO_ROOT / "hub" / "static")
     log_level: str = "INFO"
     cors_origins: tuple[str, ...] = ()
+    metadata_key: str = "metadata"
     policy: HubConfig = field(default_factory=HubConfig)
     demo_credentials_path: Path = field(
         default_factory=lambda: REPO_ROOT / "var" / "demo-agent.json"
@@ -108,6 +114,8 @@ class HubSettings:
             raise SettingsError("HUB_HEARTBEAT_INTERVAL must be positive")
         if self.session_check_interval_seconds <= 0:
             raise SettingsError("HUB_SESSION_CHECK_INTERVAL must be positive")
+        if not self.metadata_key:
+            raise SettingsError("HUB_METADATA_KEY must not be empty")
         if not 0 <= self.port <= 65535:
             raise SettingsError("HUB_PORT must be a TCP port number")
         if self.policy.presence_timeout.total_seconds() < 2 * self.heartbeat_interval_seconds:
@@ -157,6 +165,8 @@ class HubSettings:
         static_dir = text("HUB_STATIC_DIR")
         config_path = text("HUB_CONFIG")
         policy = load_policy(Path(config_path) if config_path else None)
+        demo = (text("PAYASSIST_DEMO") or "").lower() in _TRUE
+        origins = text("HUB_CORS_ORIGINS")
         max_text = text("HUB_MAX_TEXT_CHARS")
         if max_text is not None:
             chars = integer("HUB_MAX_TEXT_CHARS", policy.max_message_chars)
@@ -171,7 +181,7 @@ class HubSettings:
             host=text("HUB_HOST") or "127.0.0.1",
             port=integer("HUB_PORT", 8080),
             redis_url=text("REDIS_URL"),
-            demo=(text("PAYASSIST_DEMO") or "").lower() in _TRUE,
+            demo=demo,
             rasa_timeout_seconds=number("HUB_RASA_TIMEOUT", 5.0),
             rasa_failure_threshold=integer("HUB_RASA_FAILURES", 2),
             rasa_max_concurrency=integer("HUB_RASA_CONCURRENCY", 8),
@@ -180,11 +190,21 @@ class HubSettings:
             session_check_interval_seconds=number("HUB_SESSION_CHECK_INTERVAL", 5.0),
             static_dir=Path(static_dir) if static_dir else REPO_ROOT / "hub" / "static",
             log_level=(text("HUB_LOG_LEVEL") or "INFO").upper(),
-            cors_origins=tuple(
-                o.strip() for o in (text("HUB_CORS_ORIGINS") or "").split(",") if o.strip()
-            ),
+            cors_origins=allowed_origins(origins, demo=demo),
+            metadata_key=text("HUB_METADATA_KEY") or "metadata",
             policy=policy,
         )
+
+
+def allowed_origins(setting: str | None, *, demo: bool) -> tuple[str, ...]:
+    """The host-site origins that may open customer sockets, from ``HUB_CORS_ORIGINS``.
+
+    A comma-separated list (``*`` = any). Unset: any origin in demo mode, none but the hub's
+    own otherwise. Origins are compared exactly (scheme, host and port, no trailing slash).
+    """
+    if setting is None:
+        return ("*",) if demo else ()
+    return tuple(o.strip().rstrip("/") for o in setting.split(",") if o.strip())
 
 
 def load_policy(path: Path | None = None) -> HubConfig:

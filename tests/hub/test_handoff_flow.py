@@ -27,9 +27,7 @@ async def test_routine_question_is_answered_by_the_bot(hub, clients, fake_rasa):
         }
     ]
     conversation = hub.service.sessions.get_conversation(
-        hub.service.sessions.open_session(
-            confirm["session_id"], None, confirm["session_key"]
-        ).conversation_id
+        hub.service.sessions.open_session(confirm["session_id"], None).conversation_id
     )
     assert conversation.state == "bot"
 

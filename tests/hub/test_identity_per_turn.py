@@ -16,10 +16,8 @@ async def test_binding_cuts_off_every_other_holder_of_the_anonymous_session(
     hub, clients, fake_rasa
 ):
     tab_a, confirm = await new_customer(clients, hub)
-    sid, key = confirm["session_id"], confirm["session_key"]
-    tab_b, confirm_b = await new_customer(
-        clients, hub, session={"session_id": sid, "session_key": key}
-    )
+    sid = confirm["session_id"]
+    tab_b, confirm_b = await new_customer(clients, hub, session={"session_id": sid})
     assert confirm_b["session_id"] == sid  # both tabs hold the anonymous session
 
     mark_b = tab_b.mark()
@@ -49,7 +47,7 @@ async def test_binding_cuts_off_every_other_holder_of_the_anonymous_session(
     assert all(name == "error" for name, _ in tab_b.events[mark_b:])
 
     # The old id and key open nothing any more: the tab gets a new, empty conversation.
-    fresh = await tab_b.call("session_request", {"session_id": sid, "session_key": key})
+    fresh = await tab_b.call("session_request", {"session_id": sid})
     assert fresh["session_id"] != sid
     replayed = await tab_b.call("resume", {"session_id": fresh["session_id"], "last_seen_id": 0})
     assert replayed["replayed"] == 0
@@ -65,7 +63,7 @@ async def test_binding_cuts_off_every_other_holder_of_the_anonymous_session(
 
 async def test_a_later_connection_with_the_anonymous_key_gets_a_new_session(hub, clients):
     tab_a, confirm = await new_customer(clients, hub)
-    sid, key = confirm["session_id"], confirm["session_key"]
+    sid = confirm["session_id"]
     await tab_a.call(
         "user_uttered",
         {
@@ -74,7 +72,5 @@ async def test_a_later_connection_with_the_anonymous_key_gets_a_new_session(hub,
             "metadata": {"customer_token": customer_token("cus_alice")},
         },
     )
-    _late, late_confirm = await new_customer(
-        clients, hub, session={"session_id": sid, "session_key": key}
-    )
+    _late, late_confirm = await new_customer(clients, hub, session={"session_id": sid})
     assert late_confirm["session_id"] != sid

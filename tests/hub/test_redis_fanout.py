@@ -152,8 +152,8 @@ async def test_binding_on_one_process_cuts_off_the_anonymous_tab_on_another(
     hub_a = await hub_factory(redis_url=redis_url)
     hub_b = await hub_factory(redis_url=redis_url)
     tab_a, confirm = await new_customer(clients, hub_a)
-    sid, key = confirm["session_id"], confirm["session_key"]
-    tab_b, _ = await new_customer(clients, hub_b, session={"session_id": sid, "session_key": key})
+    sid = confirm["session_id"]
+    tab_b, _ = await new_customer(clients, hub_b, session={"session_id": sid})
     token = customer_token("cus_alice")
     await tab_a.call(
         "user_uttered", {"message": "hi", "session_id": sid, "metadata": {"customer_token": token}}

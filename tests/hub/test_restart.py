@@ -11,7 +11,7 @@ async def test_hub_restart_mid_conversation_replays_missed_messages_exactly_once
     first_hub = await hub_factory()
     agent = await online_agent(clients, first_hub)
     customer, confirm = await new_customer(clients, first_hub)
-    sid, key = confirm["session_id"], confirm["session_key"]
+    sid = confirm["session_id"]
     await customer.call("user_uttered", {"message": "hello", "session_id": sid})
     seen = await customer.wait_for("bot_uttered")
     await customer.call("request_human", {"session_id": sid})
@@ -30,9 +30,7 @@ async def test_hub_restart_mid_conversation_replays_missed_messages_exactly_once
     await first_hub.stop()
 
     second_hub = await hub_factory()  # same SQLite file, new process state, new port
-    back, again = await new_customer(
-        clients, second_hub, session={"session_id": sid, "session_key": key}
-    )
+    back, again = await new_customer(clients, second_hub, session={"session_id": sid})
     assert (again["session_id"], again["state"]) == (sid, "agent")
     result = await back.call("resume", {"session_id": sid, "last_seen_id": last_seen})
     assert result == {"replayed": 2, "state": "agent"}
@@ -59,7 +57,7 @@ async def test_resume_from_the_start_replays_the_whole_conversation_in_order(
     fresh, _ = await new_customer(
         clients,
         hub,
-        session={"session_id": confirm["session_id"], "session_key": confirm["session_key"]},
+        session={"session_id": confirm["session_id"]},
     )
     await fresh.call("resume", {"session_id": confirm["session_id"], "last_seen_id": None})
     lines = [

@@ -132,7 +132,7 @@ async def test_a_transition_elsewhere_makes_the_route_read_the_state_again(
     await online_agent(clients, hub)
     customer, confirm = await new_customer(clients, hub)
     service = hub.service
-    other = service.sessions.open_session(None, None, None).conversation_id
+    other = service.sessions.open_session(None, None).conversation_id
 
     def hand_off_other(_conversation_id: str) -> None:
         _in_a_worker_thread(
