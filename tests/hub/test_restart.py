@@ -35,15 +35,19 @@ async def test_hub_restart_mid_conversation_replays_missed_messages_exactly_once
     result = await back.call("resume", {"session_id": sid, "last_seen_id": last_seen})
     assert result == {"replayed": 2, "state": "agent"}
     replayed = back.of("bot_uttered")
-    assert [m["id"] for m in replayed] == missed_ids
-    assert [m["text"] for m in replayed] == ["Hi, I'm Ana.", "I can see your order."]
-    assert all(m["sender"] == {"type": "agent", "name": "Ana"} for m in replayed)
+    assert [m["metadata"]["id"] for m in replayed] == missed_ids
+    assert [m["metadata"]["text"] for m in replayed] == ["Hi, I'm Ana.", "I can see your order."]
+    assert [m["text"] for m in replayed] == [
+        "Ana from our team: Hi, I'm Ana.",
+        "Ana from our team: I can see your order.",
+    ]
+    assert all(m["metadata"]["sender"] == {"type": "agent", "name": "Ana"} for m in replayed)
 
     # Resuming again from the newest id replays nothing (exactly once).
     result = await back.call("resume", {"session_id": sid, "last_seen_id": missed_ids[-1]})
     assert result == {"replayed": 0, "state": "agent"}
-    assert [m["id"] for m in back.of("bot_uttered")] == missed_ids
-    assert seen["id"] < last_seen
+    assert [m["metadata"]["id"] for m in back.of("bot_uttered")] == missed_ids
+    assert seen["metadata"]["id"] < last_seen
 
 
 async def test_resume_from_the_start_replays_the_whole_conversation_in_order(
