@@ -123,6 +123,8 @@ class Customer:
     async def _on_bot_uttered(self, data: Any) -> None:
         if isinstance(data, dict):
             arrived = time.perf_counter()
+            # Rasa's shapes, with the hub's id, sender and handoff state under ``metadata``.
+            data = {**data, **(data.get("metadata") or {})}
             self.utterances.append((arrived, data))
             if isinstance(data.get("id"), int):
                 self.arrivals[data["id"]] = arrived
@@ -133,7 +135,9 @@ class Customer:
 
     async def new_session(self) -> str:
         """Start a fresh conversation on this socket (the hub moves it to the new room)."""
-        confirm = await self.sio.call("session_request", {"session_id": None}, timeout=TIMEOUT_S)
+        confirm = await self.sio.call(
+            "session_request", {"session_id": None, "last_seen_id": None}, timeout=TIMEOUT_S
+        )
         if not isinstance(confirm, dict) or "session_id" not in confirm:
             raise BenchError("no session_confirm")
         return str(confirm["session_id"])

@@ -173,7 +173,7 @@ def create_app(
         max_waiting=settings.policy.max_waiting_turns,
     )
     desk = AgentDesk(services, notices, turns, calls)
-    parser = EventParser(settings.policy)
+    parser = EventParser(settings.policy, settings.metadata_key)
     trusted_proxies = parse_networks(settings.trusted_proxies)
     customers = CustomerNamespace(
         services,

@@ -1,11 +1,13 @@
 """Customer Socket.IO namespace ("/"), compatible with Rasa's socket.io channel.
 
-Rasa web chat clients work unchanged (``session_request`` -> ``session_confirm``,
-``user_uttered`` -> ``bot_uttered``); newer clients also get message ids, senders,
-``handoff_status`` events and can resume, ask for a person, cancel, leave a contact and rate.
-See docs/protocol.md. This is the protocol adapter only: each handler parses the event, checks
-the connection's session, and calls a service (the bot turn itself is
-:class:`hub.services.bot_turn.BotTurns`).
+Rasa web chat clients work unchanged: ``session_request`` -> ``session_confirm`` (the bare
+session id, as Rasa sends it), ``user_uttered`` -> ``bot_uttered`` in Rasa's exact shapes
+(``connectors.payloads.customer_payload``); a reconnect with the same session id continues the
+conversation and replays what arrived while the client was away. Newer clients also read the
+``metadata`` of each message, ``handoff_status`` events, and can resume, ask for a person,
+cancel, leave a contact and rate. See docs/protocol.md. This is the protocol adapter only:
+each handler parses the event, checks the connection's session, and calls a service (the bot
+turn itself is :class:`hub.services.bot_turn.BotTurns`).
 """
 
 from __future__ import annotations
@@ -16,13 +18,11 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
 from connectors.client_address import IPNetwork, client_address
+from connectors.customer_sessions import SessionBinding
 from connectors.fanout import CONVERSATION_BOUND
-from connectors.json import to_json
-from connectors.payloads import ERROR_TEXT, message_payload
+from connectors.payloads import ERROR_TEXT
 from connectors.push import conversation_room
-from connectors.socket_base import GuardedNamespace
 from connectors.validation import EventError, EventParser
-from hub.domain.views import SessionGrant
 from hub.logging import log_event
 from hub.services.blocking import BlockingCalls
 from hub.services.bot_turn import BotTurns
@@ -37,11 +37,11 @@ logger = logging.getLogger(__name__)
 TYPING_RELAY_SECONDS: Final = 1.0
 
 
-class CustomerNamespace(GuardedNamespace):
+class CustomerNamespace(SessionBinding):
     """Socket.IO handlers for customers; one room per conversation (``conv:<id>``).
 
-    Per-connection session (``save_session``): ``customer_ref`` and ``token`` from the
-    connection auth, and once bound ``conversation_id`` and ``session_id``.
+    The per-connection session and how a socket is bound to a conversation:
+    :class:`connectors.customer_sessions.SessionBinding`.
     """
 
     log_prefix = "customer"
@@ -145,116 +145,36 @@ class CustomerNamespace(GuardedNamespace):
         log_event(logger, "customer.connected", authenticated=customer_ref is not None)
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
-        """Nothing to clean up: the conversation lives in the store, not the socket."""
+        """Remember how far a Rasa client got; the conversation lives in the store."""
         log_event(logger, "customer.disconnected", reason=str(reason))
+        try:
+            session = await self.get_session(sid)
+        except KeyError:
+            return
+        await self._remember_delivery(session)
 
     # ---- sessions -------------------------------------------------------------------------
 
     async def on_session_request(self, sid: str, data: Any) -> dict[str, Any]:
-        """Bind this connection to a session (an existing one only if it is provably theirs)."""
+        """Bind this connection to the session it presents (see ``SessionService``)."""
         request = self.parser.session_request(data)
         session = await self.get_session(sid)
-        grant = await self._open(session, request.session_id, request.session_key)
-        return await self._bind(sid, session, grant)
-
-    async def _open(
-        self, session: dict[str, Any], session_id: str | None, session_key: str | None
-    ) -> SessionGrant:
-        """Open or resume a session within the budgets of new conversations.
-
-        One connection and one client address may each open only so many (``rate_limited``
-        beyond); resuming a conversation of theirs is always allowed.
-        """
-        address = str(session.get("address", "unknown"))
-        may_create = (
-            int(session.get("created", 0)) < self.new_per_connection
-            and self.new_per_address.wait(address) is None
-        )
-        if may_create:  # reserved before the call, so concurrent requests cannot overshoot
-            session["created"] = int(session.get("created", 0)) + 1
-            self.new_per_address.take(address)
-        grant = None
-        try:
-            grant = await self.calls.short(
-                self.services.sessions.open_session,
-                session_id,
-                session.get("customer_ref"),
-                session_key,
-                may_create=may_create,
-            )
-        finally:
-            if may_create and (grant is None or not grant.created):
-                session["created"] = int(session["created"]) - 1
-                self.new_per_address.give_back(address)
-        return grant
-
-    async def _bind(self, sid: str, session: dict[str, Any], grant: SessionGrant) -> dict[str, Any]:
-        previous = session.get("conversation_id")
-        if previous is not None and previous != grant.conversation_id:
-            await self.leave_room(sid, conversation_room(previous))
-        await self.enter_room(sid, conversation_room(grant.conversation_id))
-        session.update(conversation_id=grant.conversation_id, session_id=grant.session_id)
-        session.pop("session_ended", None)
-        await self.save_session(sid, session)
-        confirm = {
-            "session_id": grant.session_id,
-            "session_key": grant.session_key,
-            "state": grant.state,
-        }
-        await self.emit("session_confirm", confirm, to=sid)
-        log_event(
-            logger,
-            "customer.session_bound",
-            conversation_id=grant.conversation_id,
-            created=grant.created,
-        )
-        if not grant.created:
-            await self._live_status(sid, grant.conversation_id)
-        return confirm
-
-    async def _live_status(self, sid: str, conversation_id: str) -> None:
-        """Re-send where the customer stands now (queue position or agent) to one socket.
-
-        It carries ``current: true`` and no text: it repeats, it is not a new event, so
-        nothing is stored.
-        """
-        conversation = await self.calls.call(
-            self.services.sessions.get_conversation, conversation_id
-        )
-        body: dict[str, Any]
-        if conversation.state == "queued":
-            outcome = await self.calls.call(self.services.handoffs.queue_status, conversation_id)
-            if outcome is None:
-                return  # claimed or cancelled meanwhile; that status is on its way
-            body = {
-                "state": "queued",
-                "queue": outcome.queue,
-                "reason": outcome.reason,
-                "position": outcome.position,
-                "estimated_wait_seconds": outcome.estimated_wait_seconds,
-                "within_hours": outcome.within_hours,
-            }
-        elif conversation.state == "agent":
-            body = {"state": "agent_joined", "agent_name": conversation.owner_name}
-        else:
-            return
-        await self.emit("handoff_status", to_json({**body, "current": True}), to=sid)
+        grant = await self._open(session, request.session_id)
+        return await self._bind(sid, session, grant, request.replay_from)
 
     async def on_resume(self, sid: str, data: Any) -> dict[str, Any]:
         """Replay every message after ``last_seen_id`` in order, once, to this socket."""
         request = self.parser.resume(data)
         session = await self._bound(sid, request.session_id)
         conversation_id: str = session["conversation_id"]
-        missed = await self.calls.call(
-            self.services.messages.messages_after, conversation_id, request.last_seen_id
-        )
-        for message in missed:
-            event = "user_uttered" if message.sender_type == "customer" else "bot_uttered"
-            await self.emit(event, message_payload(message), to=sid)
+        if session.get("legacy"):  # it keeps a cursor after all
+            session["legacy"] = False
+            await self.save_session(sid, session)
+        replayed = await self._replay(sid, conversation_id, request.last_seen_id, own=True)
         state = await self.calls.short(self.services.sessions.conversation_state, conversation_id)
-        log_event(logger, "customer.resumed", conversation_id=conversation_id, replayed=len(missed))
+        log_event(logger, "customer.resumed", conversation_id=conversation_id, replayed=replayed)
         await self._live_status(sid, conversation_id)
-        return {"replayed": len(missed), "state": state}
+        return {"replayed": replayed, "state": state}
 
     async def on_typing(self, sid: str, data: Any) -> dict[str, Any]:
         """The customer is typing: tell the owning agent (throttled, not stored)."""
@@ -280,17 +200,25 @@ class CustomerNamespace(GuardedNamespace):
         """
         utterance = self.parser.user_uttered(data)
         session = await self.get_session(sid)
-        if "conversation_id" not in session:
-            if utterance.session_id is not None:
-                raise EventError("no_session", ERROR_TEXT["no_session"])
-            # Rasa clients without session persistence never send session_request.
-            grant = await self._open(session, None, None)
-            await self._bind(sid, session, grant)
-        session = await self._bound(sid, utterance.session_id)
+        if "pending" in session:
+            session = await self._resolve_pending(sid, session, utterance.metadata)
+        elif "conversation_id" not in session:
+            # Rasa clients without session persistence never send session_request; those
+            # with it may send the id only here. Either way: as if they had requested it.
+            grant = await self._open(session, utterance.session_id)
+            await self._bind(sid, session, grant, None)
+            session = await self.get_session(sid)
+            if "pending" in session:
+                session = await self._resolve_pending(sid, session, utterance.metadata)
+        else:
+            session = await self._bound(sid, utterance.session_id)
         session = await self._bind_metadata_identity(sid, session, utterance.metadata)
+        if utterance.message is None:
+            # Rasa web chat opening without initPayload: nothing to say, nothing stored.
+            return {"id": None, "duplicate": False, "empty": True}
         stored = await self.turns.receive(
             session["conversation_id"],
-            session["session_id"],
+            session["sender_id"],
             utterance.message,
             utterance.client_msg_id,
             self._rasa_metadata(session, utterance.metadata),

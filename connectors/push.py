@@ -13,7 +13,7 @@ import socketio
 
 from connectors.fanout import QUEUES_CHANGED, SESSIONS_ENDED
 from connectors.json import to_json
-from connectors.payloads import error_event, message_payload
+from connectors.payloads import customer_payload, error_event, message_payload
 from hub.domain.views import MessageView
 
 CUSTOMER_NAMESPACE = "/"
@@ -42,8 +42,8 @@ class CustomerPush:
         self._sio = sio
 
     async def push_message(self, conversation_id: str, message: MessageView) -> None:
-        """A stored message, as ``bot_uttered``."""
-        await self._emit("bot_uttered", message_payload(message), conversation_id)
+        """A stored message, as ``bot_uttered`` in Rasa's shapes (``customer_payload``)."""
+        await self._emit("bot_uttered", customer_payload(message), conversation_id)
 
     async def push_status(self, conversation_id: str, body: dict[str, Any]) -> None:
         """A ``handoff_status``."""

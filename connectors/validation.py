@@ -147,17 +147,26 @@ def _identifier(data: Mapping[str, Any], key: str, *, required: bool, max_chars:
 
 @dataclass(frozen=True)
 class SessionRequest:
-    """``session_request``: the session a client wants back (if any) and its key."""
+    """``session_request``: the session a client wants back (if any).
+
+    ``replay_from`` is set when the client sent ``last_seen_id`` (the hub's own widget): the
+    hub then replays what follows it; ``(None,)`` means from the start. Rasa clients send no
+    cursor (None).
+    """
 
     session_id: str | None
-    session_key: str | None
+    replay_from: tuple[int | None] | None = None
 
 
 @dataclass(frozen=True)
 class UserUttered:
-    """``user_uttered``: one customer message."""
+    """``user_uttered``: one customer message; ``message`` None for an empty one.
 
-    message: str
+    Rasa web chat sends ``user_uttered`` without ``message`` when it opens with no
+    ``initPayload``; Rasa answers nothing visible to that, and so does the hub.
+    """
+
+    message: str | None
     session_id: str | None
     metadata: dict[str, Any]
     client_msg_id: str | None
@@ -196,7 +205,8 @@ class EventParser:
         policy: Where the text, note and id limits come from.
     """
 
-    def __init__(self, policy: HubConfig) -> None:
+    def __init__(self, policy: HubConfig, metadata_key: str = "metadata") -> None:
+        self.metadata_key = metadata_key
         self.max_text_chars = policy.max_message_chars
         self.max_note_chars = policy.max_note_chars
         self.max_id_chars = policy.max_id_chars
@@ -210,26 +220,33 @@ class EventParser:
         return value
 
     def session_request(self, data: Any) -> SessionRequest:
-        """``session_request``; Rasa clients may send nothing or ``{session_id: null}``."""
+        """``session_request {session_id?, last_seen_id?}``.
+
+        Rasa clients may send nothing, ``{session_id: null}`` or the bare id. Other fields
+        (e.g. the retired ``session_key``) are ignored.
+        """
         if data is None:
-            return SessionRequest(None, None)
+            return SessionRequest(None)
         if isinstance(data, str | bytes):
             # Some clients send the bare session id.
-            return SessionRequest(self._id({"s": clean_value(data)}, "s"), None)
+            return SessionRequest(self._id({"s": clean_value(data)}, "s"))
         fields = _mapping(data, "session_request")
-        return SessionRequest(self._id(fields, "session_id"), self._id(fields, "session_key"))
+        replay_from = (_message_id(fields, "last_seen_id"),) if "last_seen_id" in fields else None
+        return SessionRequest(self._id(fields, "session_id"), replay_from)
 
     def user_uttered(self, data: Any) -> UserUttered:
-        """``user_uttered {message, session_id, metadata, client_msg_id?}``.
+        """``user_uttered {message, session_id, <metadata_key>, client_msg_id?}``.
 
-        ``metadata`` may be an object or (as Rasa's own channel accepts) a JSON string.
+        The metadata is read from the configured key (``metadata``, as Rasa's default;
+        ``customData`` for rasa-webchat), an object or (as Rasa accepts) a JSON string. A
+        missing, null or blank ``message`` is an empty message (None), not an error.
         """
         fields = _mapping(data, "user_uttered")
-        message = _required_text(fields, "message", max_chars=self.max_text_chars)
+        message = _text(fields, "message", max_chars=self.max_text_chars, required=False)
         return UserUttered(
-            message=message,
+            message=message if message is not None and message.strip() else None,
             session_id=self._id(fields, "session_id"),
-            metadata=_metadata(fields.get("metadata")),
+            metadata=_metadata(fields.get(self.metadata_key)),
             client_msg_id=self._id(fields, "client_msg_id"),
         )
 
@@ -242,14 +259,7 @@ class EventParser:
     def resume(self, data: Any) -> Resume:
         """``resume {session_id, last_seen_id}`` (``last_seen_id`` null = from the start)."""
         fields = _mapping(data, "resume")
-        last_seen = fields.get("last_seen_id")
-        if last_seen is not None and (
-            isinstance(last_seen, bool)
-            or not isinstance(last_seen, int)
-            or not 0 <= last_seen <= MAX_STORED_ID
-        ):
-            raise EventError("malformed", "'last_seen_id' must be a message id (or null).")
-        return Resume(self._id(fields, "session_id"), last_seen)
+        return Resume(self._id(fields, "session_id"), _message_id(fields, "last_seen_id"))
 
     def leave_contact(self, data: Any) -> LeaveContact:
         """``leave_contact {email?, phone?, note?}``; at least one way to reach them.
@@ -318,6 +328,16 @@ class EventParser:
             raise EventError("malformed", "'status' must be online, away or offline.")
         assert isinstance(status, str)
         return status
+
+
+def _message_id(fields: Mapping[str, Any], key: str) -> int | None:
+    """A server message id or null (``last_seen_id``)."""
+    value = fields.get(key)
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_STORED_ID
+    ):
+        raise EventError("malformed", f"'{key}' must be a message id (or null).")
+    return value if isinstance(value, int) else None
 
 
 def _metadata(raw: Any) -> dict[str, Any]:

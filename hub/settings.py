@@ -79,6 +79,12 @@ class HubSettings:
         trusted_proxies: Networks of reverse proxies whose ``X-Forwarded-For`` names the
             client for the per-client limits (``HUB_TRUSTED_PROXIES``, comma-separated CIDRs);
             empty: the TCP peer is the client and the header is ignored.
+            embed the widget); ``*`` allows any. Same-origin always works. From
+            ``HUB_CORS_ORIGINS``; unset, demo mode allows any origin (embedding on another
+            local page works out of the box) and production only the hub's own.
+        metadata_key: The ``user_uttered`` field customers' metadata (and so the customer
+            token) is read from, as Rasa's ``metadata_key`` in credentials.yml: ``metadata``
+            (Rasa's default), ``customData`` for rasa-webchat (``HUB_METADATA_KEY``).
         policy: Queues, business hours and limits (``hub.yml``, see ``hub.domain.policy``);
             ``HUB_MAX_TEXT_CHARS`` overrides its ``max_message_chars``.
         demo_credentials_path: Where demo mode saves the demo logins (0600) for the run
@@ -113,6 +119,7 @@ class HubSettings:
     log_level: str = "INFO"
     cors_origins: tuple[str, ...] = ()
     trusted_proxies: tuple[str, ...] = ()
+    metadata_key: str = "metadata"
     policy: HubConfig = field(default_factory=HubConfig)
     demo_credentials_path: Path = field(
         default_factory=lambda: REPO_ROOT / "var" / "demo-agent.json"
@@ -151,6 +158,8 @@ class HubSettings:
             )
         if self.metrics_token is not None and len(self.metrics_token) < 16:
             raise SettingsError("HUB_METRICS_TOKEN must be at least 16 characters")
+        if not self.metadata_key:
+            raise SettingsError("HUB_METADATA_KEY must not be empty")
         if not 0 <= self.port <= 65535:
             raise SettingsError("HUB_PORT must be a TCP port number")
         if self.policy.presence_timeout.total_seconds() < 2 * self.heartbeat_interval_seconds:
@@ -200,6 +209,8 @@ class HubSettings:
         static_dir = text("HUB_STATIC_DIR")
         config_path = text("HUB_CONFIG")
         policy = load_policy(Path(config_path) if config_path else None)
+        demo = (text("PAYASSIST_DEMO") or "").lower() in _TRUE
+        origins = text("HUB_CORS_ORIGINS")
         max_text = text("HUB_MAX_TEXT_CHARS")
         if max_text is not None:
             chars = integer("HUB_MAX_TEXT_CHARS", policy.max_message_chars)
@@ -214,7 +225,7 @@ class HubSettings:
             host=text("HUB_HOST") or "127.0.0.1",
             port=integer("HUB_PORT", 8080),
             redis_url=text("REDIS_URL"),
-            demo=(text("PAYASSIST_DEMO") or "").lower() in _TRUE,
+            demo=demo,
             rasa_timeout_seconds=number("HUB_RASA_TIMEOUT", 5.0),
             rasa_failure_threshold=integer("HUB_RASA_FAILURES", 2),
             rasa_max_concurrency=integer("HUB_RASA_CONCURRENCY", 8),
@@ -223,12 +234,11 @@ class HubSettings:
             session_check_interval_seconds=number("HUB_SESSION_CHECK_INTERVAL", 5.0),
             static_dir=Path(static_dir) if static_dir else REPO_ROOT / "hub" / "static",
             log_level=(text("HUB_LOG_LEVEL") or "INFO").upper(),
-            cors_origins=tuple(
-                o.strip() for o in (text("HUB_CORS_ORIGINS") or "").split(",") if o.strip()
-            ),
             trusted_proxies=tuple(
                 p.strip() for p in (text("HUB_TRUSTED_PROXIES") or "").split(",") if p.strip()
             ),
+            cors_origins=allowed_origins(origins, demo=demo),
+            metadata_key=text("HUB_METADATA_KEY") or "metadata",
             policy=policy,
             tracker_store_url=tracker_store_url_from_env(env),
             behind_tls=(text("HUB_BEHIND_TLS") or "").lower() in _TRUE,
@@ -241,6 +251,15 @@ def _is_origin(value: str) -> bool:
     """``scheme://host[:port]`` with nothing after it (what browsers send as ``Origin``)."""
     parts = urlsplit(value)
     return parts.scheme in {"http", "https"} and bool(parts.netloc) and not parts.path.strip("/")
+def allowed_origins(setting: str | None, *, demo: bool) -> tuple[str, ...]:
+    """The host-site origins that may open customer sockets, from ``HUB_CORS_ORIGINS``.
+
+    A comma-separated list (``*`` = any). Unset: any origin in demo mode, none but the hub's
+    own otherwise. Origins are compared exactly (scheme, host and port, no trailing slash).
+    """
+    if setting is None:
+        return ("*",) if demo else ()
+    return tuple(o.strip().rstrip("/") for o in setting.split(",") if o.strip())
 
 
 def load_policy(path: Path | None = None) -> HubConfig:

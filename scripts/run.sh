@@ -12,6 +12,10 @@ RASA_PORT="${RASA_PORT:-5005}"
 ACTIONS_PORT="${ACTIONS_PORT:-5055}"
 HUB_PORT="${HUB_PORT:-8080}"
 export PAYASSIST_DEMO="${PAYASSIST_DEMO:-1}"
+# Where customers' user_uttered metadata (and the customer token) is read from, as Rasa's
+# credentials.yml `metadata_key`. The hub's default is Rasa's (`metadata`); the demo uses
+# rasa-webchat's `customData` so that widget works against it unchanged (ours uses the auth).
+export HUB_METADATA_KEY="${HUB_METADATA_KEY:-customData}"
 export DATABASE_URL="${DATABASE_URL:-sqlite:///${ROOT}/var/payassist.db}"
 export RASA_URL="http://127.0.0.1:${RASA_PORT}"
 export HUB_PORT PYTHONPATH="${ROOT}"
@@ -74,6 +78,20 @@ wait_http "rasa server" "http://127.0.0.1:${RASA_PORT}/status?token=${RASA_AUTH_
 wait_http "hub" "http://127.0.0.1:${HUB_PORT}/health" 60
 
 "${BOT_PY}" "${ROOT}/scripts/banner.py" --hub "http://127.0.0.1:${HUB_PORT}" --rasa "http://127.0.0.1:${RASA_PORT}"
+# Which pages may embed a chat widget (ours or an existing Rasa one) from another origin; the
+# same rule as hub/settings.py `allowed_origins`.
+case "${PAYASSIST_DEMO}" in 1|true|yes|on) demo_mode=1 ;; *) demo_mode=0 ;; esac
+if [ -n "${HUB_CORS_ORIGINS:-}" ]; then
+  origins="${HUB_CORS_ORIGINS} (HUB_CORS_ORIGINS)"
+elif [ "${demo_mode}" = "1" ]; then
+  origins="any origin (demo mode; set HUB_CORS_ORIGINS to narrow it)"
+else
+  origins="only http://127.0.0.1:${HUB_PORT} itself"
+fi
+echo "  Widget origins allowed:       ${origins}"
+echo "    add one: HUB_CORS_ORIGINS=https://shop.example.com,http://localhost:3000 make run"
+echo "  Customer metadata key:        ${HUB_METADATA_KEY} (rasa-webchat: customData; Rasa's default: metadata)"
+echo "    (docs/protocol.md, \"Using an existing Rasa widget\")"
 echo "Press Ctrl-C to stop."
 wait -n "${pids[@]}" || true
 echo "error: a service stopped unexpectedly; see ${LOGS}" >&2

@@ -23,16 +23,18 @@ class SessionGrant:
     """The session a customer connection is bound to.
 
     Attributes:
-        session_key: Secret the anonymous owner presents to resume; None for authenticated
-            customers (their verified ``customer_ref`` is the key). Only returned to the owner.
+        session_id: The public session id (the client's key to the conversation); the store
+            keeps only its hash.
+        identity_required: The conversation is a verified customer's and the connection has
+            not proved to be them yet: nothing of it may be delivered until it does.
     """
 
     conversation_id: str
     session_id: str
-    session_key: str | None
     created: bool
     state: str
     customer_ref: str | None
+    identity_required: bool = False
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,14 @@
 """Customers' sessions: which conversation a connection belongs to, and who owns it.
 
-An existing session is granted only to its owner (the same verified customer, or the holder of
-the anonymous session key); anything else gets a fresh conversation, so guessing an id joins
-nothing. A conversation never changes customer.
+One rule, as in Rasa's socket.io channel: the session id is the key to its conversation. A
+client presenting an id gets that conversation back; an id the hub has never seen starts a new
+conversation under it when it is long and random enough to be unguessable (else the hub mints
+one). A conversation bound to a verified customer additionally needs that customer's token:
+a connection that proves someone else gets a new conversation, and an anonymous connection is
+told to prove it (``identity_required``) before it receives anything. The store keeps only a
+hash of each session id (``session_ref``), which is also the bot's sender id, so neither the
+database, Rasa's trackers, the logs nor the agent console hold a usable session id.
+A conversation never changes customer.
 """
 
 from __future__ import annotations
@@ -10,10 +16,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 import secrets
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Final
 
 from hub.domain.errors import IdentityMismatch, RateLimited
 from hub.domain.policy import HubConfig
@@ -25,10 +32,31 @@ from hub.services.clock import Clock, utc_now
 
 log = logging.getLogger(__name__)
 
+# A client-chosen session id is adopted only when it could not have been guessed: at least 32
+# characters of the URL-safe alphabet (a uuid4, hex or with dashes, qualifies; so does
+# ``secrets.token_urlsafe(24)``) that are not a short pattern repeated.
+MIN_ADOPTED_CHARS: Final = 32
+MIN_DISTINCT_CHARS: Final = 10
+_ID_ALPHABET: Final = re.compile(r"[A-Za-z0-9_-]+")
 
-def hash_session_key(key: str) -> str:
-    """What the database keeps of an anonymous session key (never the key itself)."""
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+def session_ref(session_id: str) -> str:
+    """What the store keeps of a session id (and the bot's sender id): its SHA-256, in hex."""
+    return hashlib.sha256(session_id.encode("utf-8")).hexdigest()
+
+
+def adoptable(session_id: str, max_chars: int) -> bool:
+    """Whether a client-chosen id is long and random enough to start a conversation under."""
+    return (
+        MIN_ADOPTED_CHARS <= len(session_id) <= max_chars
+        and _ID_ALPHABET.fullmatch(session_id) is not None
+        and len(set(session_id)) >= MIN_DISTINCT_CHARS
+    )
+
+
+def new_session_id() -> str:
+    """A fresh session id: 256 random bits, URL-safe (43 characters)."""
+    return secrets.token_urlsafe(32)
 
 
 class SessionService:
@@ -43,49 +71,58 @@ class SessionService:
         self,
         requested_session_id: str | None,
         customer_ref: str | None,
-        session_key: str | None,
         *,
         may_create: bool = True,
     ) -> SessionGrant:
-        """Bind a customer connection to a conversation (an existing one only if theirs).
+        """Bind a customer connection to a conversation (see the module docstring).
 
         Args:
-            requested_session_id: The id the client asked to resume, if any.
-            customer_ref: Verified customer (from a valid token), None when anonymous.
-            session_key: The anonymous owner's secret, returned when the session was created.
+            requested_session_id: The id the client presented, if any.
+            customer_ref: Verified customer of the connection (token), None when anonymous.
             may_create: False when the caller is over its budget of new conversations: only
-                an existing conversation of theirs can be granted.
+                an existing conversation can be granted.
 
         Returns:
-            The granted session; ``session_key`` is set for anonymous conversations only.
+            The granted session. ``identity_required`` is set when the conversation belongs to
+            a verified customer and the connection is anonymous: the caller must not deliver
+            anything of it until a token for ``customer_ref`` is presented.
 
         Raises:
             RateLimited: A new conversation was needed and ``may_create`` is False.
         """
         now = utc_now(self._clock)
+        requested = requested_session_id or None
         with self._store.write() as conn:
-            if requested_session_id and len(requested_session_id) <= self._config.max_id_chars:
-                row = self._store.conversations.conversation_by_session(conn, requested_session_id)
-                if row is not None and _owns(row, customer_ref, session_key):
-                    return SessionGrant(
-                        conversation_id=str(row.id),
-                        session_id=str(row.session_id),
-                        session_key=session_key if row.customer_ref is None else None,
-                        created=False,
-                        state=str(row.state),
-                        customer_ref=row.customer_ref,
-                    )
+            if requested is not None and len(requested) <= self._config.max_id_chars:
+                row = self._store.conversations.conversation_by_session(
+                    conn, session_ref(requested)
+                )
+                if row is not None:
+                    owner = None if row.customer_ref is None else str(row.customer_ref)
+                    if owner == customer_ref or (owner is not None and customer_ref is None):
+                        return SessionGrant(
+                            conversation_id=str(row.id),
+                            session_id=requested,
+                            created=False,
+                            state=str(row.state),
+                            customer_ref=owner,
+                            identity_required=owner is not None and customer_ref is None,
+                        )
+                    requested = None  # someone else's: never reveal it, never reuse the id
             if not may_create:
                 raise RateLimited("new conversations")
-            key = None if customer_ref else secrets.token_urlsafe(32)
+            session_id = (
+                requested
+                if requested is not None and adoptable(requested, self._config.max_id_chars)
+                else new_session_id()
+            )
             conversation_id = uuid.uuid4().hex
-            session_id = uuid.uuid4().hex
             self._store.conversations.insert_conversation(
                 conn,
                 {
                     "id": conversation_id,
-                    "session_id": session_id,
-                    "session_key_hash": None if key is None else hash_session_key(key),
+                    "session_id": session_ref(session_id),
+                    "session_key_hash": None,
                     "customer_ref": customer_ref,
                     "state": "bot",
                     "priority": NORMAL_PRIORITY,
@@ -96,7 +133,6 @@ class SessionService:
         return SessionGrant(
             conversation_id=conversation_id,
             session_id=session_id,
-            session_key=key,
             created=True,
             state="bot",
             customer_ref=customer_ref,
@@ -105,7 +141,7 @@ class SessionService:
     def bind_customer(self, conversation_id: str, customer_ref: str) -> bool:
         """Attach a verified customer to an anonymous conversation.
 
-        From then on only that customer can open it; the anonymous session key is forgotten.
+        From then on its session id alone no longer opens it: that customer's token is needed.
 
         Returns:
             True when the conversation was anonymous and is now the customer's; False when it
@@ -123,7 +159,6 @@ class SessionService:
                     raise IdentityMismatch(conversation_id)
                 return False
             conv.customer_ref = customer_ref
-            conv.session_key_hash = None  # the anonymous key opens it no more
             conv.updated_at = now
         log.info(
             "anonymous conversation bound to a verified customer",
@@ -155,14 +190,3 @@ class SessionService:
                 (str(t.from_state), str(t.to_state), str(t.event), t.reason, t.at)
                 for t in self._store.conversations.transitions(s, conversation_id)
             ]
-
-
-def _owns(conv: Any, customer_ref: str | None, session_key: str | None) -> bool:
-    """Whether the caller owns ``conv`` (a row with its identity columns)."""
-    if conv.customer_ref is not None:
-        return customer_ref is not None and hmac.compare_digest(
-            str(conv.customer_ref), customer_ref
-        )
-    if customer_ref is not None or not session_key or conv.session_key_hash is None:
-        return False
-    return hmac.compare_digest(str(conv.session_key_hash), hash_session_key(session_key))

@@ -91,6 +91,7 @@ class Stack:
     agent_password: str
     workdir: Path
     services: list[Service] = field(default_factory=list)
+    hub_env: dict[str, str] = field(default_factory=dict)
 
     def stop(self) -> None:
         """Stop every service, hub first (it talks to the others)."""
@@ -178,6 +179,20 @@ def newest_model(models_dir: Path) -> Path:
     if not models:
         raise StackError(f"no trained model in {models_dir}; run `make train` first")
     return models[-1]
+
+
+def start_hub(stack: Stack, name: str, **env: str) -> tuple[Service, str]:
+    """Another hub process over the same database and Rasa, with some settings changed.
+
+    Returns the service (stop it when done; ``stack.stop`` stops it too) and its URL.
+    """
+    port = free_port()
+    hub_env = {**stack.hub_env, "HUB_PORT": str(port), **env}
+    service = _start(name, [str(HUB_PYTHON), "-m", "connectors"], hub_env, stack.workdir / "logs")
+    stack.services.append(service)
+    url = f"http://127.0.0.1:{port}"
+    wait_http(service, f"{url}/health", 60)
+    return service, url
 
 
 def build_web() -> None:
@@ -304,7 +319,11 @@ def running_stack(workdir: Path) -> Iterator[Stack]:
             "HUB_LOG_LEVEL": "INFO",
             # The machine running the tests may be busy; the fail-open path has its own tests.
             "HUB_RASA_TIMEOUT": "20",
+            # rasa-webchat sends the customer token in customData (test_rasa_webchat.py); the
+            # hub's own widget sends it in the connection auth, unaffected.
+            "HUB_METADATA_KEY": "customData",
         }
+        stack.hub_env = hub_env
         wait_http(actions, f"http://127.0.0.1:{ports['actions']}/health", 120)
         wait_http(rasa, f"{stack.rasa_url}/status?token={rasa_token}", 300)
         warm_up(rasa, stack.rasa_url)

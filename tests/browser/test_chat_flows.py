@@ -6,17 +6,21 @@ server (see ``services.py``). Screenshots land in ``test-artifacts/browser/``.
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import os
 import re
 import shutil
+import threading
 import uuid
 from pathlib import Path
 
 import pytest
+import socketio
 from playwright.sync_api import Browser, Page, expect
 
+from common.identity import mint_customer_token
 from tests.browser.conftest import DialogWatch
 from tests.browser.pages import TIMEOUT_MS, ConsolePage, WidgetPage
 from tests.browser.services import ROOT, Stack
@@ -393,3 +397,71 @@ def test_page_weight_and_time_to_interactive(
     assert weight["widget_js_gzip_bytes"] < 40_000
     assert timing["dom_interactive_ms"] < 3_000
     assert timing["widget_connected_ms"] < 5_000
+
+
+def _bind_elsewhere(hub_url: str, session_id: str, token: str) -> None:
+    """Another client (a Rasa widget's way: the token in customData) binds the session."""
+
+    async def bind() -> None:
+        client = socketio.AsyncClient(reconnection=False)
+        await client.connect(hub_url, transports=["websocket"], wait_timeout=10)
+        try:
+            await client.call("session_request", {"session_id": session_id}, timeout=10)
+            ack = await client.call(
+                "user_uttered",
+                {
+                    "message": "hello",
+                    "session_id": session_id,
+                    "customData": {"customer_token": token},
+                },
+                timeout=30,
+            )
+            assert isinstance(ack.get("id"), int), ack
+        finally:
+            await client.disconnect()
+
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(bind())
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=60)
+    assert not errors, errors
+
+
+def test_session_taken_by_a_signed_in_customer_elsewhere_is_said_and_started_afresh(
+    browser: Browser, stack: Stack, dialogs: DialogWatch
+) -> None:
+    ctx = browser.new_context(viewport=DESKTOP)
+    try:
+        widget = WidgetPage(dialogs.attach(ctx.new_page()), stack.hub_url)
+        widget.goto()
+        widget.open()
+        widget.ask_bot("hello")
+        stored = widget.page.evaluate(
+            "() => Object.entries(localStorage).find(([k]) => k.startsWith('payassist:session:'))"
+        )
+        session_id = json.loads(stored[1])["sessionId"]
+        token = mint_customer_token("cus_alice", stack.token_secret)
+        _bind_elsewhere(stack.hub_url, session_id, token)
+
+        # The widget's next message is refused (session_ended): it says so, starts a new
+        # conversation and sends the message there.
+        answer = widget.ask_bot("are you still there?")
+        expect(widget.page.get_by_text("linked to a signed-in account")).to_be_visible(
+            timeout=TIMEOUT_MS
+        )
+        expect(answer).not_to_contain_text(FAIL_OPEN_TEXT)
+        expect(widget.page.locator("li.msg.rejected")).to_have_count(0)
+        new_stored = widget.page.evaluate(
+            "() => Object.entries(localStorage).find(([k]) => k.startsWith('payassist:session:'))"
+        )
+        assert json.loads(new_stored[1])["sessionId"] != session_id
+        assert dialogs.seen == []
+    finally:
+        ctx.close()

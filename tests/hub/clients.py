@@ -99,3 +99,12 @@ class RecordingClient:
 
 def text_of(event: Any) -> str | None:
     return event.get("text") if isinstance(event, dict) else None
+
+
+def sender_of(event: Any) -> str | None:
+    """Who wrote a customer-side message event (``metadata.sender.type``, Rasa shapes)."""
+    if not isinstance(event, dict):
+        return None
+    sender = (event.get("metadata") or {}).get("sender") or {}
+    kind = sender.get("type")
+    return kind if isinstance(kind, str) else None

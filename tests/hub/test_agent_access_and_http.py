@@ -184,7 +184,7 @@ async def test_demo_mode_mints_tokens_the_hub_accepts(hub_factory, clients, fake
         async with http.post(f"{hub.url}/api/demo/token", json={"customer_ref": "cus_alice"}) as r:
             token = (await r.json())["token"]
     customer, confirm = await new_customer(clients, hub, token=token)
-    assert confirm["session_key"] is None  # authenticated: identity is the key
+    assert confirm["state"] == "bot"
     await customer.call("user_uttered", {"message": "hi", "session_id": confirm["session_id"]})
     await customer.wait_for("bot_uttered")
     assert fake_rasa.webhook_calls[0]["metadata"]["customer_ref"] == "cus_alice"

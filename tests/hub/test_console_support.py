@@ -71,7 +71,7 @@ async def test_reconnecting_customer_gets_the_live_queue_position(hub, clients, 
     back, again = await new_customer(
         clients,
         hub,
-        session={"session_id": confirm["session_id"], "session_key": confirm["session_key"]},
+        session={"session_id": confirm["session_id"]},
     )
     assert again["state"] == "queued"
     live = await back.wait_for("handoff_status")
@@ -94,7 +94,7 @@ async def test_reconnecting_customer_learns_which_agent_has_them(hub, clients, f
     back, _ = await new_customer(
         clients,
         hub,
-        session={"session_id": confirm["session_id"], "session_key": confirm["session_key"]},
+        session={"session_id": confirm["session_id"]},
     )
     live = await back.wait_for("handoff_status")
     assert live == {"state": "agent_joined", "agent_name": "Ana", "current": True}
@@ -106,7 +106,7 @@ async def test_no_status_is_repeated_while_with_the_bot(hub, clients, fake_rasa)
     back, _ = await new_customer(
         clients,
         hub,
-        session={"session_id": confirm["session_id"], "session_key": confirm["session_key"]},
+        session={"session_id": confirm["session_id"]},
     )
     await back.call("resume", {"session_id": confirm["session_id"], "last_seen_id": None})
     assert back.of("handoff_status") == []

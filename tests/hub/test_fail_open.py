@@ -9,7 +9,8 @@ import pytest
 
 from connectors.metrics import HubMetrics
 from connectors.rasa_client import RasaBusy, RasaClient
-from tests.hub.clients import RecordingClient
+from hub.services.sessions import session_ref
+from tests.hub.clients import RecordingClient, sender_of
 from tests.hub.conftest import new_customer, online_agent
 
 
@@ -25,11 +26,11 @@ async def test_rasa_killed_mid_conversation_queues_the_customer_with_bot_failure
     agent = await online_agent(clients, hub)
     customer, confirm = await new_customer(clients, hub)
     await _say(customer, confirm, "where is my order")
-    await customer.wait_for("bot_uttered", lambda d: d["sender"]["type"] == "bot")
+    await customer.wait_for("bot_uttered", lambda d: sender_of(d) == "bot")
 
     await fake_rasa.stop()  # connection refused from now on: hand off at once
     await _say(customer, confirm, "and my refund?")
-    notice = await customer.wait_for("bot_uttered", lambda d: d["sender"]["type"] == "system")
+    notice = await customer.wait_for("bot_uttered", lambda d: sender_of(d) == "system")
     assert "technical trouble" in notice["text"]
     status = await customer.wait_for("handoff_status")
     assert (status["state"], status["reason"]) == ("queued", "bot_failure")
@@ -49,7 +50,7 @@ async def test_repeated_bot_failures_hand_off_after_the_threshold(hub, clients, 
 
     await _say(customer, confirm, "first try")
     retry = await customer.wait_for("bot_uttered", timeout=3)
-    assert retry["sender"]["type"] == "system"
+    assert sender_of(retry) == "system"
     assert "send it again" in retry["text"]
     assert customer.of("handoff_status") == []
 
@@ -63,7 +64,7 @@ async def test_a_success_resets_the_failure_streak(hub, clients, fake_rasa):
     customer, confirm = await new_customer(clients, hub)
     fake_rasa.mode = "error"
     await _say(customer, confirm, "one")
-    await customer.wait_for("bot_uttered", lambda d: d["sender"]["type"] == "system")
+    await customer.wait_for("bot_uttered", lambda d: sender_of(d) == "system")
     fake_rasa.mode = "ok"
     await _say(customer, confirm, "two")
     await customer.wait_for("bot_uttered", lambda d: d.get("text") == "bot reply to: two")
@@ -96,7 +97,7 @@ async def test_no_agent_and_bot_handoff_unpauses_the_bot(hub, clients, fake_rasa
     assert status["state"] == "no_agents"
     # The bot paused itself in Rasa; with nobody to take over it is resumed so it keeps helping.
     assert [call[:3] for call in fake_rasa.api_calls] == [
-        ("events", confirm["session_id"], [{"event": "resume"}])
+        ("events", session_ref(confirm["session_id"]), [{"event": "resume"}])
     ]
 
 
@@ -113,9 +114,9 @@ async def test_a_burst_waits_its_turn_for_rasa_instead_of_failing(hub_factory, c
         await _say(customer, confirm, f"question {index}")
     for index, (customer, _confirm) in enumerate(customers):
         reply = await customer.wait_for(
-            "bot_uttered", lambda d: d["sender"]["type"] != "customer", timeout=10.0
+            "bot_uttered", lambda d: sender_of(d) != "customer", timeout=10.0
         )
-        assert (reply["sender"]["type"], reply["text"]) == (
+        assert (sender_of(reply), reply["text"]) == (
             "bot",
             f"bot reply to: question {index}",
         )

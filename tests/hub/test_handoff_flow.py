@@ -6,7 +6,8 @@ import asyncio
 
 import pytest
 
-from tests.hub.clients import text_of
+from hub.services.sessions import session_ref
+from tests.hub.clients import sender_of, text_of
 from tests.hub.conftest import customer_token, login, new_customer, online_agent
 
 
@@ -17,19 +18,17 @@ async def test_routine_question_is_answered_by_the_bot(hub, clients, fake_rasa):
     )
     reply = await customer.wait_for("bot_uttered")
     assert reply["text"] == "bot reply to: when is my next payment"
-    assert reply["sender"] == {"type": "bot", "name": None}
-    assert reply["id"] > ack["id"]
+    assert reply["metadata"]["sender"] == {"type": "bot", "name": None}
+    assert reply["metadata"]["id"] > ack["id"]
     assert fake_rasa.webhook_calls == [
         {
-            "sender": confirm["session_id"],
+            "sender": session_ref(confirm["session_id"]),  # never the session id itself
             "message": "when is my next payment",
             "metadata": {"channel": "hub"},
         }
     ]
     conversation = hub.service.sessions.get_conversation(
-        hub.service.sessions.open_session(
-            confirm["session_id"], None, confirm["session_key"]
-        ).conversation_id
+        hub.service.sessions.open_session(confirm["session_id"], None).conversation_id
     )
     assert conversation.state == "bot"
 
@@ -68,12 +67,15 @@ async def test_explicit_request_agent_claims_talks_and_hands_back(hub, clients, 
     ack = await agent.call(
         "reply", {"conversation_id": conversation_id, "text": "Let me check that for you."}
     )
-    said = await customer.wait_for("bot_uttered", lambda d: d["sender"]["type"] == "agent")
+    said = await customer.wait_for("bot_uttered", lambda d: sender_of(d) == "agent")
     assert said == {
-        "text": "Let me check that for you.",
-        "id": ack["id"],
-        "sender": {"type": "agent", "name": "Ana"},
-        "ts": said["ts"],
+        "text": "Ana from our team: Let me check that for you.",
+        "metadata": {
+            "id": ack["id"],
+            "sender": {"type": "agent", "name": "Ana"},
+            "ts": said["metadata"]["ts"],
+            "text": "Let me check that for you.",
+        },
     }
 
     # Hand back: Rasa is resumed through its HTTP API and the bot speaks again.
@@ -81,10 +83,10 @@ async def test_explicit_request_agent_claims_talks_and_hands_back(hub, clients, 
     assert result == {"state": "bot"}
     await customer.wait_for("handoff_status", lambda d: d["state"] == "bot_resumed")
     back = await customer.wait_for("bot_uttered", lambda d: "I'm back" in (text_of(d) or ""))
-    assert back["sender"]["type"] == "bot"
+    assert sender_of(back) == "bot"
     assert [(kind, cid, body, token) for kind, cid, body, token in fake_rasa.api_calls] == [
-        ("events", sid, [{"event": "resume"}], "fake-rasa-token"),
-        ("trigger", sid, {"name": "EXTERNAL_handback"}, "fake-rasa-token"),
+        ("events", session_ref(sid), [{"event": "resume"}], "fake-rasa-token"),
+        ("trigger", session_ref(sid), {"name": "EXTERNAL_handback"}, "fake-rasa-token"),
     ]
     await customer.call(
         "user_uttered", {"message": "thanks, what is my balance", "session_id": sid}
@@ -92,7 +94,7 @@ async def test_explicit_request_agent_claims_talks_and_hands_back(hub, clients, 
     answer = await customer.wait_for(
         "bot_uttered", lambda d: d.get("text") == "bot reply to: thanks, what is my balance"
     )
-    assert answer["sender"]["type"] == "bot"
+    assert sender_of(answer) == "bot"
 
 
 async def test_widget_button_requests_a_person(hub, clients, fake_rasa):
@@ -285,7 +287,7 @@ async def test_an_agent_cannot_reply_to_a_conversation_they_do_not_own(hub, clie
     await owner.call("claim", {"conversation_id": offer["conversation_id"]})
     ack = await other.call("reply", {"conversation_id": offer["conversation_id"], "text": "hi"})
     assert ack["error"]["code"] == "not_allowed"
-    assert not [e for e in customer.of("bot_uttered") if e["sender"]["type"] == "agent"]
+    assert not [e for e in customer.of("bot_uttered") if sender_of(e) == "agent"]
 
 
 async def test_a_message_sent_while_the_bot_hands_off_goes_to_people_not_the_paused_bot(

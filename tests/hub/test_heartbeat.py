@@ -35,9 +35,7 @@ async def test_agents_of_a_dead_hub_are_offline_and_lose_their_conversations(
     hub.service.presence.set_presence(ghost.agent_id, "online")
     customer, confirm = await new_customer(clients, hub)
     await customer.call("request_human", {"session_id": confirm["session_id"]})
-    conversation_id = hub.service.sessions.open_session(
-        confirm["session_id"], None, confirm["session_key"]
-    ).conversation_id
+    conversation_id = hub.service.sessions.open_session(confirm["session_id"], None).conversation_id
     hub.service.work.claim(ghost.agent_id, conversation_id)
 
     requeued = await customer.wait_for(

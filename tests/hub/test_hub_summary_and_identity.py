@@ -132,7 +132,7 @@ async def test_a_second_identity_is_refused_and_nothing_is_stored(
     error = await customer.wait_for("error")
     assert error["code"] == "identity_mismatch"
     assert "cus_" not in error["message"]
-    grant = hub.service.sessions.open_session(sid, "cus_alice", None)
+    grant = hub.service.sessions.open_session(sid, "cus_alice")
     assert grant.session_id == sid  # the conversation is (still) Alice's
     stored = hub.service.messages.messages_after(grant.conversation_id, None)
     assert [m.text for m in stored if m.sender_type == "customer"] == ["hello"]

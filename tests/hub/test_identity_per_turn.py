@@ -16,10 +16,8 @@ async def test_binding_cuts_off_every_other_holder_of_the_anonymous_session(
     hub, clients, fake_rasa
 ):
     tab_a, confirm = await new_customer(clients, hub)
-    sid, key = confirm["session_id"], confirm["session_key"]
-    tab_b, confirm_b = await new_customer(
-        clients, hub, session={"session_id": sid, "session_key": key}
-    )
+    sid = confirm["session_id"]
+    tab_b, confirm_b = await new_customer(clients, hub, session={"session_id": sid})
     assert confirm_b["session_id"] == sid  # both tabs hold the anonymous session
 
     mark_b = tab_b.mark()
@@ -48,14 +46,21 @@ async def test_binding_cuts_off_every_other_holder_of_the_anonymous_session(
     assert len(fake_rasa.webhook_calls) == calls_before
     assert all(name == "error" for name, _ in tab_b.events[mark_b:])
 
-    # The old id and key open nothing any more: the tab gets a new, empty conversation.
-    fresh = await tab_b.call("session_request", {"session_id": sid, "session_key": key})
-    assert fresh["session_id"] != sid
-    replayed = await tab_b.call("resume", {"session_id": fresh["session_id"], "last_seen_id": 0})
-    assert replayed["replayed"] == 0
-    said = await tab_b.call("user_uttered", {"message": "hi", "session_id": fresh["session_id"]})
+    # The old id alone opens nothing any more: confirmed (a Rasa widget keeps its id) but
+    # nothing is delivered, and a message without Alice's token starts a new conversation.
+    mark_b = tab_b.mark()
+    held = await tab_b.call("session_request", {"session_id": sid, "last_seen_id": None})
+    assert held == {"session_id": sid, "state": "bot", "identity_required": True}
+    replayed = await tab_b.call("resume", {"session_id": sid, "last_seen_id": 0})
+    assert replayed["error"]["code"] == "no_session"
+    said = await tab_b.call("user_uttered", {"message": "hi", "session_id": sid})
     assert isinstance(said["id"], int)
+    fresh = tab_b.of("session_confirm")[-1]
+    assert fresh != sid
     assert "customer_token" not in fake_rasa.webhook_calls[-1].get("metadata", {})
+    assert not [
+        e for name, e in tab_b.events[mark_b:] if name == "bot_uttered" and "next payment" in str(e)
+    ]
 
     # The tab that proved who it is carries on.
     again = await tab_a.call("user_uttered", {"message": "thanks", "session_id": sid})
@@ -63,9 +68,11 @@ async def test_binding_cuts_off_every_other_holder_of_the_anonymous_session(
     assert fake_rasa.webhook_calls[-1]["metadata"]["customer_ref"] == "cus_alice"
 
 
-async def test_a_later_connection_with_the_anonymous_key_gets_a_new_session(hub, clients):
+async def test_a_later_connection_with_only_the_id_gets_nothing_of_the_verified_conversation(
+    hub, clients
+):
     tab_a, confirm = await new_customer(clients, hub)
-    sid, key = confirm["session_id"], confirm["session_key"]
+    sid = confirm["session_id"]
     await tab_a.call(
         "user_uttered",
         {
@@ -74,7 +81,9 @@ async def test_a_later_connection_with_the_anonymous_key_gets_a_new_session(hub,
             "metadata": {"customer_token": customer_token("cus_alice")},
         },
     )
-    _late, late_confirm = await new_customer(
-        clients, hub, session={"session_id": sid, "session_key": key}
+    late, late_confirm = await new_customer(
+        clients, hub, session={"session_id": sid, "last_seen_id": None}
     )
-    assert late_confirm["session_id"] != sid
+    assert late_confirm == {"session_id": sid, "state": "bot", "identity_required": True}
+    assert late.of("bot_uttered") == []
+    assert late.of("user_uttered") == []

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from hub.domain.texts import MASKED_NOTE_TEXT
+from tests.hub.clients import sender_of
 from tests.hub.conftest import new_customer, online_agent
 
 TYPED = "my card 4111 1111 1111 1111 was declined, why?"
@@ -46,7 +47,7 @@ async def test_a_typed_card_number_is_masked_everywhere_and_noted_once(hub, clie
         "user_uttered", {"message": TYPED, "session_id": sid, "client_msg_id": "m1"}
     )
     assert ack == {"id": ack["id"], "duplicate": False, "text": MASKED}
-    reply = await customer.wait_for("bot_uttered", lambda d: d["sender"]["type"] == "bot")
+    reply = await customer.wait_for("bot_uttered", lambda d: sender_of(d) == "bot")
     assert reply["text"] == f"bot reply to: {MASKED}"
     assert [call["message"] for call in fake_rasa.webhook_calls] == [MASKED]
 
@@ -89,8 +90,8 @@ async def test_a_typed_card_number_is_masked_everywhere_and_noted_once(hub, clie
     await agent.call(
         "reply", {"conversation_id": conversation_id, "text": "never type 4111111111111111 here"}
     )
-    said = await customer.wait_for("bot_uttered", lambda d: d["sender"]["type"] == "agent")
-    assert said["text"] == "never type •••• •••• •••• 1111 here"
+    said = await customer.wait_for("bot_uttered", lambda d: sender_of(d) == "agent")
+    assert said["metadata"]["text"] == "never type •••• •••• •••• 1111 here"
 
     context = await agent.call("context", {"conversation_id": conversation_id})
     ticket = await agent.call("ticket", {"ticket_id": ticket_ack["ticket_id"]})
@@ -111,5 +112,5 @@ async def test_a_typed_card_number_is_masked_everywhere_and_noted_once(hub, clie
 
     notes = [m for m in customer.of("bot_uttered") if m.get("text") == NOTE]
     assert len(notes) == 1
-    assert notes[0]["sender"]["type"] == "system"
+    assert sender_of(notes[0]) == "system"
     assert [m.text for m in stored].count(NOTE) == 1

@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.hub.clients import RecordingClient
+from tests.hub.clients import RecordingClient, sender_of
 from tests.hub.conftest import (
     TOKEN_SECRET,
     HubFactory,
@@ -84,7 +84,7 @@ async def real_hub(hub_factory: HubFactory, rasa: RealRasa) -> Any:
 
 
 def _bot_texts(client: RecordingClient) -> list[str]:
-    return [e.get("text") or "" for e in client.of("bot_uttered") if e["sender"]["type"] == "bot"]
+    return [e.get("text") or "" for e in client.of("bot_uttered") if sender_of(e) == "bot"]
 
 
 async def test_routine_question_is_answered_by_the_real_bot(real_hub, clients):
@@ -94,7 +94,7 @@ async def test_routine_question_is_answered_by_the_real_bot(real_hub, clients):
         {"message": "when is my next payment due?", "session_id": confirm["session_id"]},
     )
     reply = await customer.wait_for("bot_uttered", timeout=30)
-    assert reply["sender"]["type"] == "bot"
+    assert sender_of(reply) == "bot"
     assert reply.get("text") or reply.get("quick_replies")
     assert customer.of("handoff_status") == []
 
@@ -157,7 +157,7 @@ async def test_a_typed_card_number_reaches_rasa_masked_and_is_still_understood(
     )
     masked = "my card •••• •••• •••• 1111 was declined, why?"
     assert ack["text"] == masked
-    await customer.wait_for("bot_uttered", lambda d: d["sender"]["type"] == "bot", timeout=30)
+    await customer.wait_for("bot_uttered", lambda d: sender_of(d) == "bot", timeout=30)
     async with (
         aiohttp.ClientSession() as http,
         http.get(

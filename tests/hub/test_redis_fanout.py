@@ -20,6 +20,7 @@ import aiohttp
 import pytest
 
 from connectors.app import CUSTOMERS
+from tests.hub.clients import sender_of
 from tests.hub.conftest import AGENT_PASSWORD, customer_token, login, new_customer
 
 STARTUP_SECONDS = 10.0
@@ -122,11 +123,11 @@ async def test_queue_pushes_and_messages_cross_hub_processes(redis_url, hub_fact
         relayed = await tab.wait_for("message", lambda d: d.get("text") == "hello from A")
         assert relayed["conversation_id"] == conversation_id
     await ana_on_b.call("reply", {"conversation_id": conversation_id, "text": "hi from B"})
-    said = await customer.wait_for("bot_uttered", lambda d: d["sender"]["type"] == "agent")
-    assert said["text"] == "hi from B"
-    assert [e["text"] for e in customer.of("bot_uttered") if e["sender"]["type"] == "agent"] == [
-        "hi from B"
-    ]
+    said = await customer.wait_for("bot_uttered", lambda d: sender_of(d) == "agent")
+    assert said["metadata"]["text"] == "hi from B"
+    assert [
+        e["metadata"]["text"] for e in customer.of("bot_uttered") if sender_of(e) == "agent"
+    ] == ["hi from B"]
 
 
 async def test_a_logout_on_one_process_cuts_off_the_sockets_on_another(
@@ -152,8 +153,8 @@ async def test_binding_on_one_process_cuts_off_the_anonymous_tab_on_another(
     hub_a = await hub_factory(redis_url=redis_url)
     hub_b = await hub_factory(redis_url=redis_url)
     tab_a, confirm = await new_customer(clients, hub_a)
-    sid, key = confirm["session_id"], confirm["session_key"]
-    tab_b, _ = await new_customer(clients, hub_b, session={"session_id": sid, "session_key": key})
+    sid = confirm["session_id"]
+    tab_b, _ = await new_customer(clients, hub_b, session={"session_id": sid})
     token = customer_token("cus_alice")
     await tab_a.call(
         "user_uttered", {"message": "hi", "session_id": sid, "metadata": {"customer_token": token}}

@@ -11,7 +11,7 @@ async def test_hub_restart_mid_conversation_replays_missed_messages_exactly_once
     first_hub = await hub_factory()
     agent = await online_agent(clients, first_hub)
     customer, confirm = await new_customer(clients, first_hub)
-    sid, key = confirm["session_id"], confirm["session_key"]
+    sid = confirm["session_id"]
     await customer.call("user_uttered", {"message": "hello", "session_id": sid})
     seen = await customer.wait_for("bot_uttered")
     await customer.call("request_human", {"session_id": sid})
@@ -30,22 +30,24 @@ async def test_hub_restart_mid_conversation_replays_missed_messages_exactly_once
     await first_hub.stop()
 
     second_hub = await hub_factory()  # same SQLite file, new process state, new port
-    back, again = await new_customer(
-        clients, second_hub, session={"session_id": sid, "session_key": key}
-    )
+    back, again = await new_customer(clients, second_hub, session={"session_id": sid})
     assert (again["session_id"], again["state"]) == (sid, "agent")
     result = await back.call("resume", {"session_id": sid, "last_seen_id": last_seen})
     assert result == {"replayed": 2, "state": "agent"}
     replayed = back.of("bot_uttered")
-    assert [m["id"] for m in replayed] == missed_ids
-    assert [m["text"] for m in replayed] == ["Hi, I'm Ana.", "I can see your order."]
-    assert all(m["sender"] == {"type": "agent", "name": "Ana"} for m in replayed)
+    assert [m["metadata"]["id"] for m in replayed] == missed_ids
+    assert [m["metadata"]["text"] for m in replayed] == ["Hi, I'm Ana.", "I can see your order."]
+    assert [m["text"] for m in replayed] == [
+        "Ana from our team: Hi, I'm Ana.",
+        "Ana from our team: I can see your order.",
+    ]
+    assert all(m["metadata"]["sender"] == {"type": "agent", "name": "Ana"} for m in replayed)
 
     # Resuming again from the newest id replays nothing (exactly once).
     result = await back.call("resume", {"session_id": sid, "last_seen_id": missed_ids[-1]})
     assert result == {"replayed": 0, "state": "agent"}
-    assert [m["id"] for m in back.of("bot_uttered")] == missed_ids
-    assert seen["id"] < last_seen
+    assert [m["metadata"]["id"] for m in back.of("bot_uttered")] == missed_ids
+    assert seen["metadata"]["id"] < last_seen
 
 
 async def test_resume_from_the_start_replays_the_whole_conversation_in_order(
@@ -59,7 +61,7 @@ async def test_resume_from_the_start_replays_the_whole_conversation_in_order(
     fresh, _ = await new_customer(
         clients,
         hub,
-        session={"session_id": confirm["session_id"], "session_key": confirm["session_key"]},
+        session={"session_id": confirm["session_id"]},
     )
     await fresh.call("resume", {"session_id": confirm["session_id"], "last_seen_id": None})
     lines = [

@@ -17,6 +17,7 @@ import pytest
 from connectors.app import CUSTOMERS, TURNS
 from hub.domain.views import MessageView, StoredMessage
 from hub.services.wiring import HubServices
+from tests.hub.clients import sender_of
 from tests.hub.conftest import HubFactory, RunningHub, new_customer, online_agent
 
 DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -122,7 +123,7 @@ async def test_a_handoff_committed_between_store_and_route_sends_the_message_to_
     assert fake_rasa.webhook_calls == []  # the message never reached the paused bot
     assert [(m.id, m.text) for m in relayed] == [(ack["id"], "what about my refund")]
     assert len(reads) == 1  # the transition forced the read, also where reads are skipped
-    assert not [e for e in customer.of("bot_uttered") if e["sender"]["type"] == "bot"]
+    assert not [e for e in customer.of("bot_uttered") if sender_of(e) == "bot"]
 
 
 async def test_a_transition_elsewhere_makes_the_route_read_the_state_again(
@@ -132,7 +133,7 @@ async def test_a_transition_elsewhere_makes_the_route_read_the_state_again(
     await online_agent(clients, hub)
     customer, confirm = await new_customer(clients, hub)
     service = hub.service
-    other = service.sessions.open_session(None, None, None).conversation_id
+    other = service.sessions.open_session(None, None).conversation_id
 
     def hand_off_other(_conversation_id: str) -> None:
         _in_a_worker_thread(
@@ -142,7 +143,7 @@ async def test_a_transition_elsewhere_makes_the_route_read_the_state_again(
     _after_store(service, monkeypatch, hand_off_other)
     reads = _count_state_reads(service, monkeypatch)
     await customer.call("user_uttered", {"message": "hello", "session_id": confirm["session_id"]})
-    reply = await customer.wait_for("bot_uttered", lambda d: d["sender"]["type"] == "bot")
+    reply = await customer.wait_for("bot_uttered", lambda d: sender_of(d) == "bot")
     assert reply["text"] == "bot reply to: hello"
     assert len(reads) == 1
     assert service.sessions.conversation_state(other) == "queued"

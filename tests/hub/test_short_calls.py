@@ -16,6 +16,7 @@ import pytest
 from connectors.app import CUSTOMERS
 from hub.services.blocking import BlockingCalls
 from hub.services.wiring import HubServices
+from tests.hub.clients import sender_of
 from tests.hub.conftest import HubFactory, RunningHub, new_customer
 
 # The calls of a session start and one plain bot turn that go through ``BlockingCalls.short``,
@@ -78,7 +79,7 @@ async def _bot_turn(clients, hub: RunningHub) -> None:
     assert ack["duplicate"] is False
     reply = await customer.wait_for("bot_uttered")
     assert reply["text"] == "bot reply to: hello"
-    assert reply["sender"]["type"] == "bot"
+    assert sender_of(reply) == "bot"
 
 
 async def test_sqlite_hub_runs_the_turns_store_calls_on_the_loop(

@@ -81,13 +81,15 @@ def test_client_ids_longer_than_the_store_keeps_are_refused_by_the_parser(
         (None, (None, None)),
         ({}, (None, None)),
         ({"session_id": None}, (None, None)),
-        ({"session_id": "abc", "session_key": "k"}, ("abc", "k")),
+        ({"session_id": "abc", "session_key": "k"}, ("abc", None)),  # the retired key is ignored
+        ({"session_id": "abc", "last_seen_id": None}, ("abc", (None,))),
+        ({"session_id": "abc", "last_seen_id": 41}, ("abc", (41,))),
         ("abc", ("abc", None)),
     ],
 )
-def test_session_request_shapes(data: Any, expected: tuple[str | None, str | None]) -> None:
+def test_session_request_shapes(data: Any, expected: tuple[Any, Any]) -> None:
     parsed = parse_session_request(data)
-    assert (parsed.session_id, parsed.session_key) == expected
+    assert (parsed.session_id, parsed.replay_from) == expected
 
 
 @pytest.mark.parametrize("score", [0, 6, True, 3.5, "4", None])
@@ -177,6 +179,18 @@ def test_settings_from_env(tmp_path: Path) -> None:
     assert HubSettings.from_env({}).policy.max_message_chars == HubConfig().max_message_chars
     assert settings.customer_token_secret is None
     assert settings.redis_url is None
+
+
+def test_allowed_origins_and_metadata_key_from_env() -> None:
+    # Demo mode: any origin unless HUB_CORS_ORIGINS says otherwise; production: only its own.
+    assert HubSettings.from_env({"PAYASSIST_DEMO": "1"}).cors_origins == ("*",)
+    assert HubSettings.from_env({}).cors_origins == ()
+    narrowed = HubSettings.from_env(
+        {"PAYASSIST_DEMO": "1", "HUB_CORS_ORIGINS": "http://localhost:3000/"}
+    )
+    assert narrowed.cors_origins == ("http://localhost:3000",)
+    assert HubSettings.from_env({}).metadata_key == "metadata"
+    assert HubSettings.from_env({"HUB_METADATA_KEY": "customData"}).metadata_key == "customData"
 
 
 @pytest.mark.parametrize(

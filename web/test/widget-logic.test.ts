@@ -87,6 +87,21 @@ describe("parseServerMessage", () => {
     assert.deepEqual(m.buttons, [{ title: "Yes", payload: "/affirm" }]);
   });
 
+  it("reads the hub's metadata and the agent's own words from Rasa-shaped messages", () => {
+    const m = parseServerMessage({
+      text: "Dana from our team: On it",
+      metadata: { id: 9, sender: { type: "agent", name: "Dana" }, ts: "2024-05-01T10:00:00+00:00", text: "On it" },
+    });
+    if (m === null) throw new Error("expected a message");
+    assert.deepEqual([m.id, m.sender, m.senderName, m.text], [9, "agent", "Dana", "On it"]);
+    const b = parseServerMessage({
+      text: "Which order?",
+      quick_replies: [{ content_type: "text", title: "ORD-1", payload: "/inform" }],
+      metadata: { id: 10, sender: { type: "bot", name: null }, ts: null },
+    });
+    assert.deepEqual([b?.id, b?.sender, b?.text, b?.buttons], [10, "bot", "Which order?", [{ title: "ORD-1", payload: "/inform" }]]);
+  });
+
   it("falls back to bot for unknown sender types and drops empty messages", () => {
     assert.equal(parseServerMessage({ text: "hi", sender: { type: "root" } })?.sender, "bot");
     assert.equal(parseServerMessage({ custom: { handoff: {} } }), null);
@@ -99,10 +114,10 @@ describe("SessionStore", () => {
     const storage = new MapStorage();
     const store = new SessionStore(storage, "http://hub:8080/");
     assert.equal(store.load(), null);
-    store.save({ sessionId: "s1", sessionKey: "k1", lastSeenId: null });
+    store.save({ sessionId: "s1", lastSeenId: null });
     store.markSeen(10);
     store.markSeen(4);
-    assert.deepEqual(store.load(), { sessionId: "s1", sessionKey: "k1", lastSeenId: 10 });
+    assert.deepEqual(store.load(), { sessionId: "s1", lastSeenId: 10 });
     store.clear();
     assert.equal(store.load(), null);
   });

@@ -106,7 +106,7 @@ def queued(service: HubServices, clock: FakeClock) -> Callable[..., str]:
     """Open an anonymous session, say something, hand off; return the conversation id."""
 
     def build(queue: str = "payments", reason: str = "explicit_request") -> str:
-        grant = service.sessions.open_session(None, None, None)
+        grant = service.sessions.open_session(None, None)
         service.messages.record_message(grant.conversation_id, "customer", "hi", None, None, None)
         outcome = service.handoffs.request_handoff(
             grant.conversation_id, reason, queue, [], "summary", 0.9

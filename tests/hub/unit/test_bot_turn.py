@@ -22,7 +22,7 @@ async def _say(
     hub: Hub, service: HubServices, text: str, conversation_id: str | None = None
 ) -> str:
     if conversation_id is None:
-        conversation_id = service.sessions.open_session(None, None, None).conversation_id
+        conversation_id = service.sessions.open_session(None, None).conversation_id
     grant_session = service.sessions.get_conversation(conversation_id).session_id
     await hub.turns.receive(conversation_id, grant_session, text, None, {"channel": "hub"})
     await hub.turns.drain()

@@ -19,7 +19,7 @@ def shared_service(payments_repository, tmp_path, clock, config):
 def _claimed(service: HubServices, customer_ref: str | None):
     agent = service.agents.create("ctx", "Ctx", "agent", ["payments"], "long enough pw")
     service.presence.set_presence(agent.agent_id, "online")
-    conv = service.sessions.open_session(None, customer_ref, None).conversation_id
+    conv = service.sessions.open_session(None, customer_ref).conversation_id
     service.messages.record_message(
         conv, "customer", "my order ORD-104410 is late", None, None, None
     )

@@ -48,14 +48,14 @@ def test_snapshot_carries_presence_and_dispositions(service, make_agent, config,
 
 
 def test_binding_an_anonymous_conversation_to_a_verified_customer(service):
-    conv = service.sessions.open_session(None, None, None).conversation_id
+    conv = service.sessions.open_session(None, None).conversation_id
     assert service.sessions.bind_customer(conv, "cus_alice") is True
     assert service.sessions.get_conversation(conv).customer_ref == "cus_alice"
     assert service.sessions.bind_customer(conv, "cus_alice") is False  # same customer: no-op
 
 
 def test_a_conversation_never_changes_customer(service):
-    conv = service.sessions.open_session(None, "cus_alice", None).conversation_id
+    conv = service.sessions.open_session(None, "cus_alice").conversation_id
     with pytest.raises(IdentityMismatch):
         service.sessions.bind_customer(conv, "cus_bob")
     assert service.sessions.get_conversation(conv).customer_ref == "cus_alice"
@@ -64,7 +64,7 @@ def test_a_conversation_never_changes_customer(service):
 @pytest.mark.parametrize("given", [None, "", "   "])
 def test_handoff_without_summary_gets_the_hubs_summary(service, make_agent, given):
     make_agent()
-    grant = service.sessions.open_session(None, "cus_alice", None)
+    grant = service.sessions.open_session(None, "cus_alice")
     conv = grant.conversation_id
     service.messages.record_message(
         conv, "customer", "my card was declined on ORD-104233", None, None, None
@@ -85,14 +85,14 @@ def test_handoff_without_summary_gets_the_hubs_summary(service, make_agent, give
 
 def test_the_bots_summary_wins_when_it_has_one(service, make_agent):
     make_agent()
-    conv = service.sessions.open_session(None, None, None).conversation_id
+    conv = service.sessions.open_session(None, None).conversation_id
     service.messages.record_message(conv, "customer", "hi", None, None, None)
     service.handoffs.request_handoff(conv, "frustration", "payments", [], "Upset about fees.", 0.9)
     assert service.sessions.get_conversation(conv).summary == "Upset about fees."
 
 
 def test_no_agents_outcome_still_stores_the_hub_summary_for_the_ticket(service):
-    conv = service.sessions.open_session(None, None, None).conversation_id
+    conv = service.sessions.open_session(None, None).conversation_id
     service.messages.record_message(conv, "customer", "refund for #104233 please", None, None, None)
     outcome = service.handoffs.request_handoff(conv, "explicit_request", None, [], None, None)
     assert outcome.state == "no_agents"

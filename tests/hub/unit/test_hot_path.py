@@ -31,7 +31,7 @@ def test_file_database_uses_wal_with_normal_sync(hub_store: HubStore) -> None:
 
 
 def test_a_read_does_not_wait_for_a_writer(hub_store: HubStore, service: HubServices) -> None:
-    grant = service.sessions.open_session(None, None, None)
+    grant = service.sessions.open_session(None, None)
     writing = threading.Event()
     release = threading.Event()
 
@@ -57,9 +57,7 @@ def test_a_read_does_not_wait_for_a_writer(hub_store: HubStore, service: HubServ
 
 def test_concurrent_writers_store_everything_in_id_order(service: HubServices) -> None:
     """Writer threads queue on the process lock: nothing fails, ids grow with commit order."""
-    conversations = [
-        service.sessions.open_session(None, None, None).conversation_id for _ in range(4)
-    ]
+    conversations = [service.sessions.open_session(None, None).conversation_id for _ in range(4)]
 
     def write(n: int) -> int:
         message, created = service.messages.record_message(
@@ -141,7 +139,7 @@ def test_a_customer_message_comes_back_with_the_state_it_was_stored_in(
 ) -> None:
     agent_id = make_agent(username="ana")
     if where == "bot":
-        conversation_id = service.sessions.open_session(None, None, None).conversation_id
+        conversation_id = service.sessions.open_session(None, None).conversation_id
     else:
         conversation_id = queued()
     if where in {"agent", "closed"}:
@@ -195,7 +193,7 @@ def test_the_store_and_service_say_whether_the_database_is_embedded(
 
 
 def test_a_stored_message_comes_back_as_stored(service: HubServices) -> None:
-    conversation_id = service.sessions.open_session(None, None, None).conversation_id
+    conversation_id = service.sessions.open_session(None, None).conversation_id
     payload = {"quick_replies": [{"content_type": "text", "title": "A", "payload": "/a"}]}
     plain, created = service.messages.record_message(conversation_id, "bot", "hi", None, None, None)
     rich, _ = service.messages.record_message(conversation_id, "bot", None, payload, "Bot", None)
@@ -212,7 +210,7 @@ def test_the_unique_constraint_keeps_a_client_id_stored_once(
     hub_store: HubStore, service: HubServices, clock: FakeClock
 ) -> None:
     """The database, not only the caller's look-up, refuses a second message with one id."""
-    conversation_id = service.sessions.open_session(None, None, None).conversation_id
+    conversation_id = service.sessions.open_session(None, None).conversation_id
     first, _ = service.messages.record_message(conversation_id, "customer", "hi", None, None, "c-1")
     values = {
         "conversation_id": conversation_id,

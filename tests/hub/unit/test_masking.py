@@ -44,7 +44,7 @@ async def _say(
     client_msg_id: str | None = None,
 ):
     if conversation_id is None:
-        conversation_id = service.sessions.open_session(None, None, None).conversation_id
+        conversation_id = service.sessions.open_session(None, None).conversation_id
     session_id = service.sessions.get_conversation(conversation_id).session_id
     stored = await hub.turns.receive(
         conversation_id, session_id, text, client_msg_id, {"channel": "hub"}

@@ -18,6 +18,7 @@ from sqlalchemy import text
 from hub.domain.errors import HubError
 from hub.domain.policy import HubConfig
 from hub.persistence.store import HubStore
+from hub.services.sessions import session_ref
 from hub.services.wiring import HubServices, build_services
 from migrations.runner import upgrade
 from store.db import create_engine_from_url
@@ -86,9 +87,9 @@ def _run(service: HubServices, clock: FakeClock) -> list[Any]:
         service.presence.set_presence(view.agent_id, "online")
         agents.append(view.agent_id)
     ana, bob = agents
-    grant = service.sessions.open_session(None, None, None)
+    grant = service.sessions.open_session(None, None)
     conv = grant.conversation_id
-    random_ids = {conv: "<conversation>", grant.session_id: "<session>"}
+    random_ids = {conv: "<conversation>", session_ref(grant.session_id): "<session>"}
     outcomes: list[Any] = []
 
     def attempt(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
@@ -174,7 +175,7 @@ def test_customer_and_bot_messages_never_open_an_orm_session(
     def no_orm(*_args: Any, **_kwargs: Any) -> Any:
         raise AssertionError("the ORM path ran")
 
-    conv = service.sessions.open_session(None, None, None).conversation_id
+    conv = service.sessions.open_session(None, None).conversation_id
     monkeypatch.setattr(HubStore, "transaction", no_orm)
     first = service.messages.record_customer_message(conv, "hi", "c-1")
     repeat = service.messages.record_customer_message(conv, "hi", "c-1")
@@ -190,7 +191,7 @@ def test_a_repeat_that_gets_past_the_look_up_is_answered_from_the_unique_constra
     hub_store: HubStore, service: HubServices, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The unique constraint is the backstop: the insert fails, the stored message answers."""
-    conv = service.sessions.open_session(None, None, None).conversation_id
+    conv = service.sessions.open_session(None, None).conversation_id
     first = service.messages.record_customer_message(conv, "hi", "c-1")
     look_up = hub_store.messages.message_row_by_client_id
     calls: list[int] = []
@@ -214,21 +215,20 @@ def test_open_session_creates_and_resumes_with_core_statements(
         raise AssertionError("the ORM path ran")
 
     monkeypatch.setattr(HubStore, "transaction", no_orm)
-    anonymous = service.sessions.open_session(None, None, None)
-    known = service.sessions.open_session(None, "cus_alice", None)
+    anonymous = service.sessions.open_session(None, None)
+    known = service.sessions.open_session(None, "cus_alice")
     assert (anonymous.created, anonymous.state, anonymous.customer_ref) == (True, "bot", None)
-    assert anonymous.session_key is not None
-    assert known.session_key is None
-    again = service.sessions.open_session(anonymous.session_id, None, anonymous.session_key)
+    assert known.customer_ref == "cus_alice"
+    again = service.sessions.open_session(anonymous.session_id, None)
     assert (again.conversation_id, again.created) == (anonymous.conversation_id, False)
-    mine = service.sessions.open_session(known.session_id, "cus_alice", None)
+    mine = service.sessions.open_session(known.session_id, "cus_alice")
     assert (mine.conversation_id, mine.created, mine.customer_ref) == (
         known.conversation_id,
         False,
         "cus_alice",
     )
     # Someone else's session id gets a new conversation, never theirs.
-    stranger = service.sessions.open_session(known.session_id, "cus_bob", None)
+    stranger = service.sessions.open_session(known.session_id, "cus_bob")
     assert stranger.created
     assert stranger.conversation_id != known.conversation_id
     view = service.sessions.get_conversation(anonymous.conversation_id)
@@ -245,7 +245,7 @@ def test_state_changes_count_every_transition_and_nothing_else(
 ) -> None:
     agent = make_agent()
     before = service.store.state_changes
-    conv = service.sessions.open_session(None, None, None).conversation_id
+    conv = service.sessions.open_session(None, None).conversation_id
     service.messages.record_customer_message(conv, "hi", "c-1")
     service.messages.record_message(conv, "bot", "hello", None, None, None)
     service.sessions.conversation_state(conv)

@@ -47,7 +47,7 @@ def test_postgres_claim_race_and_capacity(migrated_postgres_url, config):
             view = service.agents.create(f"pg{i}", f"Pg {i}", "agent", ["payments"], PASSWORD, 1)
             service.presence.set_presence(view.agent_id, "online")
             agents.append(view.agent_id)
-        conv = service.sessions.open_session(None, None, None).conversation_id
+        conv = service.sessions.open_session(None, None).conversation_id
         assert (
             service.handoffs.request_handoff(conv, "topic", "payments", [], None, None).state
             == "queued"
@@ -65,7 +65,7 @@ def test_postgres_claim_race_and_capacity(migrated_postgres_url, config):
         service.presence.set_presence(solo.agent_id, "online")
         convs = []
         for _ in range(2):
-            c = service.sessions.open_session(None, None, None).conversation_id
+            c = service.sessions.open_session(None, None).conversation_id
             service.handoffs.request_handoff(c, "topic", "payments", [], None, None)
             convs.append(c)
 
@@ -86,7 +86,7 @@ def test_postgres_messages_keep_order_under_concurrency(migrated_postgres_url, c
     store = HubStore.from_url(migrated_postgres_url)
     service = build_services(store, None, config, FakeClock(), password_hasher=cheap_hasher())
     try:
-        conv = service.sessions.open_session(None, None, None).conversation_id
+        conv = service.sessions.open_session(None, None).conversation_id
         results = _race(
             8,
             lambda i: service.messages.record_message(

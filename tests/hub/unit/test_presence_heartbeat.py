@@ -25,7 +25,7 @@ def test_defaults_are_what_these_tests_assume(config: HubConfig):
 def test_an_agent_without_heartbeat_is_not_available(service, make_agent, clock):
     agent = make_agent()
     clock.advance(TIMEOUT + 1)
-    grant = service.sessions.open_session(None, None, None)
+    grant = service.sessions.open_session(None, None)
     outcome = service.handoffs.request_handoff(
         grant.conversation_id, "explicit_request", "payments", [], None, None
     )

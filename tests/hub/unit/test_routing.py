@@ -17,7 +17,7 @@ from hub.domain.policy import HubConfig, QueueConfig, parse_hours
 
 
 def _open_and_ask(service: Any, queue: str = "payments", reason: str = "explicit_request") -> Any:
-    conv = service.sessions.open_session(None, None, None).conversation_id
+    conv = service.sessions.open_session(None, None).conversation_id
     return conv, service.handoffs.request_handoff(conv, reason, queue, [], None, None)
 
 
@@ -47,7 +47,7 @@ def test_out_of_hours_is_no_agents_with_next_opening(make_service, make_agent, c
     service = make_service(config=config)
     agent = service.agents.create("night", "Night", "agent", ["payments"], "long enough pw", 2)
     service.presence.set_presence(agent.agent_id, "online")
-    conv = service.sessions.open_session(None, None, None).conversation_id
+    conv = service.sessions.open_session(None, None).conversation_id
     outcome = service.handoffs.request_handoff(conv, "frustration", "payments", [], None, 0.9)
     assert (outcome.state, outcome.within_hours) == ("no_agents", False)
     assert outcome.next_open_at == datetime(2026, 12, 2, 8, 0, tzinfo=timezone.utc)
@@ -59,7 +59,7 @@ def test_handoff_stores_context_and_reports_position(service, make_agent, clock)
         {"name": "negative_sentiment", "score": 0.61, "turn": 3, "evidence": "useless"},
         "junk",
     ]
-    conv = service.sessions.open_session(None, "cus_alice", None).conversation_id
+    conv = service.sessions.open_session(None, "cus_alice").conversation_id
     outcome = service.handoffs.request_handoff(
         conv, "frustration", "payments", signals, "Refund late", 0.82, order_number="ORD-104233"
     )

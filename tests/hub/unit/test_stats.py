@@ -3,20 +3,18 @@ from __future__ import annotations
 
 def test_stats_are_computed_from_the_store(service, make_agent, clock, make_service):
     agent = make_agent(capacity=5)
-    contained = service.sessions.open_session(None, None, None).conversation_id
+    contained = service.sessions.open_session(None, None).conversation_id
     service.messages.record_message(contained, "customer", "where is my order", None, None, None)
     service.messages.record_message(contained, "bot", "on its way", None, "bot", None)
-    service.sessions.open_session(
-        None, None, None
-    )  # never spoke: not a conversation for containment
+    service.sessions.open_session(None, None)  # never spoke: not a conversation for containment
 
-    escalated = service.sessions.open_session(None, None, None).conversation_id
+    escalated = service.sessions.open_session(None, None).conversation_id
     service.messages.record_message(escalated, "customer", "human please", None, None, None)
     service.handoffs.request_handoff(escalated, "explicit_request", "payments", [], None, None)
-    waiting = service.sessions.open_session(None, None, None).conversation_id
+    waiting = service.sessions.open_session(None, None).conversation_id
     service.messages.record_message(waiting, "customer", "this is useless", None, None, None)
     service.handoffs.request_handoff(waiting, "frustration", "payments", [], None, None)
-    refused = service.sessions.open_session(None, None, None).conversation_id
+    refused = service.sessions.open_session(None, None).conversation_id
     service.messages.record_message(refused, "customer", "dispute", None, None, None)
     service.handoffs.request_handoff(refused, "topic", "disputes", [], None, None)
 

@@ -6,7 +6,7 @@ from hub.domain.errors import NotAllowed, ValidationFailed
 
 
 def test_ticket_keeps_transcript_and_context(service, make_agent, clock):
-    conv = service.sessions.open_session(None, "cus_alice", None).conversation_id
+    conv = service.sessions.open_session(None, "cus_alice").conversation_id
     service.messages.record_message(conv, "customer", "I need a person", None, None, None)
     service.messages.record_message(conv, "bot", "Nobody is available", None, "bot", None)
     assert (
@@ -29,7 +29,7 @@ def test_ticket_keeps_transcript_and_context(service, make_agent, clock):
 
 
 def test_same_contact_twice_is_one_ticket(service):
-    conv = service.sessions.open_session(None, None, None).conversation_id
+    conv = service.sessions.open_session(None, None).conversation_id
     first = service.tickets.create_ticket(conv, None, "+44 7700 900101", None)
     second = service.tickets.create_ticket(conv, None, "+447700900101", "evenings please")
     assert first.kind == "callback"
@@ -48,14 +48,14 @@ def test_same_contact_twice_is_one_ticket(service):
     ],
 )
 def test_ticket_validation(service, email, phone, note, field):
-    conv = service.sessions.open_session(None, None, None).conversation_id
+    conv = service.sessions.open_session(None, None).conversation_id
     with pytest.raises(ValidationFailed) as info:
         service.tickets.create_ticket(conv, email, phone, note)
     assert info.value.field == field
 
 
 def test_agents_see_open_tickets_of_their_queues(service, make_agent):
-    conv = service.sessions.open_session(None, None, None).conversation_id
+    conv = service.sessions.open_session(None, None).conversation_id
     service.handoffs.request_handoff(conv, "topic", "disputes", [], None, None)
     ticket = service.tickets.create_ticket(conv, "a@example.com", None, None)
     payments = make_agent(("payments",))

@@ -27,12 +27,25 @@ export interface ChatMessage {
   payload?: string;
 }
 
-/** Normalises a `bot_uttered` / replayed message payload from the hub. */
+/**
+ * Normalises a `bot_uttered` / replayed message payload from the hub.
+ *
+ * The hub sends Rasa's exact shapes (`{text}`, `{text, quick_replies}`, `{attachment}`) so
+ * that existing Rasa widgets draw them, and puts its own fields under `metadata`: `id`,
+ * `sender`, `ts`, `handoff_status`, and for an agent's message `text` without the
+ * "<name> from our team:" attribution old widgets need. Flat fields are read as a fallback.
+ */
 export function parseServerMessage(raw: unknown): ChatMessage | null {
   if (typeof raw !== "object" || raw === null) {
     return null;
   }
-  const rec = raw as Record<string, unknown>;
+  const body = raw as Record<string, unknown>;
+  const meta =
+    typeof body.metadata === "object" && body.metadata !== null ? (body.metadata as Record<string, unknown>) : {};
+  const rec: Record<string, unknown> = { ...body, ...meta };
+  if (typeof meta.text !== "string") {
+    rec.text = body.text;
+  }
   const senderRec =
     typeof rec.sender === "object" && rec.sender !== null ? (rec.sender as Record<string, unknown>) : {};
   const senderType =
@@ -51,7 +64,8 @@ export function parseServerMessage(raw: unknown): ChatMessage | null {
         ? rec.sender_name
         : null;
   const buttons: ChatButton[] = [];
-  for (const list of [rec.buttons, rec.quick_replies]) {
+  // Rasa's channel sends buttons as `quick_replies`; older payloads may carry `buttons`.
+  for (const list of [Array.isArray(rec.quick_replies) ? rec.quick_replies : rec.buttons]) {
     if (!Array.isArray(list)) {
       continue;
     }

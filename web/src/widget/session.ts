@@ -2,14 +2,14 @@
  * Where the widget remembers its conversation between reloads and tabs.
  *
  * localStorage is shared by every tab of the host origin, so a new tab joins the
- * same session. We keep only the ids the hub needs to grant the session back
- * (session id, anonymous session key) and the last server message id we showed;
- * message text is never written to storage (shared computers).
+ * same session. We keep only the session id (the hub's key to the conversation,
+ * as in Rasa's protocol; a verified customer's conversation also needs their token)
+ * and the last server message id we showed; message text is never written to
+ * storage (shared computers).
  */
 
 export interface StoredSession {
   sessionId: string;
-  sessionKey: string | null;
   lastSeenId: number | null;
 }
 
@@ -51,7 +51,6 @@ export class SessionStore {
     }
     return {
       sessionId: rec.sessionId,
-      sessionKey: typeof rec.sessionKey === "string" ? rec.sessionKey : null,
       lastSeenId:
         typeof rec.lastSeenId === "number" && Number.isInteger(rec.lastSeenId) ? rec.lastSeenId : null,
     };

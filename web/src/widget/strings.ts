@@ -40,6 +40,10 @@ export interface Strings {
   rateLabel: (n: number) => string;
   rateThanks: string;
   notSent: string;
+  sessionEnded: string;
+  signInAgain: string;
+  rateLimited: string;
+  tooLarge: string;
   newMessages: string;
   unread: (n: number) => string;
   link: string;
@@ -86,6 +90,12 @@ const en: Strings = {
   rateLabel: (n) => `Rate ${n} out of 5`,
   rateThanks: "Thanks for your feedback!",
   notSent: "Not sent yet, retrying…",
+  sessionEnded:
+    "This chat is now linked to a signed-in account elsewhere, so it continues there. " +
+    "We've started a new chat here; sign in to see the earlier one.",
+  signInAgain: "Your earlier chat belongs to your account: sign in again to see it. You can start a new chat here.",
+  rateLimited: "Too many new chats from here. Please wait a minute and try again.",
+  tooLarge: "That message is too long to send. Please shorten it.",
   newMessages: "New messages",
   unread: (n) => `${n} unread message${n === 1 ? "" : "s"}`,
   link: "link",
@@ -132,6 +142,12 @@ const es: Strings = {
   rateLabel: (n) => `Valorar con ${n} de 5`,
   rateThanks: "¡Gracias por tu opinión!",
   notSent: "Aún no enviado, reintentando…",
+  sessionEnded:
+    "Este chat ahora está vinculado a una cuenta con sesión iniciada en otro lugar y continúa allí. " +
+    "Hemos empezado un chat nuevo aquí; inicia sesión para ver el anterior.",
+  signInAgain: "Tu chat anterior pertenece a tu cuenta: inicia sesión de nuevo para verlo. Puedes empezar un chat nuevo aquí.",
+  rateLimited: "Demasiados chats nuevos desde aquí. Espera un minuto e inténtalo de nuevo.",
+  tooLarge: "Ese mensaje es demasiado largo para enviarlo. Acórtalo, por favor.",
   newMessages: "Mensajes nuevos",
   unread: (n) => `${n} mensaje${n === 1 ? "" : "s"} sin leer`,
   link: "enlace",

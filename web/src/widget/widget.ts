@@ -257,11 +257,7 @@ export class ChatWidget {
     s.on("connect", () => {
       this.ready = false;
       this.setStatus(this.t.connecting);
-      const stored = this.store.load();
-      s.emit("session_request", {
-        session_id: stored?.sessionId ?? null,
-        session_key: stored?.sessionKey ?? null,
-      });
+      this.requestSession(this.store.load()?.sessionId ?? null);
     });
     s.on("disconnect", () => {
       this.ready = false;
@@ -274,13 +270,94 @@ export class ChatWidget {
     s.on("bot_uttered", (data: unknown) => this.onServerMessage(data));
     s.on("user_uttered", (data: unknown) => this.onServerMessage(data, "customer"));
     s.on("handoff_status", (data: unknown) => this.onHandoffStatus(asRecord(data)));
-    s.on("error", (data: unknown) => {
-      const rec = asRecord(data);
-      console.warn("PayAssist hub error", rec.code, rec.message);
+    s.on("error", (data: unknown) => this.onHubError(asRecord(data)));
+  }
+
+  /**
+   * Asks the hub for our conversation (or a new one) and, with `last_seen_id`, for every
+   * message after what is on screen (all of it after a reload: text is never stored). The
+   * replay and the live status arrive before the ack, which carries the state.
+   */
+  private requestSession(sessionId: string | null): void {
+    this.socket
+      .timeout(ACK_TIMEOUT_MS)
+      .emit(
+        "session_request",
+        { session_id: sessionId, last_seen_id: this.log.lastSeenId },
+        (err: unknown, ack: unknown) => {
+          const ackRec = asRecord(ack);
+          const code = stringOrNull(asRecord(ackRec.error).code);
+          if (code !== null || err !== null) {
+            // rate_limited / unavailable: said by onHubError; the next reconnect retries.
+            return;
+          }
+          if (ackRec.identity_required === true) {
+            // Our stored chat belongs to a signed-in customer and this page has no (valid)
+            // token for them: the hub shows nothing of it; our next message starts a new one.
+            this.log.reset();
+            clear(this.list);
+            this.freshStart = true; // the next session_confirm is a new chat: keep the screen
+            this.renderNotice(this.t.signInAgain);
+          }
+          const state = stringOrNull(ackRec.state);
+          if (state !== null && state !== this.mode && ackRec.identity_required !== true) {
+            this.applyConversationState(state);
+          }
+          this.ready = true;
+          this.setStatus(this.t.connected);
+          this.flushOutbox();
+        },
+      );
+  }
+
+  /** Errors the hub reports outside an ack: tell the customer what happened, in their words. */
+  private onHubError(rec: Record<string, unknown>): void {
+    const code = stringOrNull(rec.code);
+    console.warn("PayAssist hub error", code, rec.message);
+    switch (code) {
+      case "session_ended":
+        this.onSessionEnded();
+        break;
+      case "rate_limited":
+        this.showBanner(this.t.rateLimited);
+        this.setStatus(this.t.rateLimited);
+        break;
+      case "too_large":
+        this.showBanner(this.t.tooLarge);
+        break;
+      default:
+        break;
+    }
+  }
+
+  /**
+   * The conversation was bound to a signed-in customer from another tab or device: this
+   * widget may not see it any more. Say so and start a new conversation here.
+   */
+  private onSessionEnded(): void {
+    if (this.freshStart) {
+      return; // already starting again
+    }
+    this.startNewSession();
+    this.renderNotice(this.t.sessionEnded);
+  }
+
+  /** A note from the widget itself in the transcript (not from the hub, not stored). */
+  private renderNotice(text: string): void {
+    this.renderMessage({
+      id: null,
+      clientMsgId: null,
+      sender: "system",
+      senderName: null,
+      text,
+      buttons: [],
+      attachmentUrl: null,
+      ts: new Date().toISOString(),
     });
   }
 
   private onSessionConfirm(data: unknown): void {
+    // Rasa's channel sends the bare id; an object `{session_id}` is accepted too.
     const rec = typeof data === "string" ? { session_id: data } : asRecord(data);
     const sid = stringOrNull(rec.session_id);
     if (sid === null) {
@@ -299,29 +376,7 @@ export class ChatWidget {
     }
     this.sessionId = sid;
     const sameAsStored = stored !== null && stored.sessionId === sid;
-    this.store.save({
-      sessionId: sid,
-      sessionKey: stringOrNull(rec.session_key) ?? (sameAsStored ? stored.sessionKey : null),
-      lastSeenId: sameAsStored ? stored.lastSeenId : null,
-    });
-    this.socket
-      .timeout(ACK_TIMEOUT_MS)
-      .emit("resume", { session_id: sid, last_seen_id: this.log.lastSeenId }, (err: unknown, ack: unknown) => {
-        if (err === null && ack !== undefined) {
-          const ackRec = asRecord(ack);
-          const replay = Array.isArray(ack) ? ack : Array.isArray(ackRec.messages) ? ackRec.messages : [];
-          for (const m of replay) {
-            this.onServerMessage(m);
-          }
-          const ackState = stringOrNull(ackRec.state) ?? stringOrNull(rec.state);
-          if (ackState !== null && ackState !== this.mode) {
-            this.applyConversationState(ackState);
-          }
-        }
-        this.ready = true;
-        this.setStatus(this.t.connected);
-        this.flushOutbox();
-      });
+    this.store.save({ sessionId: sid, lastSeenId: sameAsStored ? stored.lastSeenId : null });
   }
 
   /** Restores the mode after a (re)connect, before any live handoff_status refines it. */
@@ -486,6 +541,15 @@ export class ChatWidget {
             this.startNewSession();
             return;
           }
+          if (code === "session_ended") {
+            // Taken over by a signed-in customer elsewhere: start fresh, resend it there.
+            this.onSessionEnded();
+            return;
+          }
+          if (code === "rate_limited" || code === "too_large") {
+            this.markRejected(clientMsgId, code === "rate_limited" ? this.t.rateLimited : this.t.tooLarge);
+            return;
+          }
           if (code !== null && code !== "unavailable" && code !== "internal") {
             // Rejected for good (too long, malformed...): say so instead of retrying forever.
             this.markRejected(clientMsgId, stringOrNull(asRecord(ackRec.error).message));
@@ -525,7 +589,7 @@ export class ChatWidget {
     this.sessionId = null;
     this.freshStart = true;
     this.store.clear();
-    this.socket.emit("session_request", { session_id: null, session_key: null });
+    this.requestSession(null);
   }
 
   private markRejected(clientMsgId: string, message: string | null): void {
