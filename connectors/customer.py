@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
+from connectors.customer_delivery import CustomerDelivery, Outgoing
 from connectors.fanout import CONVERSATION_BOUND
 from connectors.json import to_json
-from connectors.payloads import ERROR_TEXT, message_payload
+from connectors.payloads import ERROR_TEXT
 from connectors.push import conversation_room
 from connectors.socket_base import GuardedNamespace
 from connectors.validation import EventError, EventParser
-from hub.domain.views import SessionGrant
+from hub.domain.views import MessageView, SessionGrant
 from hub.logging import log_event
 from hub.services.blocking import BlockingCalls
 from hub.services.bot_turn import BotTurns
@@ -81,6 +82,25 @@ class CustomerNamespace(GuardedNamespace):
         self.calls = calls
         self.parser = parser
         self.verify_token = verify_token
+        self.delivery = CustomerDelivery(self._emit_to, self._replay)
+
+    async def _emit_to(self, event: str, body: dict[str, Any], sid: str) -> None:
+        # Straight to the local socket (never through Redis): see connectors/customer_delivery.
+        await self.emit(event, body, to=sid, ignore_queue=True)
+
+    async def _replay(self, conversation_id: str, after_id: int | None) -> Sequence[MessageView]:
+        return await self.calls.call(
+            self.services.messages.messages_after, conversation_id, after_id
+        )
+
+    async def handle_message_signal(self, rooms: Any, data: Any) -> None:
+        """A stored message for the customers of a conversation: each local socket, in order."""
+        message = Outgoing.from_signal(data)
+        if message is None:
+            return
+        targets = [rooms] if isinstance(rooms, str) else list(rooms or ())
+        for sid, _eio_sid in list(self.server.manager.get_participants(self.namespace, targets)):
+            await self.delivery.push(sid, message)
 
     async def handle(self, event: str, sid: str, data: Any) -> Any:
         """Refuse every event but ``session_request`` from a socket whose session was taken.
@@ -106,6 +126,7 @@ class CustomerNamespace(GuardedNamespace):
                 continue
             for room in targets:
                 await self.leave_room(other, room)
+            self.delivery.forget(other)
             try:
                 session = await self.get_session(other)
             except KeyError:
@@ -143,7 +164,8 @@ class CustomerNamespace(GuardedNamespace):
         log_event(logger, "customer.connected", authenticated=customer_ref is not None)
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
-        """Nothing to clean up: the conversation lives in the store, not the socket."""
+        """Only the socket's delivery cursor: the conversation lives in the store."""
+        self.delivery.forget(sid)
         log_event(logger, "customer.disconnected", reason=str(reason))
 
     # ---- sessions -------------------------------------------------------------------------
@@ -190,6 +212,13 @@ class CustomerNamespace(GuardedNamespace):
         previous = session.get("conversation_id")
         if previous is not None and previous != grant.conversation_id:
             await self.leave_room(sid, conversation_room(previous))
+        baseline = None
+        if not grant.created:  # read before joining the room: later messages come as pushes
+            conversation = await self.calls.call(
+                self.services.sessions.get_conversation, grant.conversation_id
+            )
+            baseline = conversation.last_message_id
+        self.delivery.bind(sid, grant.conversation_id, baseline, joined=not grant.created)
         await self.enter_room(sid, conversation_room(grant.conversation_id))
         session.update(conversation_id=grant.conversation_id, session_id=grant.session_id)
         session.pop("session_ended", None)
@@ -239,20 +268,18 @@ class CustomerNamespace(GuardedNamespace):
         await self.emit("handoff_status", to_json({**body, "current": True}), to=sid)
 
     async def on_resume(self, sid: str, data: Any) -> dict[str, Any]:
-        """Replay every message after ``last_seen_id`` in order, once, to this socket."""
+        """Replay every message after ``last_seen_id`` in order, once, to this socket.
+
+        Through the socket's delivery cursor, so live messages never overtake the replay.
+        """
         request = self.parser.resume(data)
         session = await self._bound(sid, request.session_id)
         conversation_id: str = session["conversation_id"]
-        missed = await self.calls.call(
-            self.services.messages.messages_after, conversation_id, request.last_seen_id
-        )
-        for message in missed:
-            event = "user_uttered" if message.sender_type == "customer" else "bot_uttered"
-            await self.emit(event, message_payload(message), to=sid)
+        replayed = await self.delivery.resume(sid, request.last_seen_id)
         state = await self.calls.short(self.services.sessions.conversation_state, conversation_id)
-        log_event(logger, "customer.resumed", conversation_id=conversation_id, replayed=len(missed))
+        log_event(logger, "customer.resumed", conversation_id=conversation_id, replayed=replayed)
         await self._live_status(sid, conversation_id)
-        return {"replayed": len(missed), "state": state}
+        return {"replayed": replayed, "state": state}
 
     async def on_typing(self, sid: str, data: Any) -> dict[str, Any]:
         """The customer is typing: tell the owning agent (throttled, not stored)."""
@@ -293,6 +320,8 @@ class CustomerNamespace(GuardedNamespace):
             utterance.client_msg_id,
             self._rasa_metadata(session, utterance.metadata),
         )
+        # Every lower id of the conversation reaches this socket before the ack's id does.
+        await self.delivery.acknowledge(sid, stored.message)
         ack: dict[str, Any] = {"id": stored.message.id, "duplicate": not stored.created}
         if stored.message.text != utterance.message:
             ack["text"] = stored.message.text  # masked: the client shows this instead

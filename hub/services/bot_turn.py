@@ -1,7 +1,9 @@
 """The bot turn: a customer's message goes to the bot, or to the person who has it.
 
-Every customer message is stored before it is acknowledged; its turn then runs in the
-background, one turn at a time per conversation so the bot answers in order. While the
+Every customer message is stored before it is acknowledged, as a pending turn; its turn then
+runs in the background, one turn at a time per conversation so the bot answers in order. A
+turn left pending by a hub that stopped (a crash, a kill) is run again when the hub starts and
+when the client retries the message; its answer is stored at most once (``answer_turn``). While the
 conversation is with the bot, the hub's own guard first checks for a plain request for a
 person (it works when the bot is down); otherwise the bot answers. Any failure to get an
 answer hands the customer to a person (fail-open). A message written while a person has the
@@ -26,8 +28,9 @@ from hub.domain.texts import (
     STATUS_TEXT,
     masked_note,
 )
-from hub.domain.views import HandoffOutcome, MessageView, StoredMessage
+from hub.domain.views import HandoffOutcome, MessageView, StoredMessage, TurnAnswer
 from hub.logging import log_event
+from hub.persistence.messages import OPEN_TURN_STATES
 from hub.services.blocking import BlockingCalls
 from hub.services.escalation import Escalation
 from hub.services.messages import MessageService
@@ -40,6 +43,8 @@ logger = logging.getLogger(__name__)
 HANDBACK_INTENT: Final = "EXTERNAL_handback"
 # The client id of the note after a masked message: the store keeps one per conversation.
 MASKED_NOTE_KEY: Final = "hub-notice:masked"
+# ``changes_before`` of a re-driven turn: never equal to the store's count, so its state is read.
+REREAD_STATE: Final = -1
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,8 @@ class _Turn:
     metadata: dict[str, Any]
     stored_state: str
     changes_before: int
+    # ``answered``: re-driven after its answer was stored; only its handoff is left to do.
+    turn_state: str = "pending"
 
 
 class ExplicitMatch(Protocol):
@@ -104,6 +111,7 @@ class BotTurns:
             weakref.WeakValueDictionary()
         )
         self._tasks: set[asyncio.Task[None]] = set()
+        self._running: set[int] = set()  # customer message ids whose turn runs here
 
     async def receive(
         self,
@@ -116,9 +124,11 @@ class BotTurns:
         """Store a customer's message and start its turn; returns what was stored.
 
         A repeat of a client id returns the stored message (``created=False``) and starts
-        nothing. A message after a close reopens the conversation with the bot. The stored text
-        is masked (card numbers and the like); the first time that happens in a conversation
-        the customer gets a short note that we never need those in chat.
+        nothing, unless that message's turn never finished and does not run in this process
+        (the hub stopped mid-turn): then the turn runs again. A message after a close reopens
+        the conversation with the bot. The stored text is masked (card numbers and the like);
+        the first time that happens in a conversation the customer gets a short note that we
+        never need those in chat.
         """
         changes_before = self._state_changes()  # before the store call: see ``_route``
         stored = await self._calls.short(
@@ -133,7 +143,37 @@ class BotTurns:
                 conversation_id, session_id, stored.message, metadata, stored.state, changes_before
             )
             self._spawn(self._turn(turn))
+        elif stored.turn_state in OPEN_TURN_STATES and stored.message.id not in self._running:
+            # ---- re-drive (issue 13): acknowledged before, never answered ----
+            log_event(logger, "customer.turn_redriven", conversation_id=conversation_id)
+            turn = _Turn(
+                conversation_id, session_id, stored.message, metadata, stored.state,
+                REREAD_STATE, stored.turn_state,
+            )  # fmt: skip
+            self._spawn(self._turn(turn))
         return stored
+
+    async def redrive(self) -> int:
+        """At start-up: run again every turn a stopped hub left unfinished; returns how many.
+
+        Oldest first, so each conversation's turns run in order. The customer's token is not
+        stored, so the bot gets the message without identity metadata (it asks again when it
+        needs to know who is asking). With several hub processes a starting one also re-runs
+        the turns in flight elsewhere: the bot may see such a message twice, but its answer
+        is stored and shown once (``MessageService.answer_turn``).
+        """
+        pending = await self._calls.call(self._messages.open_turns)
+        for item in pending:
+            if item.message.id in self._running:
+                continue
+            turn = _Turn(
+                item.message.conversation_id, item.session_id, item.message, {"channel": "hub"},
+                "bot", REREAD_STATE, item.turn_state,
+            )  # fmt: skip
+            self._spawn(self._turn(turn))
+        if pending:
+            log_event(logger, "customer.turns_redriven", count=len(pending))
+        return len(pending)
 
     async def request_person(self, conversation_id: str) -> HandoffOutcome:
         """The widget's "talk to a person" button: hand off at once, after turns in flight.
@@ -209,9 +249,14 @@ class BotTurns:
         return lock
 
     async def _turn(self, turn: _Turn) -> None:
+        # A turn cancelled at shutdown stays pending and runs again at the next start.
+        self._running.add(turn.message.id)
         try:
             async with self._lock(turn.conversation_id):
-                await self._route(turn)
+                if not await self._route(turn):
+                    await self._calls.short(
+                        self._messages.finish_turn, turn.conversation_id, turn.message.id
+                    )
         except Exception:
             log_event(
                 logger,
@@ -221,9 +266,13 @@ class BotTurns:
                 exc_info=True,
             )
             await self._notices.customers.push_error(turn.conversation_id, "internal")
+        finally:
+            self._running.discard(turn.message.id)
 
-    async def _route(self, turn: _Turn) -> None:
+    async def _route(self, turn: _Turn) -> bool:
         """Route one stored message; runs under the conversation's turn lock.
+
+        Returns True when storing the answer finished the turn, False when the caller must.
 
         A message stored while the bot had the conversation is checked again here, after
         earlier turns: the bot's answer to an earlier message may have handed it off. The
@@ -232,6 +281,8 @@ class BotTurns:
         argument is in docs/hub-internals.md).
         """
         conversation_id, message = turn.conversation_id, turn.message
+        if turn.turn_state == "answered":  # re-driven: answer stored, its handoff maybe not
+            return await self._answer(turn, [])
         state = turn.stored_state
         if goes_to_rasa(state) and not (
             self._calls.inline_short_calls and turn.changes_before == self._state_changes()
@@ -239,7 +290,7 @@ class BotTurns:
             state = await self._calls.short(self._sessions.conversation_state, conversation_id)
         if not goes_to_rasa(state):
             await self._notices.agents.relay_message(conversation_id, message)
-            return
+            return False
         match = self._detect_explicit(message.text or "")
         if match is not None:
             signal = {
@@ -252,19 +303,42 @@ class BotTurns:
             await self._escalation.hand_off(
                 conversation_id, "explicit_request", None, [signal], None, 1.0
             )
-            return
+            return False
         try:
             replies = await self._bot.send_message(
                 turn.session_id, message.text or "", turn.metadata
             )
         except BotError as exc:
             await self._bot_failed(conversation_id, exc)
-            return
+            return False
         self._bot.record_success()
-        await self._deliver(conversation_id, replies)
+        return await self._answer(turn, replies)
+
+    async def _answer(self, turn: _Turn, replies: list[BotReply]) -> bool:
+        """Store the bot's answer to a turn (at most once), send it, request its handoff."""
+        messages = [
+            (reply.text, dict(reply.fields) or None)
+            for reply in replies
+            if reply.handoff is None and (reply.text is not None or reply.fields)
+        ]
+        handoffs = [dict(reply.handoff) for reply in replies if reply.handoff is not None]
+        answer: TurnAnswer = await self._calls.short(
+            self._messages.answer_turn,
+            turn.conversation_id,
+            turn.message.id,
+            messages,
+            handoffs[-1] if handoffs else None,
+        )
+        if answer.created:  # else sent before; clients that missed it get it on resume
+            for message in answer.messages:
+                await self._notices.deliver(turn.conversation_id, message)
+        if answer.handoff is None:
+            return True
+        await self._bot_handoff(turn.conversation_id, answer.handoff)
+        return False
 
     async def _deliver(self, conversation_id: str, replies: list[BotReply]) -> None:
-        """Store and send the bot's messages; act on a handoff request among them."""
+        """Store and send the bot's messages outside a turn (the hand-back); act on a handoff."""
         handoff: Mapping[str, Any] | None = None
         for reply in replies:
             if reply.handoff is not None:
@@ -283,19 +357,23 @@ class BotTurns:
             )
             await self._notices.deliver(conversation_id, stored)
         if handoff is not None:
-            signals = handoff.get("signals")
-            score = handoff.get("score")
-            await self._escalation.hand_off(
-                conversation_id,
-                str(handoff.get("reason") or "other"),
-                _optional_str(handoff.get("queue")),
-                [s for s in signals if isinstance(s, dict)] if isinstance(signals, list) else [],
-                _optional_str(handoff.get("summary")),
-                float(score) if isinstance(score, int | float) else None,
-                paused_bot=True,
-                order_number=_optional_str(handoff.get("order_number")),
-                intent=_optional_str(handoff.get("intent")),
-            )
+            await self._bot_handoff(conversation_id, handoff)
+
+    async def _bot_handoff(self, conversation_id: str, handoff: Mapping[str, Any]) -> None:
+        """Request the handoff the bot asked for (the bot has paused itself)."""
+        signals = handoff.get("signals")
+        score = handoff.get("score")
+        await self._escalation.hand_off(
+            conversation_id,
+            str(handoff.get("reason") or "other"),
+            _optional_str(handoff.get("queue")),
+            [s for s in signals if isinstance(s, dict)] if isinstance(signals, list) else [],
+            _optional_str(handoff.get("summary")),
+            float(score) if isinstance(score, int | float) else None,
+            paused_bot=True,
+            order_number=_optional_str(handoff.get("order_number")),
+            intent=_optional_str(handoff.get("intent")),
+        )
 
     async def _bot_failed(self, conversation_id: str, exc: BotError) -> None:
         streak = self._bot.record_failure(exc)

@@ -6,6 +6,7 @@ Both environments run these (``migrations`` imports only ``store.models`` and
 
 from __future__ import annotations
 
+import importlib.util
 import multiprocessing
 import queue
 import re
@@ -42,6 +43,7 @@ from store.models import Base
 from store.seed import seed_demo_data
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)
+INITIAL_REVISION = runner.MIGRATIONS_DIR / "versions" / "0001_initial.py"
 
 
 def _differences(url: str) -> list[Any]:
@@ -97,6 +99,19 @@ def _sqlite_url(tmp_path: Path, name: str = "payassist.db") -> str:
     return f"sqlite:///{tmp_path / name}"
 
 
+def _initial_metadata() -> MetaData:
+    """The schema of revision 0001 (what earlier releases' ``create_all`` made), frozen there."""
+    path = INITIAL_REVISION
+    spec = importlib.util.spec_from_file_location("revision_0001", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    metadata = MetaData()
+    module.build(metadata)
+    return metadata
+
+
 def _old_database(url: str, *, payments: bool = True, hub: bool = True, heartbeat: bool = True):
     """A database as the start-up ``create_all`` of earlier releases left it."""
     engine = create_engine_from_url(url)
@@ -104,7 +119,9 @@ def _old_database(url: str, *, payments: bool = True, hub: bool = True, heartbea
         Base.metadata.create_all(engine)
         seed_demo_data(make_session_factory(engine), date(2026, 12, 1))
     if hub:
-        hub_metadata.create_all(engine)
+        initial = _initial_metadata()
+        hub_tables = [t for name, t in initial.tables.items() if name.startswith("hub_")]
+        initial.create_all(engine, tables=hub_tables)
         if not heartbeat:
             with engine.begin() as conn:
                 conn.execute(text("ALTER TABLE hub_agents DROP COLUMN last_seen_at"))
@@ -328,19 +345,21 @@ def test_a_model_change_becomes_a_batch_revision(
     changed.tables["hub_agents"].append_column(Column("away_since", UTCDateTime(), nullable=True))
     monkeypatch.setattr("migrations.metadata.TARGET_METADATA", (Base.metadata, changed))
 
+    previous = head()
+    following = f"{int(previous) + 1:04d}"
     assert main(["revision", "-m", "agent nickname"]) == 0
-    assert "0002_agent_nickname.py" in capsys.readouterr().out
-    script = (scratch_migrations / "versions" / "0002_agent_nickname.py").read_text()
+    assert f"{following}_agent_nickname.py" in capsys.readouterr().out
+    script = (scratch_migrations / "versions" / f"{following}_agent_nickname.py").read_text()
     assert (
-        "down_revision: str | None = '0001'" in script
-        or 'down_revision: str | None = "0001"' in script
+        f"down_revision: str | None = '{previous}'" in script
+        or f'down_revision: str | None = "{previous}"' in script
     )
     assert 'batch_alter_table("hub_agents"' in script
     assert "sa.DateTime(timezone=True)" in script  # the plain type, not the models' class
     assert "hub.persistence.models" not in script
 
     url = _sqlite_url(tmp_path, "next.db")
-    assert upgrade(url) == "0002"
+    assert upgrade(url) == following
     engine = create_engine(url, future=True)
     columns = {c["name"] for c in inspect(engine).get_columns("hub_agents")}
     engine.dispose()
