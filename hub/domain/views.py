@@ -47,9 +47,10 @@ class MessageView:
     payload: dict[str, Any] | None
     client_msg_id: str | None
     created_at: datetime
-    # The conversation's message just before this one, when it was just stored (read under the
-    # conversation's row lock): lets a pusher see that nothing was skipped without a query.
-    previous_id: int | None = None
+    # The conversation's message just before this one (0: none), known only when it was just
+    # stored (read under the row lock): a pusher sees that nothing was skipped without a query.
+    # Not part of the message: views of one message compare equal with or without it.
+    previous_id: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

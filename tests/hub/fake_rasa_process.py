@@ -1,4 +1,4 @@
-"""``python -m tests.hub.fake_rasa_process``: the fake Rasa (tests/hub/fake_rasa.py) as its own process.
+"""``python -m tests.hub.fake_rasa_process``: the fake Rasa as a process of its own.
 
 For fault tests that kill the hub: the bot must outlive it, as the real Rasa does. Each answer
 comes after a random delay (seeded), so a kill lands before, during or after a turn, and every

@@ -117,7 +117,7 @@ def bot_process(tmp_path: Path) -> Any:
     deadline = time.monotonic() + STARTUP_SECONDS
     while True:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2):  # noqa: S310
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2):
                 break
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:

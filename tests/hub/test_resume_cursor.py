@@ -97,9 +97,7 @@ async def test_an_agent_reply_pushed_after_a_higher_ack_is_not_skipped_on_resume
     _assert_in_order_once(widget)
 
 
-async def test_live_messages_never_overtake_the_replay_of_a_reconnect(
-    hub, clients, fake_rasa
-):
+async def test_live_messages_never_overtake_the_replay_of_a_reconnect(hub, clients, fake_rasa):
     widget, agent, conversation_id = await _with_agent(hub, clients)
     await widget.drop()
     for text in ("first while away", "second while away"):
@@ -114,9 +112,7 @@ async def test_live_messages_never_overtake_the_replay_of_a_reconnect(
     _assert_in_order_once(widget)
 
 
-async def test_a_widget_that_drops_after_every_ack_misses_no_agent_reply(
-    hub, clients, fake_rasa
-):
+async def test_a_widget_that_drops_after_every_ack_misses_no_agent_reply(hub, clients, fake_rasa):
     """The issue's probe: agent replies race customer messages; the widget drops each time."""
     widget, agent, conversation_id = await _with_agent(hub, clients)
     replies: list[str] = []

@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 import socketio
 
 ACK_TIMEOUT = 5.0
@@ -48,6 +49,7 @@ class WidgetModel:
     sent: list[Sent] = field(default_factory=list)
     deliveries: list[tuple[str, int]] = field(default_factory=list)
     sio: socketio.AsyncClient | None = None
+    http: aiohttp.ClientSession | None = None
     confirmed: asyncio.Event = field(default_factory=asyncio.Event)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -81,7 +83,9 @@ class WidgetModel:
 
         ``before_resume`` runs between ``session_confirm`` and ``resume`` (a test's hook).
         """
-        sio = socketio.AsyncClient(reconnection=False)
+        await self.drop()  # a connection the hub's death left half-open
+        self.http = aiohttp.ClientSession()  # ours, so it is closed even when the hub vanished
+        sio = socketio.AsyncClient(reconnection=False, http_session=self.http)
         self.sio = sio
         self.confirmed = asyncio.Event()
         sio.on("session_confirm", self._on_confirm)
@@ -117,6 +121,9 @@ class WidgetModel:
         """The connection goes (the page's network drops)."""
         if self.sio is not None and self.sio.connected:
             await self.sio.disconnect()
+        if self.http is not None:
+            await self.http.close()
+            self.http = None
 
     @property
     def connected(self) -> bool:

@@ -6,7 +6,6 @@ Both environments run these (``migrations`` imports only ``store.models`` and
 
 from __future__ import annotations
 
-import importlib.util
 import multiprocessing
 import queue
 import re
@@ -41,9 +40,9 @@ from migrations.runner import (
 from store.db import create_engine_from_url, make_session_factory
 from store.models import Base
 from store.seed import seed_demo_data
+from tests.store.helpers import initial_hub_tables, initial_metadata
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)
-INITIAL_REVISION = runner.MIGRATIONS_DIR / "versions" / "0001_initial.py"
 
 
 def _differences(url: str) -> list[Any]:
@@ -99,19 +98,6 @@ def _sqlite_url(tmp_path: Path, name: str = "payassist.db") -> str:
     return f"sqlite:///{tmp_path / name}"
 
 
-def _initial_metadata() -> MetaData:
-    """The schema of revision 0001 (what earlier releases' ``create_all`` made), frozen there."""
-    path = INITIAL_REVISION
-    spec = importlib.util.spec_from_file_location("revision_0001", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    metadata = MetaData()
-    module.build(metadata)
-    return metadata
-
-
 def _old_database(url: str, *, payments: bool = True, hub: bool = True, heartbeat: bool = True):
     """A database as the start-up ``create_all`` of earlier releases left it."""
     engine = create_engine_from_url(url)
@@ -119,9 +105,8 @@ def _old_database(url: str, *, payments: bool = True, hub: bool = True, heartbea
         Base.metadata.create_all(engine)
         seed_demo_data(make_session_factory(engine), date(2026, 12, 1))
     if hub:
-        initial = _initial_metadata()
-        hub_tables = [t for name, t in initial.tables.items() if name.startswith("hub_")]
-        initial.create_all(engine, tables=hub_tables)
+        initial = initial_metadata()
+        initial.create_all(engine, tables=initial_hub_tables(initial))
         if not heartbeat:
             with engine.begin() as conn:
                 conn.execute(text("ALTER TABLE hub_agents DROP COLUMN last_seen_at"))
