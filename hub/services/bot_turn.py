@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
@@ -28,14 +28,15 @@ from hub.domain.texts import (
     STATUS_TEXT,
     masked_note,
 )
-from hub.domain.views import HandoffOutcome, MessageView, StoredMessage, TurnAnswer
+from hub.domain.views import HandoffOutcome, MessageView, StoredMessage
 from hub.logging import log_event
 from hub.persistence.messages import OPEN_TURN_STATES
+from hub.services.answers import Answers
 from hub.services.blocking import BlockingCalls
 from hub.services.escalation import Escalation
 from hub.services.messages import MessageService
 from hub.services.notices import Notices
-from hub.services.ports import Bot, BotError, BotReply, BotUnavailable
+from hub.services.ports import Bot, BotError, BotUnavailable
 from hub.services.sessions import SessionService
 
 logger = logging.getLogger(__name__)
@@ -112,6 +113,7 @@ class BotTurns:
         )
         self._tasks: set[asyncio.Task[None]] = set()
         self._running: set[int] = set()  # customer message ids whose turn runs here
+        self._answers = Answers(messages, notices, escalation, calls)
 
     async def receive(
         self,
@@ -229,7 +231,7 @@ class BotTurns:
                 await self._notices.status(
                     conversation_id, "bot_resumed", STATUS_TEXT["bot_resumed"]
                 )
-            await self._deliver(conversation_id, replies)
+            await self._answers.deliver(conversation_id, replies)
 
     async def drain(self) -> None:
         """Wait for the turns in flight (on shutdown)."""
@@ -282,7 +284,7 @@ class BotTurns:
         """
         conversation_id, message = turn.conversation_id, turn.message
         if turn.turn_state == "answered":  # re-driven: answer stored, its handoff maybe not
-            return await self._answer(turn, [])
+            return await self._answers.answer(turn.conversation_id, turn.message.id, [])
         state = turn.stored_state
         if goes_to_rasa(state) and not (
             self._calls.inline_short_calls and turn.changes_before == self._state_changes()
@@ -312,68 +314,7 @@ class BotTurns:
             await self._bot_failed(conversation_id, exc)
             return False
         self._bot.record_success()
-        return await self._answer(turn, replies)
-
-    async def _answer(self, turn: _Turn, replies: list[BotReply]) -> bool:
-        """Store the bot's answer to a turn (at most once), send it, request its handoff."""
-        messages = [
-            (reply.text, dict(reply.fields) or None)
-            for reply in replies
-            if reply.handoff is None and (reply.text is not None or reply.fields)
-        ]
-        handoffs = [dict(reply.handoff) for reply in replies if reply.handoff is not None]
-        answer: TurnAnswer = await self._calls.short(
-            self._messages.answer_turn,
-            turn.conversation_id,
-            turn.message.id,
-            messages,
-            handoffs[-1] if handoffs else None,
-        )
-        if answer.created:  # else sent before; clients that missed it get it on resume
-            for message in answer.messages:
-                await self._notices.deliver(turn.conversation_id, message)
-        if answer.handoff is None:
-            return True
-        await self._bot_handoff(turn.conversation_id, answer.handoff)
-        return False
-
-    async def _deliver(self, conversation_id: str, replies: list[BotReply]) -> None:
-        """Store and send the bot's messages outside a turn (the hand-back); act on a handoff."""
-        handoff: Mapping[str, Any] | None = None
-        for reply in replies:
-            if reply.handoff is not None:
-                handoff = reply.handoff
-                continue
-            if reply.text is None and not reply.fields:
-                continue
-            stored, _ = await self._calls.short(
-                self._messages.record_message,
-                conversation_id,
-                "bot",
-                reply.text,
-                dict(reply.fields) or None,
-                None,
-                None,
-            )
-            await self._notices.deliver(conversation_id, stored)
-        if handoff is not None:
-            await self._bot_handoff(conversation_id, handoff)
-
-    async def _bot_handoff(self, conversation_id: str, handoff: Mapping[str, Any]) -> None:
-        """Request the handoff the bot asked for (the bot has paused itself)."""
-        signals = handoff.get("signals")
-        score = handoff.get("score")
-        await self._escalation.hand_off(
-            conversation_id,
-            str(handoff.get("reason") or "other"),
-            _optional_str(handoff.get("queue")),
-            [s for s in signals if isinstance(s, dict)] if isinstance(signals, list) else [],
-            _optional_str(handoff.get("summary")),
-            float(score) if isinstance(score, int | float) else None,
-            paused_bot=True,
-            order_number=_optional_str(handoff.get("order_number")),
-            intent=_optional_str(handoff.get("intent")),
-        )
+        return await self._answers.answer(turn.conversation_id, turn.message.id, replies)
 
     async def _bot_failed(self, conversation_id: str, exc: BotError) -> None:
         streak = self._bot.record_failure(exc)
@@ -393,7 +334,3 @@ class BotTurns:
             )
         else:
             await self._notices.system_message(conversation_id, BOT_RETRY_TEXT)
-
-
-def _optional_str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None

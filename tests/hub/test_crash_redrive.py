@@ -37,7 +37,8 @@ import pytest
 from tests.hub.real_rasa import free_port
 from tests.hub.widget_model import WidgetModel
 
-pytestmark = pytest.mark.slow
+# Twenty hub start-ups: seconds each on a quiet machine, far more on a loaded one.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 ROOT = Path(__file__).resolve().parents[2]
 ROUNDS = 20
