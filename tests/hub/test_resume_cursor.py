@@ -11,6 +11,7 @@ arrive between a reconnect's ``session_confirm`` and its ``resume``.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -27,10 +28,22 @@ def _agent_texts(widget: WidgetModel) -> list[str]:
     return [m.get("text") for m in widget.messages("agent")]
 
 
-async def _with_agent(hub: RunningHub, clients: Any) -> tuple[WidgetModel, Any, str]:
+@pytest.fixture
+async def widgets() -> AsyncIterator[list[WidgetModel]]:
+    """Widgets made by a test; their connections are closed after it."""
+    made: list[WidgetModel] = []
+    yield made
+    for widget in made:
+        await widget.drop()
+
+
+async def _with_agent(
+    hub: RunningHub, clients: Any, widgets: list[WidgetModel]
+) -> tuple[WidgetModel, Any, str]:
     """A widget customer whose conversation an agent has claimed."""
     agent = await online_agent(clients, hub)
     widget = WidgetModel(hub.url)
+    widgets.append(widget)
     await widget.connect()
     await widget.type("hello")
     assert await widget.wait_until(lambda w: w.messages("bot"), 5)
@@ -75,9 +88,9 @@ def _assert_in_order_once(widget: WidgetModel) -> None:
 
 
 async def test_an_agent_reply_pushed_after_a_higher_ack_is_not_skipped_on_resume(
-    hub, clients, fake_rasa, monkeypatch
+    hub, clients, fake_rasa, widgets, monkeypatch
 ):
-    widget, agent, conversation_id = await _with_agent(hub, clients)
+    widget, agent, conversation_id = await _with_agent(hub, clients, widgets)
     _delay_agent_pushes(hub, monkeypatch)
 
     reply = asyncio.ensure_future(
@@ -97,8 +110,10 @@ async def test_an_agent_reply_pushed_after_a_higher_ack_is_not_skipped_on_resume
     _assert_in_order_once(widget)
 
 
-async def test_live_messages_never_overtake_the_replay_of_a_reconnect(hub, clients, fake_rasa):
-    widget, agent, conversation_id = await _with_agent(hub, clients)
+async def test_live_messages_never_overtake_the_replay_of_a_reconnect(
+    hub, clients, fake_rasa, widgets
+):
+    widget, agent, conversation_id = await _with_agent(hub, clients, widgets)
     await widget.drop()
     for text in ("first while away", "second while away"):
         await agent.call("reply", {"conversation_id": conversation_id, "text": text})
@@ -112,9 +127,11 @@ async def test_live_messages_never_overtake_the_replay_of_a_reconnect(hub, clien
     _assert_in_order_once(widget)
 
 
-async def test_a_widget_that_drops_after_every_ack_misses_no_agent_reply(hub, clients, fake_rasa):
+async def test_a_widget_that_drops_after_every_ack_misses_no_agent_reply(
+    hub, clients, fake_rasa, widgets
+):
     """The issue's probe: agent replies race customer messages; the widget drops each time."""
-    widget, agent, conversation_id = await _with_agent(hub, clients)
+    widget, agent, conversation_id = await _with_agent(hub, clients, widgets)
     replies: list[str] = []
 
     async def agent_keeps_writing() -> None:
