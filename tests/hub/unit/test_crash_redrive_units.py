@@ -11,6 +11,7 @@ import asyncio
 
 import pytest
 
+from hub.persistence.store import HubStore
 from hub.services.ports import BotReply
 from hub.services.wiring import HubServices
 from tests.hub.fake_rasa import HANDOFF_PAYLOAD
@@ -142,3 +143,22 @@ async def test_a_turn_whose_conversation_went_to_a_person_is_relayed_not_answere
     assert hub.bot.sent == []
     assert [m.text for m in hub.channels.relayed] == ["hello?"]
     assert service.messages.open_turns() == []
+
+
+@pytest.mark.postgres
+async def test_a_turn_is_redriven_and_answered_once_on_postgres(
+    migrated_postgres_url, make_service
+):
+    store = HubStore.from_url(migrated_postgres_url)
+    try:
+        service = make_service(store=store)
+        hub = build_hub(service)
+        conv, message_id = _stored_then_crashed(service, "hi", "c-1")
+        assert await hub.turns.redrive() == 1
+        await hub.turns.drain()
+        again = service.messages.answer_turn(conv, message_id, [("twice?", None)], None)
+        assert not again.created
+        assert [t for s, t in _rows(service, conv) if s == "bot"] == ["Here you go."]
+        assert service.messages.open_turns() == []
+    finally:
+        store.dispose()
