@@ -3,8 +3,8 @@
 Every customer message is stored before it is acknowledged, as a pending turn; its turn then
 runs in the background, one turn at a time per conversation so the bot answers in order. A
 turn left pending by a hub that stopped (a crash, a kill) is run again when the hub starts and
-when the client retries the message; its answer is stored at most once (``answer_turn``). While the
-conversation is with the bot, the hub's own guard first checks for a plain request for a
+when the client retries the message; its answer is stored at most once (``answer_turn``).
+While the conversation is with the bot, the hub's own guard first checks for a plain request for a
 person (it works when the bot is down); otherwise the bot answers. Any failure to get an
 answer hands the customer to a person (fail-open). A message written while a person has the
 conversation goes straight to the agents.
@@ -144,7 +144,7 @@ class BotTurns:
             turn = _Turn(
                 conversation_id, session_id, stored.message, metadata, stored.state, changes_before
             )
-            self._spawn(self._turn(turn))
+            self._start(turn)
         elif stored.turn_state in OPEN_TURN_STATES and stored.message.id not in self._running:
             # ---- re-drive (issue 13): acknowledged before, never answered ----
             log_event(logger, "customer.turn_redriven", conversation_id=conversation_id)
@@ -152,7 +152,7 @@ class BotTurns:
                 conversation_id, session_id, stored.message, metadata, stored.state,
                 REREAD_STATE, stored.turn_state,
             )  # fmt: skip
-            self._spawn(self._turn(turn))
+            self._start(turn)
         return stored
 
     async def redrive(self) -> int:
@@ -172,7 +172,7 @@ class BotTurns:
                 item.message.conversation_id, item.session_id, item.message, {"channel": "hub"},
                 "bot", REREAD_STATE, item.turn_state,
             )  # fmt: skip
-            self._spawn(self._turn(turn))
+            self._start(turn)
         if pending:
             log_event(logger, "customer.turns_redriven", count=len(pending))
         return len(pending)
@@ -238,6 +238,10 @@ class BotTurns:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
+    def _start(self, turn: _Turn) -> None:
+        self._running.add(turn.message.id)  # at once: a retry meanwhile must not start it twice
+        self._spawn(self._turn(turn))
+
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task: asyncio.Task[None] = asyncio.ensure_future(coro)
         self._tasks.add(task)
@@ -251,8 +255,8 @@ class BotTurns:
         return lock
 
     async def _turn(self, turn: _Turn) -> None:
-        # A turn cancelled at shutdown stays pending and runs again at the next start.
-        self._running.add(turn.message.id)
+        # A turn cancelled at shutdown (or failed) stays pending and runs again at the next
+        # start or retry.
         try:
             async with self._lock(turn.conversation_id):
                 if not await self._route(turn):
