@@ -24,7 +24,13 @@ from common.identity import verify_customer_token
 from connectors.agent import AgentNamespace
 from connectors.client_address import parse_networks
 from connectors.customer import CustomerNamespace
-from connectors.fanout import CONVERSATION_BOUND, QUEUES_CHANGED, SESSIONS_ENDED, make_manager
+from connectors.fanout import (
+    CONVERSATION_BOUND,
+    CONVERSATION_MESSAGE,
+    QUEUES_CHANGED,
+    SESSIONS_ENDED,
+    make_manager,
+)
 from connectors.http import (
     AGENT_CHANNEL,
     LOGIN_EXECUTOR,
@@ -195,6 +201,7 @@ def create_app(
     manager.on_signal(QUEUES_CHANGED, agents.namespace, agents.handle_queues_signal)
     manager.on_signal(SESSIONS_ENDED, agents.namespace, agents.handle_sessions_signal)
     manager.on_signal(CONVERSATION_BOUND, customers.namespace, customers.handle_bound_signal)
+    manager.on_signal(CONVERSATION_MESSAGE, customers.namespace, customers.handle_message_signal)
     sio.register_namespace(customers)
     sio.register_namespace(agents)
 
@@ -224,6 +231,7 @@ def create_app(
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await rasa.start()
+        await turns.redrive()  # turns a stopped hub acknowledged but never finished
         loops = [
             asyncio.create_task(
                 _every(

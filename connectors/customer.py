@@ -18,11 +18,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
 from connectors.client_address import IPNetwork, client_address
+from connectors.customer_delivery import CustomerDelivery, Outgoing
 from connectors.customer_sessions import SessionBinding
 from connectors.fanout import CONVERSATION_BOUND
 from connectors.payloads import ERROR_TEXT
 from connectors.push import conversation_room
 from connectors.validation import EventError, EventParser
+from hub.domain.views import MessageView
 from hub.logging import log_event
 from hub.services.blocking import BlockingCalls
 from hub.services.bot_turn import BotTurns
@@ -84,6 +86,27 @@ class CustomerNamespace(SessionBinding):
         self.calls = calls
         self.parser = parser
         self.verify_token = verify_token
+        self.delivery = CustomerDelivery(self._emit_to, self._stored_after)
+
+    async def _emit_to(self, event: str, body: dict[str, Any], sid: str) -> None:
+        # Straight to the local socket (never through Redis): see connectors/customer_delivery.
+        await self.emit(event, body, to=sid, ignore_queue=True)
+
+    async def _stored_after(
+        self, conversation_id: str, after_id: int | None
+    ) -> Sequence[MessageView]:
+        return await self.calls.call(
+            self.services.messages.messages_after, conversation_id, after_id
+        )
+
+    async def handle_message_signal(self, rooms: Any, data: Any) -> None:
+        """A stored message for the customers of a conversation: each local socket, in order."""
+        message = Outgoing.from_signal(data)
+        if message is None:
+            return
+        targets = [rooms] if isinstance(rooms, str) else list(rooms or ())
+        for sid, _eio_sid in list(self.server.manager.get_participants(self.namespace, targets)):
+            await self.delivery.push(sid, message)
 
     async def handle(self, event: str, sid: str, data: Any) -> Any:
         """Refuse every event but ``session_request`` from a socket whose session was taken.
@@ -109,6 +132,7 @@ class CustomerNamespace(SessionBinding):
                 continue
             for room in targets:
                 await self.leave_room(other, room)
+            self.delivery.forget(other)
             try:
                 session = await self.get_session(other)
             except KeyError:
@@ -145,7 +169,8 @@ class CustomerNamespace(SessionBinding):
         log_event(logger, "customer.connected", authenticated=customer_ref is not None)
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
-        """Remember how far a Rasa client got; the conversation lives in the store."""
+        """Forget the socket's delivery cursor; remember how far a Rasa client got."""
+        self.delivery.forget(sid)
         log_event(logger, "customer.disconnected", reason=str(reason))
         try:
             session = await self.get_session(sid)
@@ -163,14 +188,17 @@ class CustomerNamespace(SessionBinding):
         return await self._bind(sid, session, grant, request.replay_from)
 
     async def on_resume(self, sid: str, data: Any) -> dict[str, Any]:
-        """Replay every message after ``last_seen_id`` in order, once, to this socket."""
+        """Replay every message after ``last_seen_id`` in order, once, to this socket.
+
+        Through the socket's delivery cursor, so live messages never overtake the replay.
+        """
         request = self.parser.resume(data)
         session = await self._bound(sid, request.session_id)
         conversation_id: str = session["conversation_id"]
         if session.get("legacy"):  # it keeps a cursor after all
             session["legacy"] = False
             await self.save_session(sid, session)
-        replayed = await self._replay(sid, conversation_id, request.last_seen_id, own=True)
+        replayed = await self.delivery.resume(sid, request.last_seen_id)
         state = await self.calls.short(self.services.sessions.conversation_state, conversation_id)
         log_event(logger, "customer.resumed", conversation_id=conversation_id, replayed=replayed)
         await self._live_status(sid, conversation_id)
@@ -223,6 +251,8 @@ class CustomerNamespace(SessionBinding):
             utterance.client_msg_id,
             self._rasa_metadata(session, utterance.metadata),
         )
+        # Every lower id of the conversation reaches this socket before the ack's id does.
+        await self.delivery.acknowledge(sid, stored.message)
         ack: dict[str, Any] = {"id": stored.message.id, "duplicate": not stored.created}
         if stored.message.text != utterance.message:
             ack["text"] = stored.message.text  # masked: the client shows this instead

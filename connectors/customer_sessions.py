@@ -19,11 +19,11 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
+from connectors.customer_delivery import CustomerDelivery
 from connectors.json import to_json
-from connectors.payloads import customer_payload, replayed_customer_payload
 from connectors.push import conversation_room
 from connectors.socket_base import GuardedNamespace
-from hub.domain.views import MessageView, SessionGrant
+from hub.domain.views import SessionGrant
 from hub.logging import log_event
 from hub.services.blocking import BlockingCalls
 from hub.services.rate_limits import TokenBuckets
@@ -51,6 +51,7 @@ class SessionBinding(GuardedNamespace):
     verify_token: Callable[[object], str | None]
     new_per_connection: int
     new_per_address: TokenBuckets
+    delivery: CustomerDelivery
 
     def __init__(self, namespace: str) -> None:
         super().__init__(namespace)
@@ -130,6 +131,13 @@ class SessionBinding(GuardedNamespace):
             await self.emit("session_confirm", grant.session_id, to=sid)
             log_event(logger, "customer.identity_required", conversation_id=grant.conversation_id)
             return {**confirm, "identity_required": True}
+        baseline = None
+        if not grant.created:  # read before joining the room: later messages come as pushes
+            conversation = await self.calls.call(
+                self.services.sessions.get_conversation, grant.conversation_id
+            )
+            baseline = conversation.last_message_id
+        self.delivery.bind(sid, grant.conversation_id, baseline, joined=not grant.created)
         await self.enter_room(sid, conversation_room(grant.conversation_id))
         session.update(
             conversation_id=grant.conversation_id,
@@ -146,32 +154,13 @@ class SessionBinding(GuardedNamespace):
             created=grant.created,
         )
         if not grant.created:
+            # Through the socket's delivery cursor, so live messages never overtake the replay.
             if replay_from is not None:
-                await self._replay(sid, grant.conversation_id, replay_from[0], own=True)
+                await self.delivery.resume(sid, replay_from[0])
             elif (mark := self._delivered.get(grant.conversation_id)) is not None:
-                await self._replay(sid, grant.conversation_id, mark, own=False)
+                await self.delivery.resume(sid, mark)
             await self._live_status(sid, grant.conversation_id)
         return confirm
-
-    async def _replay(self, sid: str, conversation_id: str, after: int | None, *, own: bool) -> int:
-        """Send this socket every message after ``after``, in order, once.
-
-        Bot, agent and system messages as ``bot_uttered``; with ``own`` the customer's own
-        messages too, as ``user_uttered`` (Rasa clients have their own and ignore that event).
-        """
-        missed: list[MessageView] = await self.calls.call(
-            self.services.messages.messages_after, conversation_id, after
-        )
-        sent = 0
-        for message in missed:
-            if message.sender_type == "customer":
-                if own:
-                    await self.emit("user_uttered", replayed_customer_payload(message), to=sid)
-                    sent += 1
-                continue
-            await self.emit("bot_uttered", customer_payload(message), to=sid)
-            sent += 1
-        return sent
 
     async def _live_status(self, sid: str, conversation_id: str) -> None:
         """Re-send where the customer stands now (queue position or agent) to one socket.

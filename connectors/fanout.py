@@ -8,7 +8,9 @@ snapshots for the agent sockets it holds in those rooms. A logout works the same
 the agent's room (``agent:<id>``) makes every process re-check the sessions of the sockets it
 holds there and cut off those that ended. When an anonymous conversation is bound to a
 verified customer, a signal to its room (``conv:<id>``, customer namespace) makes every process
-cut off the other sockets that held the anonymous session. A signal itself is never sent to a
+cut off the other sockets that held the anonymous session. A stored message for customers is a
+signal to its room too: each process sends it to its own sockets there in id order
+(``connectors/customer_delivery.py``). A signal itself is never sent to a
 client: these managers hand it to the handler registered for its event and namespace instead
 (in this process the handler has run when the emit returns).
 
@@ -36,6 +38,7 @@ SIGNAL_PREFIX: Final = "payassist:"
 QUEUES_CHANGED: Final = "payassist:queues_changed"
 SESSIONS_ENDED: Final = "payassist:sessions_ended"
 CONVERSATION_BOUND: Final = "payassist:conversation_bound"
+CONVERSATION_MESSAGE: Final = "payassist:conversation_message"
 
 SignalHandler = Callable[[Any, Any], Awaitable[None]]
 """``handler(rooms, data)``: called in every process with the rooms the signal addressed."""

@@ -11,9 +11,10 @@ from typing import Any
 
 import socketio
 
-from connectors.fanout import QUEUES_CHANGED, SESSIONS_ENDED
+from connectors.customer_delivery import Outgoing
+from connectors.fanout import CONVERSATION_MESSAGE, QUEUES_CHANGED, SESSIONS_ENDED
 from connectors.json import to_json
-from connectors.payloads import customer_payload, error_event, message_payload
+from connectors.payloads import error_event, message_payload
 from hub.domain.views import MessageView
 
 CUSTOMER_NAMESPACE = "/"
@@ -42,8 +43,17 @@ class CustomerPush:
         self._sio = sio
 
     async def push_message(self, conversation_id: str, message: MessageView) -> None:
-        """A stored message, as ``bot_uttered`` in Rasa's shapes (``customer_payload``)."""
-        await self._emit("bot_uttered", customer_payload(message), conversation_id)
+        """A stored message, as ``bot_uttered``, to each socket in id order.
+
+        A signal to the conversation's room: every hub process hands it to its customer
+        sockets there through their cursors (``CustomerNamespace.handle_message_signal``).
+        """
+        await self._sio.emit(
+            CONVERSATION_MESSAGE,
+            Outgoing.of(message).as_signal(),
+            room=conversation_room(conversation_id),
+            namespace=CUSTOMER_NAMESPACE,
+        )
 
     async def push_status(self, conversation_id: str, body: dict[str, Any]) -> None:
         """A ``handoff_status``."""

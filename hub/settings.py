@@ -251,6 +251,8 @@ def _is_origin(value: str) -> bool:
     """``scheme://host[:port]`` with nothing after it (what browsers send as ``Origin``)."""
     parts = urlsplit(value)
     return parts.scheme in {"http", "https"} and bool(parts.netloc) and not parts.path.strip("/")
+
+
 def allowed_origins(setting: str | None, *, demo: bool) -> tuple[str, ...]:
     """The host-site origins that may open customer sockets, from ``HUB_CORS_ORIGINS``.
 

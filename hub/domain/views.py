@@ -49,6 +49,35 @@ class MessageView:
     payload: dict[str, Any] | None
     client_msg_id: str | None
     created_at: datetime
+    # The conversation's message just before this one (0: none), known only when it was just
+    # stored (read under the row lock): a pusher sees that nothing was skipped without a query.
+    # Not part of the message: views of one message compare equal with or without it.
+    previous_id: int | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class TurnAnswer:
+    """The stored answer to one customer message (its turn); at most one per turn, ever.
+
+    Attributes:
+        messages: The answer's messages in order (empty when the bot may no longer speak).
+        created: False when the answer was stored before (a re-driven turn): not sent again.
+        handoff: A handoff the answer asked for and that is still to be requested.
+    """
+
+    messages: tuple[MessageView, ...]
+    created: bool
+    handoff: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class PendingTurn:
+    """A customer message acknowledged but not fully answered (re-driven after a crash)."""
+
+    message: MessageView
+    session_id: str
+    turn_state: str
+    handoff: dict[str, Any] | None
 
 
 @dataclass(frozen=True)
@@ -246,6 +275,8 @@ class StoredMessage:
     first_reply_seconds: float | None
     state: str
     masked: frozenset[str] = frozenset()
+    # A customer message's turn (``pending``, ``answered``, ``done``); None for other senders.
+    turn_state: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The audit log's repository: append and read, and the retention purge's one delete.
 
 There is deliberately no method that updates an entry or deletes one by choice; the database's
-triggers (migration 0002) refuse both anyway. :meth:`AuditRepository.purge_before` is the only
+triggers (migration 0003) refuse both anyway. :meth:`AuditRepository.purge_before` is the only
 delete: it writes a purge permit for its cutoff, deletes a batch of entries older than it and
 removes the permit, all in the caller's transaction.
 """

@@ -19,9 +19,33 @@ _MESSAGE_ROW_BY_CLIENT_ID: Final = select(_MESSAGES).where(
 )
 _INSERT_MESSAGE: Final = insert(_MESSAGES)
 _MESSAGE_TARGET: Final = (
-    select(_CONVERSATIONS.c.state, _CONVERSATIONS.c.owner_agent_id, _CONVERSATIONS.c.handoff_id)
+    select(
+        _CONVERSATIONS.c.state,
+        _CONVERSATIONS.c.owner_agent_id,
+        _CONVERSATIONS.c.handoff_id,
+        _CONVERSATIONS.c.last_message_id,
+    )
     .where(_CONVERSATIONS.c.id == bindparam("conversation_id"))
     .with_for_update()
+)
+# Turns whose answer is not (fully) delivered: re-driven after a restart, oldest first.
+OPEN_TURN_STATES: Final = ("pending", "answered")
+_OPEN_TURNS: Final = (
+    select(_MESSAGES, _CONVERSATIONS.c.session_id)
+    .join(_CONVERSATIONS, _CONVERSATIONS.c.id == _MESSAGES.c.conversation_id)
+    .where(_MESSAGES.c.turn_state.in_(OPEN_TURN_STATES))
+    .order_by(_MESSAGES.c.id)
+)
+_ANSWER: Final = (
+    select(_MESSAGES).where(_MESSAGES.c.reply_to == bindparam("turn_id")).order_by(_MESSAGES.c.id)
+)
+_TURN: Final = select(_MESSAGES.c.turn_state, _MESSAGES.c.turn_handoff).where(
+    _MESSAGES.c.id == bindparam("turn_id"), _MESSAGES.c.conversation_id == bindparam("cid")
+)
+_SET_TURN: Final = (
+    update(_MESSAGES)
+    .where(_MESSAGES.c.id == bindparam("turn_id"))
+    .values(turn_state=bindparam("turn_state"), turn_handoff=bindparam("turn_handoff"))
 )
 
 _SET_LAST_MESSAGE: Final = (
@@ -37,7 +61,8 @@ class MessageRepository:
     def message_target(self, s: Session | Connection, conversation_id: str) -> Row:
         """What storing a message depends on, with the conversation's row locked for update.
 
-        Returns ``state``, ``owner_agent_id`` and ``handoff_id``; raises NotFound.
+        Returns ``state``, ``owner_agent_id``, ``handoff_id`` and ``last_message_id`` (the
+        message the next one follows); raises NotFound.
         """
         row = s.execute(_MESSAGE_TARGET, {"conversation_id": conversation_id}).one_or_none()
         if row is None:
@@ -62,7 +87,7 @@ class MessageRepository:
 
         Args:
             s: Open transaction (session or connection).
-            values: Every column of ``hub_messages`` except ``id``.
+            values: Columns of ``hub_messages`` (not ``id``; the turn columns may be left out).
         """
         message_id = int(s.execute(_INSERT_MESSAGE, values).inserted_primary_key[0])
         s.execute(
@@ -82,3 +107,27 @@ class MessageRepository:
         if limit is not None:
             query = query.limit(limit)
         return list(s.execute(query).scalars())
+
+    def turn(self, s: Session | Connection, conversation_id: str, turn_id: int) -> Row | None:
+        """A customer message's ``turn_state`` and ``turn_handoff`` (None: no such message)."""
+        return s.execute(_TURN, {"turn_id": turn_id, "cid": conversation_id}).one_or_none()
+
+    def answer(self, s: Session | Connection, turn_id: int) -> list[Row]:
+        """The messages that answer the customer message ``turn_id``, in order."""
+        return list(s.execute(_ANSWER, {"turn_id": turn_id}))
+
+    def set_turn(
+        self,
+        s: Session | Connection,
+        turn_id: int,
+        turn_state: str,
+        turn_handoff: dict[str, Any] | None = None,
+    ) -> None:
+        """Move a customer message's turn on (``answered`` with its handoff, or ``done``)."""
+        s.execute(
+            _SET_TURN, {"turn_id": turn_id, "turn_state": turn_state, "turn_handoff": turn_handoff}
+        )
+
+    def open_turns(self, s: Session | Connection) -> list[Row]:
+        """Customer messages whose turn is not done, oldest first, with their ``session_id``."""
+        return list(s.execute(_OPEN_TURNS))

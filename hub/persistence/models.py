@@ -148,10 +148,21 @@ class Message(Base):  # type: ignore[misc]
     payload = Column(JSON, nullable=True)
     client_msg_id = Column(String(64), nullable=True)
     created_at = Column(UTCDateTime(), nullable=False)
+    # A customer message's turn: pending (stored, acknowledged, not answered yet) -> answered
+    # (its answer is stored; ``turn_handoff`` still to request) -> done. NULL for the other
+    # senders and for rows older than migration 0002. See hub/services/messages.py.
+    turn_state = Column(String(16), nullable=True)
+    # The customer message a bot (or hub) message answers: one answer per turn, ever.
+    reply_to = Column(Id, nullable=True)
+    # The handoff the stored answer asked for, kept until it has been requested (a crash
+    # between the answer and the request re-drives the request, not the bot).
+    turn_handoff = Column(JSON, nullable=True)
 
     __table_args__ = (
         UniqueConstraint("conversation_id", "client_msg_id", name="uq_hub_messages_client_id"),
         Index("ix_hub_messages_conversation", "conversation_id", "id"),
+        Index("ix_hub_messages_reply_to", "reply_to"),
+        Index("ix_hub_messages_turn_state", "turn_state"),
         {"sqlite_autoincrement": True},
     )
 
@@ -249,7 +260,7 @@ class AuditEntry(Base):  # type: ignore[misc]
     No foreign keys on purpose: an entry must outlive the conversation it names (erased or
     purged) and the account that acted. ``session_ref`` is a non-secret reference
     (``session:<hub_agent_sessions.id>`` or ``cli:<os user>``), never the token. Database
-    triggers refuse every UPDATE and any DELETE but the retention purge's (migration 0002).
+    triggers refuse every UPDATE and any DELETE but the retention purge's (migration 0003).
     """
 
     __tablename__ = "hub_audit_log"

@@ -1,8 +1,10 @@
 """The bot turn: a customer's message goes to the bot, or to the person who has it.
 
-Every customer message is stored before it is acknowledged; its turn then runs in the
-background, one turn at a time per conversation so the bot answers in order. While the
-conversation is with the bot, the hub's own guard first checks for a plain request for a
+Every customer message is stored before it is acknowledged, as a pending turn; its turn then
+runs in the background, one turn at a time per conversation so the bot answers in order. A
+turn left pending by a hub that stopped (a crash, a kill) is run again when the hub starts and
+when the client retries the message; its answer is stored at most once (``answer_turn``).
+While the conversation is with the bot, the hub's own guard first checks for a plain request for a
 person (it works when the bot is down); otherwise the bot answers. Any failure to get an
 answer hands the customer to a person (fail-open). A message written while a person has the
 conversation goes straight to the agents.
@@ -17,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
@@ -33,12 +35,14 @@ from hub.domain.texts import (
 )
 from hub.domain.views import HandoffOutcome, MessageView, StoredMessage
 from hub.logging import log_event
+from hub.persistence.messages import OPEN_TURN_STATES
+from hub.services.answers import Answers
 from hub.services.blocking import BlockingCalls
 from hub.services.busy_notice import BusyNotice
 from hub.services.escalation import Escalation
 from hub.services.messages import MessageService
 from hub.services.notices import Notices
-from hub.services.ports import Bot, BotBusy, BotError, BotReply, BotUnavailable
+from hub.services.ports import Bot, BotBusy, BotError, BotUnavailable
 from hub.services.sessions import SessionService
 
 logger = logging.getLogger(__name__)
@@ -46,6 +50,8 @@ logger = logging.getLogger(__name__)
 HANDBACK_INTENT: Final = "EXTERNAL_handback"
 # The client id of the note after a masked message: the store keeps one per conversation.
 MASKED_NOTE_KEY: Final = "hub-notice:masked"
+# ``changes_before`` of a re-driven turn: never equal to the store's count, so its state is read.
+REREAD_STATE: Final = -1
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,8 @@ class _Turn:
     metadata: dict[str, Any]
     stored_state: str
     changes_before: int
+    # ``answered``: re-driven after its answer was stored; only its handoff is left to do.
+    turn_state: str = "pending"
 
 
 class ExplicitMatch(Protocol):
@@ -121,6 +129,8 @@ class BotTurns:
         self._waiting = 0  # stored messages whose turn has not finished
         self._busy = BusyNotice(notices, busy_notice_seconds)
         # --- end overload ---
+        self._running: set[int] = set()  # customer message ids whose turn runs here
+        self._answers = Answers(messages, notices, escalation, calls)
 
     async def receive(
         self,
@@ -133,9 +143,11 @@ class BotTurns:
         """Store a customer's message and start its turn; returns what was stored.
 
         A repeat of a client id returns the stored message (``created=False``) and starts
-        nothing. A message after a close reopens the conversation with the bot. The stored text
-        is masked (card numbers and the like); the first time that happens in a conversation
-        the customer gets a short note that we never need those in chat.
+        nothing, unless that message's turn never finished and does not run in this process
+        (the hub stopped mid-turn): then the turn runs again. A message after a close reopens
+        the conversation with the bot. The stored text is masked (card numbers and the like);
+        the first time that happens in a conversation the customer gets a short note that we
+        never need those in chat.
 
         Raises:
             Overloaded: Too many messages already wait for their turn; nothing was stored.
@@ -154,8 +166,38 @@ class BotTurns:
             turn = _Turn(
                 conversation_id, session_id, stored.message, metadata, stored.state, changes_before
             )
-            self._spawn(self._turn(turn))
+            self._start(turn)
+        elif stored.turn_state in OPEN_TURN_STATES and stored.message.id not in self._running:
+            # ---- re-drive (issue 13): acknowledged before, never answered ----
+            log_event(logger, "customer.turn_redriven", conversation_id=conversation_id)
+            turn = _Turn(
+                conversation_id, session_id, stored.message, metadata, stored.state,
+                REREAD_STATE, stored.turn_state,
+            )  # fmt: skip
+            self._start(turn)
         return stored
+
+    async def redrive(self) -> int:
+        """At start-up: run again every turn a stopped hub left unfinished; returns how many.
+
+        Oldest first, so each conversation's turns run in order. The customer's token is not
+        stored, so the bot gets the message without identity metadata (it asks again when it
+        needs to know who is asking). With several hub processes a starting one also re-runs
+        the turns in flight elsewhere: the bot may see such a message twice, but its answer
+        is stored and shown once (``MessageService.answer_turn``).
+        """
+        pending = await self._calls.call(self._messages.open_turns)
+        for item in pending:
+            if item.message.id in self._running:
+                continue
+            turn = _Turn(
+                item.message.conversation_id, item.session_id, item.message, {"channel": "hub"},
+                "bot", REREAD_STATE, item.turn_state,
+            )  # fmt: skip
+            self._start(turn)
+        if pending:
+            log_event(logger, "customer.turns_redriven", count=len(pending))
+        return len(pending)
 
     async def request_person(self, conversation_id: str) -> HandoffOutcome:
         """The widget's "talk to a person" button: hand off at once, after turns in flight.
@@ -211,12 +253,16 @@ class BotTurns:
                 await self._notices.status(
                     conversation_id, "bot_resumed", STATUS_TEXT["bot_resumed"]
                 )
-            await self._deliver(conversation_id, replies)
+            await self._answers.deliver(conversation_id, replies)
 
     async def drain(self) -> None:
         """Wait for the turns in flight (on shutdown)."""
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _start(self, turn: _Turn) -> None:
+        self._running.add(turn.message.id)  # at once: a retry meanwhile must not start it twice
+        self._spawn(self._turn(turn))
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task: asyncio.Task[None] = asyncio.ensure_future(coro)
@@ -232,9 +278,14 @@ class BotTurns:
 
     async def _turn(self, turn: _Turn) -> None:
         self._waiting += 1  # counted here, so every path that starts a turn is counted
+        # A turn cancelled at shutdown (or failed) stays pending and runs again at the next
+        # start or retry.
         try:
             async with self._lock(turn.conversation_id):
-                await self._route(turn)
+                if not await self._route(turn):
+                    await self._calls.short(
+                        self._messages.finish_turn, turn.conversation_id, turn.message.id
+                    )
         except Exception:
             log_event(
                 logger,
@@ -246,9 +297,12 @@ class BotTurns:
             await self._notices.customers.push_error(turn.conversation_id, "internal")
         finally:
             self._waiting -= 1
+            self._running.discard(turn.message.id)
 
-    async def _route(self, turn: _Turn) -> None:
+    async def _route(self, turn: _Turn) -> bool:
         """Route one stored message; runs under the conversation's turn lock.
+
+        Returns True when storing the answer finished the turn, False when the caller must.
 
         A message stored while the bot had the conversation is checked again here, after
         earlier turns: the bot's answer to an earlier message may have handed it off. The
@@ -257,6 +311,8 @@ class BotTurns:
         argument is in docs/hub-internals.md).
         """
         conversation_id, message = turn.conversation_id, turn.message
+        if turn.turn_state == "answered":  # re-driven: answer stored, its handoff maybe not
+            return await self._answers.answer(turn.conversation_id, turn.message.id, [])
         state = turn.stored_state
         if goes_to_rasa(state) and not (
             self._calls.inline_short_calls and turn.changes_before == self._state_changes()
@@ -264,7 +320,7 @@ class BotTurns:
             state = await self._calls.short(self._sessions.conversation_state, conversation_id)
         if not goes_to_rasa(state):
             await self._notices.agents.relay_message(conversation_id, message)
-            return
+            return False
         match = self._detect_explicit(message.text or "")
         if match is not None:
             signal = {
@@ -277,7 +333,7 @@ class BotTurns:
             await self._escalation.hand_off(
                 conversation_id, "explicit_request", None, [signal], None, 1.0
             )
-            return
+            return False
         try:
             replies = await self._busy.answer(
                 conversation_id,
@@ -285,43 +341,9 @@ class BotTurns:
             )
         except BotError as exc:
             await self._bot_failed(conversation_id, exc)
-            return
+            return False
         self._bot.record_success()
-        await self._deliver(conversation_id, replies)
-
-    async def _deliver(self, conversation_id: str, replies: list[BotReply]) -> None:
-        """Store and send the bot's messages; act on a handoff request among them."""
-        handoff: Mapping[str, Any] | None = None
-        for reply in replies:
-            if reply.handoff is not None:
-                handoff = reply.handoff
-                continue
-            if reply.text is None and not reply.fields:
-                continue
-            stored, _ = await self._calls.short(
-                self._messages.record_message,
-                conversation_id,
-                "bot",
-                reply.text,
-                dict(reply.fields) or None,
-                None,
-                None,
-            )
-            await self._notices.deliver(conversation_id, stored)
-        if handoff is not None:
-            signals = handoff.get("signals")
-            score = handoff.get("score")
-            await self._escalation.hand_off(
-                conversation_id,
-                str(handoff.get("reason") or "other"),
-                _optional_str(handoff.get("queue")),
-                [s for s in signals if isinstance(s, dict)] if isinstance(signals, list) else [],
-                _optional_str(handoff.get("summary")),
-                float(score) if isinstance(score, int | float) else None,
-                paused_bot=True,
-                order_number=_optional_str(handoff.get("order_number")),
-                intent=_optional_str(handoff.get("intent")),
-            )
+        return await self._answers.answer(turn.conversation_id, turn.message.id, replies)
 
     # --- overload (timer/overload path) ---
     async def _bot_failed(self, conversation_id: str, exc: BotError) -> None:
@@ -350,7 +372,3 @@ class BotTurns:
             )
         else:
             await self._notices.system_message(conversation_id, BOT_RETRY_TEXT)
-
-
-def _optional_str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None

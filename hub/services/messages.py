@@ -11,6 +11,7 @@ transaction).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Final
@@ -20,11 +21,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from common.sensitive import mask_sensitive
-from hub.domain.errors import NotAllowed, SessionEnded, ValidationFailed
+from hub.domain.errors import NotAllowed, NotFound, SessionEnded, ValidationFailed
 from hub.domain.policy import HubConfig
 from hub.domain.state import bot_may_speak
-from hub.domain.views import MessageView, StoredMessage
+from hub.domain.views import MessageView, PendingTurn, StoredMessage, TurnAnswer
 from hub.persistence.mapping import message_view
+from hub.persistence.messages import OPEN_TURN_STATES
 from hub.persistence.store import HubStore
 from hub.services.accounts import AgentDirectory
 from hub.services.clock import Clock, utc_now
@@ -147,7 +149,9 @@ class MessageService:
                 if existing is None:
                     raise
                 state = self._store.conversations.conversation_state(conn, conversation_id)
-            return StoredMessage(message_view(existing), False, None, state)
+            return StoredMessage(
+                message_view(existing), False, None, state, turn_state=existing.turn_state
+            )
 
     def _unit_of_work(self, sender_type: str) -> AbstractContextManager[Session | Connection]:
         # Agent messages read the agent's session and row through the ORM; everything else
@@ -183,7 +187,13 @@ class MessageService:
                     tx, conversation_id, client_msg_id
                 )
                 if existing is not None:
-                    return StoredMessage(message_view(existing), False, None, target.state)
+                    return StoredMessage(
+                        message_view(existing),
+                        False,
+                        None,
+                        target.state,
+                        turn_state=existing.turn_state,
+                    )
             if sender_type == "bot" and not bot_may_speak(target.state):
                 raise NotAllowed("the bot may not speak while an agent owns the conversation")
             state = target.state
@@ -195,6 +205,8 @@ class MessageService:
                     tx, conversation_id, state, "reopen", now=now, reason="customer_returned"
                 )
             name = (sender_name or None) and sender_name[:MAX_SENDER_NAME_CHARS]
+            # Every customer message is a turn, pending until answered (same transaction).
+            turn_state = "pending" if sender_type == "customer" else None
             message_id = self._store.messages.insert_message(
                 tx,
                 {
@@ -206,6 +218,7 @@ class MessageService:
                     "payload": payload,
                     "client_msg_id": client_msg_id,
                     "created_at": now,
+                    "turn_state": turn_state,
                 },
             )
         message = MessageView(
@@ -217,8 +230,9 @@ class MessageService:
             payload=payload,
             client_msg_id=client_msg_id,
             created_at=now,
+            previous_id=target.last_message_id or 0,  # 0: the first
         )
-        return StoredMessage(message, True, first_reply, state, masked)
+        return StoredMessage(message, True, first_reply, state, masked, turn_state)
 
     def _agent_turn(
         self, s: Session, target: Any, agent_id: int | None, author: Any, now: datetime
@@ -231,6 +245,78 @@ class MessageService:
         return str(author.display_name), self._store.handoffs.mark_first_reply(
             s, target.handoff_id, now
         )
+
+    def answer_turn(
+        self,
+        conversation_id: str,
+        turn_id: int,
+        replies: Sequence[tuple[str | None, dict[str, Any] | None]],
+        handoff: dict[str, Any] | None,
+    ) -> TurnAnswer:
+        """Store the bot's answer to customer message ``turn_id``: at most once, ever.
+
+        One transaction under the conversation's row lock: if the turn was answered before (a
+        turn re-driven after a crash, or by two processes) the stored answer is returned with
+        ``created=False`` and nothing is stored; otherwise every reply is stored with
+        ``reply_to=turn_id`` and the turn becomes ``done``, or ``answered`` with ``handoff``
+        kept until :meth:`finish_turn`. While the bot may not speak (a person has the
+        conversation) nothing is stored and the turn is done.
+
+        Args:
+            conversation_id: The conversation of the turn.
+            turn_id: The customer message answered.
+            replies: ``(text, payload)`` of each bot message, in order.
+            handoff: The handoff the bot asked for with this answer, if any.
+        """
+        now = utc_now(self._clock)
+        repo = self._store.messages
+        with self._store.write() as conn:
+            target = repo.message_target(conn, conversation_id)
+            turn = repo.turn(conn, conversation_id, turn_id)
+            if turn is None:
+                raise NotFound("message", str(turn_id))
+            if turn.turn_state not in OPEN_TURN_STATES or repo.answer(conn, turn_id):
+                stored = tuple(message_view(r) for r in repo.answer(conn, turn_id))
+                kept = turn.turn_handoff if turn.turn_state == "answered" else None
+                return TurnAnswer(stored, False, kept)
+            if not bot_may_speak(target.state):
+                repo.set_turn(conn, turn_id, "done")
+                return TurnAnswer((), True, None)
+            previous, messages = target.last_message_id or 0, []
+            for text, payload in replies:
+                values = {
+                    "conversation_id": conversation_id,
+                    "sender_type": "bot",
+                    "sender_name": None,
+                    "agent_id": None,
+                    "text": text,
+                    "payload": payload,
+                    "client_msg_id": None,
+                    "created_at": now,
+                    "reply_to": turn_id,
+                }
+                message_id = repo.insert_message(conn, values)
+                view = MessageView(
+                    message_id, conversation_id, "bot", None, text, payload, None, now, previous
+                )
+                messages.append(view)
+                previous = message_id
+            repo.set_turn(conn, turn_id, "answered" if handoff else "done", handoff)
+        return TurnAnswer(tuple(messages), True, handoff)
+
+    def finish_turn(self, conversation_id: str, turn_id: int) -> None:
+        """The turn of customer message ``turn_id`` is over (answered, handed off or relayed)."""
+        with self._store.write() as conn:
+            self._store.messages.message_target(conn, conversation_id)
+            self._store.messages.set_turn(conn, turn_id, "done")
+
+    def open_turns(self) -> list[PendingTurn]:
+        """Customer messages whose turn is not done (the hub stopped mid-turn), oldest first."""
+        with self._store.read_connection() as conn:
+            return [
+                PendingTurn(message_view(r), str(r.session_id), r.turn_state, r.turn_handoff)
+                for r in self._store.messages.open_turns(conn)
+            ]
 
     def messages_after(self, conversation_id: str, after_id: int | None) -> list[MessageView]:
         """Messages after a server id, in order (all when ``after_id`` is None)."""

@@ -27,9 +27,9 @@ TURN_CALLS = {
     "open_session": "sessions",
     "record_customer_message": "messages",
     "conversation_state": "sessions",
-    "record_message": "messages",
+    "answer_turn": "messages",
 }
-INLINE_TURN_CALLS = ("open_session", "record_customer_message", "record_message")
+INLINE_TURN_CALLS = ("open_session", "record_customer_message", "answer_turn")
 
 
 def _thread_ident(*_args: Any) -> int:

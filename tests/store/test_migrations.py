@@ -40,7 +40,7 @@ from migrations.runner import (
 from store.db import create_engine_from_url, make_session_factory
 from store.models import Base
 from store.seed import seed_demo_data
-from tests.store.helpers import BASELINE_HUB_TABLES
+from tests.store.helpers import initial_hub_tables, initial_metadata
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)
 
@@ -105,9 +105,8 @@ def _old_database(url: str, *, payments: bool = True, hub: bool = True, heartbea
         Base.metadata.create_all(engine)
         seed_demo_data(make_session_factory(engine), date(2026, 12, 1))
     if hub:
-        # The hub's tables as the old start-up made them: revision 0001's, not today's models.
-        old_hub_tables = [t for t in hub_metadata.sorted_tables if t.name in BASELINE_HUB_TABLES]
-        hub_metadata.create_all(engine, tables=old_hub_tables)
+        initial = initial_metadata()
+        initial.create_all(engine, tables=initial_hub_tables(initial))
         if not heartbeat:
             with engine.begin() as conn:
                 conn.execute(text("ALTER TABLE hub_agents DROP COLUMN last_seen_at"))
@@ -331,11 +330,11 @@ def test_a_model_change_becomes_a_batch_revision(
     changed.tables["hub_agents"].append_column(Column("away_since", UTCDateTime(), nullable=True))
     monkeypatch.setattr("migrations.metadata.TARGET_METADATA", (Base.metadata, changed))
 
-    previous = head()  # the revision the new one follows, whatever the history holds now
-    number = f"{int(previous) + 1:04d}"
+    previous = head()
+    following = f"{int(previous) + 1:04d}"
     assert main(["revision", "-m", "agent nickname"]) == 0
-    assert f"{number}_agent_nickname.py" in capsys.readouterr().out
-    script = (scratch_migrations / "versions" / f"{number}_agent_nickname.py").read_text()
+    assert f"{following}_agent_nickname.py" in capsys.readouterr().out
+    script = (scratch_migrations / "versions" / f"{following}_agent_nickname.py").read_text()
     assert (
         f"down_revision: str | None = '{previous}'" in script
         or f'down_revision: str | None = "{previous}"' in script
@@ -345,7 +344,7 @@ def test_a_model_change_becomes_a_batch_revision(
     assert "hub.persistence.models" not in script
 
     url = _sqlite_url(tmp_path, "next.db")
-    assert upgrade(url) == number
+    assert upgrade(url) == following
     engine = create_engine(url, future=True)
     columns = {c["name"] for c in inspect(engine).get_columns("hub_agents")}
     engine.dispose()

@@ -61,7 +61,8 @@ def new_database(request: pytest.FixtureRequest) -> Iterator[Callable[[], str]]:
 def _plain(value: Any, random_ids: dict[str, str]) -> Any:
     """A result as comparable data, random ids (conversation, session) replaced by names."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        value = dataclasses.asdict(value)
+        # The fields that make up the value (``compare``), as its ``==`` sees them.
+        value = {f.name: getattr(value, f.name) for f in dataclasses.fields(value) if f.compare}
     if isinstance(value, dict):
         return {k: _plain(v, random_ids) for k, v in value.items()}
     if isinstance(value, list | tuple):

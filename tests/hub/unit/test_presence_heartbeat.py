@@ -8,10 +8,9 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from hub.domain.policy import HubConfig
-from hub.persistence.models import hub_metadata
 from hub.persistence.store import HubStore
 from migrations.runner import current, head, upgrade
-from tests.store.helpers import BASELINE_HUB_TABLES
+from tests.store.helpers import initial_hub_tables, initial_metadata
 
 TIMEOUT = 60  # HubConfig default presence_timeout, seconds
 GRACE = 60  # HubConfig default grace_period, seconds
@@ -98,8 +97,8 @@ def old_database(tmp_path) -> str:
     """A hub database made by the old start-up ``create_all`` before ``last_seen_at`` existed."""
     url = f"sqlite:///{tmp_path / 'old.db'}"
     engine = create_engine(url, future=True)
-    old_tables = [t for t in hub_metadata.sorted_tables if t.name in BASELINE_HUB_TABLES]
-    hub_metadata.create_all(engine, tables=old_tables)
+    initial = initial_metadata()  # the schema of that time, not today's models
+    initial.create_all(engine, tables=initial_hub_tables(initial))
     with engine.begin() as conn:
         conn.execute(text("ALTER TABLE hub_agents DROP COLUMN last_seen_at"))
     engine.dispose()

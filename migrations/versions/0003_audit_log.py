@@ -6,8 +6,8 @@ UPDATE is refused, and a DELETE only passes for rows older than a ``hub_audit_pu
 row, which only the retention purge writes (and removes) inside its own transaction. On
 PostgreSQL TRUNCATE is refused too. See docs/data-protection.md.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-12-03
 """
 
@@ -16,8 +16,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision: str | None = "0001"
+revision = "0003"
+down_revision: str | None = "0002"
 branch_labels: str | None = None
 depends_on: str | None = None
 
