@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, func, insert, select, text
 
 from hub.persistence import models as m
 from hub.persistence.trackers import EVENTS
+from hub.services.sessions import session_ref
 from hub.settings import load_policy
 from tests.hub.conftest import (
     AGENT_PASSWORD,
@@ -94,7 +95,7 @@ async def test_audit_export_and_erase_through_the_real_hub(tracked_hub, clients)
     await customer.call("rate", {"score": 4})
     engine = create_engine(tracker_url, future=True)
     with engine.begin() as conn:
-        for sender in (confirm["session_id"], "someone-else"):
+        for sender in (session_ref(confirm["session_id"]), "someone-else"):
             conn.execute(insert(EVENTS).values(sender_id=sender, type_name="user", timestamp=1.0))
     engine.dispose()
 
@@ -132,7 +133,9 @@ async def test_audit_export_and_erase_through_the_real_hub(tracked_hub, clients)
     said = [x["text"] for x in conversation["messages"] if x["sender_type"] == "customer"]
     assert said[0] == "my card was declined, why?"
     assert [h["kind"] for h in conversation["handoffs"]] == ["handoff", "transfer"]
-    assert [e["sender_id"] for e in export["bot_tracker_events"]] == [confirm["session_id"]]
+    assert [e["sender_id"] for e in export["bot_tracker_events"]] == [
+        session_ref(confirm["session_id"])
+    ]
 
     status, report = await _http(hub, "POST", erase, sam, {"confirm": "cus_alice"})
     assert status == 200
