@@ -17,7 +17,7 @@ from common.formatting import format_date
 from store.views import InstalmentView, OrderView, PaymentView, remaining_balance
 
 _CARD = re.compile(
-    r"(?i)^\s*(?P<brand>[a-z][a-z ]*?)?\s*(?:card\s+)?ending(?:\s+in)?\s+(?P<last4>\d{4})\s*$"
+    r"(?i)^\s*(?P<brand>[a-z][a-z ]*?)?\s*(?:\bcard\s+)?ending(?:\s+in)?\s+(?P<last4>\d{4})\s*$"
 )
 _MONTH_NAMES = (
     "January", "February", "March", "April", "May", "June",

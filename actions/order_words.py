@@ -19,14 +19,17 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml  # type: ignore[import-untyped]
 from rapidfuzz import fuzz, process
-from spacy.language import Language
-from spacy.matcher import PhraseMatcher
 
-from bot.spacy_pipeline import DEFAULT_OUT, analyse, build_phrase_matcher
 from store.views import OrderView
+
+if TYPE_CHECKING:  # spaCy loads on first use: importing ``actions`` stays light
+    from spacy.language import Language
+    from spacy.matcher import PhraseMatcher
+    from spacy.tokens import Doc
 
 WORDS_FILE = Path(__file__).resolve().parent / "resources" / "item_words.yml"
 FUZZY_CUTOFF = 85.0
@@ -66,8 +69,24 @@ def pipeline() -> Language:
     """The project's spaCy pipeline (tokenizer, attribute ruler, lemmatizer), loaded once."""
     import spacy
 
+    from bot.spacy_pipeline import DEFAULT_OUT
+
     with _nlp_lock:
         return spacy.load(DEFAULT_OUT, exclude=["entity_ruler"])
+
+
+def analyse(nlp: Language, text: str) -> Doc:
+    """The project's analysis (tokens, lemmas; no entities), imported on first use."""
+    from bot.spacy_pipeline import analyse as spacy_analyse
+
+    return spacy_analyse(nlp, text)
+
+
+def build_phrase_matcher(nlp: Language, phrases: dict[str, list[str]]) -> PhraseMatcher:
+    """The project's lemma phrase matcher builder, imported on first use."""
+    from bot.spacy_pipeline import build_phrase_matcher as build
+
+    return build(nlp, phrases)
 
 
 def _lemmas(nlp: Language, text: str) -> list[str]:
@@ -95,10 +114,9 @@ class CustomerMatcher:
     items_by_word: dict[str, frozenset[str]]
     merchants_by_word: dict[str, frozenset[str]]
 
-    def match(self, text: str) -> tuple[set[str], set[str]]:
-        """Order refs named by item words, and by merchant names, in ``text``."""
+    def match(self, doc: Doc) -> tuple[set[str], set[str]]:
+        """Order refs named by item words, and by merchant names, in ``doc`` (:func:`read`)."""
         nlp = pipeline()
-        doc = analyse(nlp, fold(text))
         items: set[str] = set()
         merchants: set[str] = set()
         matched_tokens: set[int] = set()
@@ -127,14 +145,18 @@ def _lexicon_matcher() -> PhraseMatcher:
     return build_phrase_matcher(pipeline(), {f"thing:{w}": [w] for w in every})
 
 
-def things_named(text: str) -> set[str]:
+def read(text: str) -> Doc:
+    """``text`` folded and analysed once (tokens, lemmas) for :func:`things_named` and matching."""
+    return analyse(pipeline(), fold(text))
+
+
+def things_named(doc: Doc) -> set[str]:
     """Everyday item words (``resources/item_words.yml``) in ``text``, whoever's orders.
 
     A thing named that none of the customer's orders has ("the sofa" without a sofa) means
     the customer is not talking about any of them: resolution says so instead of guessing.
     """
     nlp = pipeline()
-    doc = analyse(nlp, fold(text))
     return {nlp.vocab.strings[key].partition(":")[2] for key, _, _ in _lexicon_matcher()(doc)}
 
 

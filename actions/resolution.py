@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
-from actions.order_words import customer_matcher, things_named
+from actions.order_words import customer_matcher, read, things_named
 from common.customer_input import find_order_ref
 from store.views import OrderView
 
@@ -202,10 +202,11 @@ def resolve(
     ref = find_order_ref(text)
     if ref is not None:
         constraints.append(("number", {ref} & set(by_ref)))
-    items, merchants = customer_matcher(orders).match(text)
+    doc = read(text)
+    items, merchants = customer_matcher(orders).match(doc)
     if items:
         constraints.append(("item", items))
-    elif things_named(text):
+    elif things_named(doc):
         constraints.append(("item", set()))  # a thing none of their orders has
     if merchants:
         constraints.append(("merchant", merchants))

@@ -60,7 +60,8 @@ async def test_next_payment_across_orders_picks_the_soonest(services, token_for)
 async def test_next_payment_mentions_overdue_first(services, token_for):
     messages, _ = await run_action(ActionNextPayment(services), signed_in(token_for, "cus_bob"))
     (text,) = texts(messages)
-    overdue, upcoming = text.split("\n")
+    overdue, upcoming, this_month = text.split("\n")
+    assert this_month.startswith("Due in December: £62.25 on 9 December 2026 (ORD-104410)")
     assert overdue == (
         "Your payment of £62.25 that was due on 25 November 2026 for your Lumen Electronics "
         "order ORD-104410 is overdue, plus a late fee of £6.00 (£68.25 in all to catch up). "
@@ -113,8 +114,8 @@ async def test_pay_early_gives_balance_and_how(services, token_for):
     assert texts(messages) == [
         "Your Lumen Electronics order ORD-104410 isn't paid off yet: you have £192.75 left to "
         "pay (3 payments, including £6.00 in late fees). You can pay it all off early, or just "
-        "the next payment, at any time in the app or on your account page (Orders > ORD-104410 > Pay now). "
-        "There's no fee for paying early."
+        "the next payment, at any time in the app or on your account page "
+        "(Orders > ORD-104410 > Pay now). There's no fee for paying early."
     ]
 
 
