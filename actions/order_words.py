@@ -109,7 +109,7 @@ def _content_words(nlp: Language, text: str, ignore: frozenset[str]) -> list[str
 
 
 def _spanish_singular(word: str) -> str:
-    """ "cojines" -> "cojin", "lamparas" -> "lampara" (enough for lexicon lookups)."""
+    """Singular of a Spanish plural ("cojines" -> "cojin"), enough for lexicon lookups."""
     if word.endswith("es") and len(word) > 4:
         return word[:-2]
     return word[:-1] if word.endswith("s") else word

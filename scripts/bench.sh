@@ -6,6 +6,7 @@
 #                                        (--reuse-stock: keep stock Rasa's row from the last run on
 #                                        the same sample instead of its 7-minute training; marked as reused)
 #   bash scripts/bench.sh masking        only bench.masking (µs per message to mask card numbers)
+#   bash scripts/bench.sh resolution     only bench.resolution (µs per message to find the order named)
 #   bash scripts/bench.sh report         only regenerate docs/benchmarks.md from bench/results/
 # Run it on a quiet machine: every figure is only comparable within one run.
 source "$(dirname "$0")/env.sh"
@@ -29,13 +30,15 @@ nlu() {
     --config config.yml --out bench/results "$@"
 }
 masking() { "${HUB_PY}" -m bench.masking "$@"; }
+resolution() { "${BOT_PY}" -m bench.resolution "$@"; }
 report() { "${HUB_PY}" -m bench.report; }
 
 case "${1:-all}" in
   speed) shift; speed "$@"; report ;;
   nlu) shift; nlu "$@"; report ;;
   masking) shift; masking "$@" ;;
+  resolution) shift; resolution "$@" ;;
   report) report ;;
-  all) speed; nlu; masking; report ;;
-  *) echo "usage: bash scripts/bench.sh [all|speed|nlu|masking|report] [ARGS...]" >&2; exit 2 ;;
+  all) speed; nlu; masking; resolution; report ;;
+  *) echo "usage: bash scripts/bench.sh [all|speed|nlu|masking|resolution|report] [ARGS...]" >&2; exit 2 ;;
 esac
