@@ -72,6 +72,10 @@ test-stories: ## rasa test conversation tests (tests/stories/*.yml); fails on an
 eval-handoff: ## Evaluate handoff decisions of the trained bot over the labelled corpus
 	@bash scripts/eval_handoff.sh
 
+.PHONY: eval-tasks
+eval-tasks: ## Task success through the real hub + Rasa (dev split, gate 95 %; SPLIT=blind: blind split)
+	@bash scripts/eval_tasks.sh
+
 .PHONY: test-browser
 test-browser: ## Browser tests (Playwright + Debian chromium) against the real services
 	@bash scripts/test_browser.sh

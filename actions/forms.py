@@ -13,15 +13,17 @@ what is really required:
   account, nothing is required and the action answers across all orders.
 
 ``action_ask_order_number`` asks the question: signed-in customers get their orders as buttons.
-After :data:`MAX_FAILURES` rejected answers in one form run the user is also told how to reach
-a person.
+After :data:`MAX_FAILURES` rejected answers in one form run, or when the customer says they
+don't have the number (``action_order_number_help``), the bot explains where to find it
+(confirmation email, account page), suggests signing in, and offers a person as a button: it
+hands off only if the customer asks for that.
 """
 
 from __future__ import annotations
 
 import contextvars
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -33,6 +35,7 @@ from rasa_sdk.types import DomainDict
 from actions import replies, topics
 from actions.base import EMAIL_SLOT, ORDER_SLOT, TOPIC_SLOT, PaymentsAction
 from actions.context import ActionServices, default_services, run_blocking
+from actions.resolution import Resolution, resolve
 from common.customer_input import find_order_ref, parse_email
 from common.identity import VerifiedCustomer
 from store.errors import StoreUnavailable
@@ -41,11 +44,13 @@ from store.views import OrderView
 logger = logging.getLogger(__name__)
 
 FORM_NAME = "order_form"
-MAX_FAILURES = 3
+MAX_FAILURES = 2
 
 GET_HELP = (
-    "If you can't find these details, they're in your order confirmation email. I can also "
-    "bring in a person from our team to help."
+    "Your order number (it looks like ORD-123456) is in the order confirmation email we sent "
+    "you, and on your account page under Orders. If you have an account, sign in on this page "
+    "and I can find your orders without the number. Or, if you'd rather, I can bring in a "
+    "person from our team."
 )
 
 
@@ -84,13 +89,19 @@ class _FormTurn:
 
     customer: VerifiedCustomer | None
     topic: str | None
-    # Loaded only for a signed-in customer whose order is not chosen yet.
+    # Loaded for every signed-in customer (what they said is read against them).
     orders: tuple[OrderView, ...] | None
     relevant: tuple[OrderView, ...]
+    # Which order the latest message names (empty for anonymous users).
+    resolution: Resolution = field(default_factory=Resolution)
+    # The remembered order no longer fits the question (a refund question, no refund on it).
+    stale_order: bool = False
 
     def order_to_fill(self) -> str | None:
         """The order to use without asking, if there is exactly one sensible choice."""
-        if self.orders is None:
+        if self.resolution.one is not None:
+            return self.resolution.one.order_ref
+        if self.orders is None or self.resolution.named:
             return None
         if len(self.relevant) == 1:
             return self.relevant[0].order_ref
@@ -101,8 +112,24 @@ class _FormTurn:
     def _answer_account_wide(self) -> bool:
         return self.topic in replies.NOTHING_RELEVANT
 
+    def clears_order(self) -> bool:
+        """Whether the remembered order must be dropped this turn.
+
+        It is when the message names orders that are not exactly one (the customer chooses),
+        asks across the whole account ("in total"), or the remembered order cannot answer the
+        new question.
+        """
+        resolution = self.resolution
+        if resolution.named:
+            return resolution.one is None
+        if resolution.all_orders and self.topic in topics.ACCOUNT_WIDE_TOPICS:
+            return True
+        return self.stale_order
+
     def needs_no_order(self) -> bool:
         """Whether the action can answer a signed-in customer without a chosen order."""
+        if self.resolution.named:
+            return False
         if self.topic in topics.ACCOUNT_WIDE_TOPICS:
             return True
         if self.orders is None:
@@ -178,16 +205,30 @@ class ValidateOrderForm(FormValidationAction):
         customer = self.services.identify(tracker)
         topic = tracker.get_slot(TOPIC_SLOT)
         topic = topic if isinstance(topic, str) else None
-        needs_orders = (
-            customer is not None
-            and tracker.get_slot(ORDER_SLOT) is None
-            and topic not in topics.ACCOUNT_WIDE_TOPICS
-        )
-        if customer is None or not needs_orders:
+        if customer is None:
             return _FormTurn(customer=customer, topic=topic, orders=None, relevant=())
         orders = await run_blocking(self.services.repository.list_orders, customer.customer_ref)
-        relevant = topics.relevant_orders(topic, orders, self.services.today())
-        return _FormTurn(customer, topic, tuple(orders), tuple(relevant))
+        today = self.services.today()
+        relevant = topics.relevant_orders(topic, orders, today)
+        current = tracker.get_slot(ORDER_SLOT)
+        current = current if isinstance(current, str) else None
+        resolution = resolve(
+            str(tracker.latest_message.get("text") or ""),
+            orders,
+            today=today,
+            current=current,
+            relevant=lambda order: topics.is_answerable(topic, order, today),
+        )
+        remembered = next((o for o in orders if o.order_ref == current), None)
+        stale = remembered is not None and not topics.is_answerable(topic, remembered, today)
+        if resolution.named:
+            logger.info(
+                "validate_order_form: message names %d order(s) by %s (conversation %s)",
+                len(resolution.orders),
+                "+".join(resolution.cues),
+                tracker.sender_id,
+            )
+        return _FormTurn(customer, topic, tuple(orders), tuple(relevant), resolution, stale)
 
     async def required_slots(
         self,
@@ -200,7 +241,8 @@ class ValidateOrderForm(FormValidationAction):
         turn = _TURN.get()
         if turn.customer is None:
             return [ORDER_SLOT, EMAIL_SLOT]
-        if tracker.get_slot(ORDER_SLOT) is None and turn.needs_no_order():
+        current = None if turn.clears_order() else tracker.get_slot(ORDER_SLOT)
+        if current is None and turn.needs_no_order():
             return []
         return [ORDER_SLOT]
 
@@ -210,10 +252,26 @@ class ValidateOrderForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        """Fill the order of a signed-in customer when only one order fits the question."""
-        if tracker.get_slot(ORDER_SLOT) is not None:
+        """Fill (or change) the order of a signed-in customer from what they said.
+
+        The order the message names wins over the one the conversation was on; several
+        matching orders, or none, clear it so the customer is asked with buttons; a message
+        naming no order keeps the conversation's order (follow-ups) unless it cannot answer
+        the question. Otherwise, the only order relevant to the question is used.
+        """
+        turn = _TURN.get()
+        if turn.customer is None:
             return {}
-        order_ref = _TURN.get().order_to_fill()
+        if turn.resolution.not_found:
+            dispatcher.utter_message(text=replies.NO_ORDER_MATCHES)
+        current = tracker.get_slot(ORDER_SLOT)
+        order_ref = turn.order_to_fill()
+        if turn.resolution.one is not None:
+            return {ORDER_SLOT: order_ref}
+        if turn.clears_order():
+            return {ORDER_SLOT: None} if current is not None else {}
+        if current is not None:
+            return {}
         return {ORDER_SLOT: order_ref} if order_ref is not None else {}
 
     async def validate_order_number(
@@ -224,6 +282,8 @@ class ValidateOrderForm(FormValidationAction):
         domain: DomainDict,
     ) -> dict[str, Any]:
         """Accept a well-formed order number; for a signed-in customer, only their own."""
+        if slot_value is None:
+            return {ORDER_SLOT: None}  # cleared by extraction: the form asks
         order_ref = find_order_ref(slot_value)
         if order_ref is None:
             self._reject(dispatcher, tracker, response=replies.RESPONSE_ORDER_NUMBER_INVALID)
@@ -339,9 +399,51 @@ class ActionAskOrderNumber(PaymentsAction):
             return []
         topic = tracker.get_slot(TOPIC_SLOT)
         topic = topic if isinstance(topic, str) else None
-        relevant = topics.relevant_orders(topic, orders, self.services.today())
+        today = self.services.today()
+        resolution = resolve(
+            str(tracker.latest_message.get("text") or ""),
+            orders,
+            today=today,
+            relevant=lambda order: topics.is_answerable(topic, order, today),
+        )
+        if resolution.ambiguous:
+            dispatcher.utter_message(
+                text=replies.SEVERAL_ORDERS_MATCH,
+                buttons=replies.order_buttons(resolution.orders),
+            )
+            return []
+        relevant = topics.relevant_orders(topic, orders, today)
         dispatcher.utter_message(
             text=replies.choose_order_text(topic),
             buttons=replies.order_buttons(relevant or orders),
         )
+        return []
+
+
+class ActionOrderNumberHelp(PaymentsAction):
+    """The customer doesn't have the order number: where to find it, sign in, or a person.
+
+    Runs on ``no_order_number`` ("I don't know it", "I can't find it"); the form then keeps
+    waiting for the number. The person is only a button: no handoff unless it is pressed.
+    """
+
+    action_name = "action_order_number_help"
+
+    async def answer(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+        customer: VerifiedCustomer | None,
+    ) -> list[EventType]:
+        """Explain, or for a signed-in customer offer their orders instead."""
+        if customer is not None:
+            orders = await run_blocking(self.services.repository.list_orders, customer.customer_ref)
+            if orders:
+                dispatcher.utter_message(
+                    text="No problem, you don't need the number: just pick the order.",
+                    buttons=replies.order_buttons(orders),
+                )
+                return []
+        dispatcher.utter_message(text=GET_HELP, buttons=[replies.TALK_TO_PERSON_BUTTON])
         return []

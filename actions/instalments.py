@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from datetime import date
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import replies, topics
+from actions import account_replies, replies, topics
+from actions.account import INSTALMENT_SLOT, instalment_ref
 from actions.base import OrderAction, OrderReplyAction
 from common.identity import VerifiedCustomer
-from store.views import OrderView
+from store.views import OrderView, next_instalment
 
 
 class ActionNextPayment(OrderReplyAction):
@@ -36,8 +37,30 @@ class ActionNextPayment(OrderReplyAction):
         if not orders:
             dispatcher.utter_message(text=replies.NO_ORDERS_ON_ACCOUNT)
             return []
-        dispatcher.utter_message(text=replies.next_payment_across(orders, self.services.today()))
-        return []
+        today = self.services.today()
+        text = replies.next_payment_across(orders, today)
+        this_month = account_replies.due_this_month(orders, today)
+        dispatcher.utter_message(text=text + (f"\n{this_month}" if this_month else ""))
+        upcoming = [(i, o) for o in orders if (i := next_instalment(o, today)) is not None]
+        if not upcoming:
+            return []
+        instalment, order = min(upcoming, key=lambda pair: (pair[0].due_date, pair[1].order_ref))
+        return [SlotSet(INSTALMENT_SLOT, instalment_ref(order, instalment.sequence))]
+
+    async def answer_order(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        customer: VerifiedCustomer | None,
+        order: OrderView,
+    ) -> list[EventType]:
+        """Answer for one order and remember which instalment was told (for "and after?")."""
+        today = self.services.today()
+        dispatcher.utter_message(text=self.reply(order, today))
+        upcoming = next_instalment(order, today)
+        if upcoming is None:
+            return []
+        return [SlotSet(INSTALMENT_SLOT, instalment_ref(order, upcoming.sequence))]
 
     def reply(self, order: OrderView, today: date) -> str:
         """Answer for one order."""
@@ -60,6 +83,23 @@ class ActionPayEarly(OrderReplyAction):
 
     action_name = "action_pay_early"
     topic = topics.PAY_EARLY
+
+    async def answer_account(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        customer: VerifiedCustomer,
+        orders: Sequence[OrderView],
+    ) -> list[EventType]:
+        """One order with a balance: about it; several: the total owed and the breakdown."""
+        owing = topics.relevant_orders(self.topic, list(orders), self.services.today())
+        if len(owing) == 1:
+            return await self.answer_order(dispatcher, tracker, customer, owing[0])
+        if not orders:
+            dispatcher.utter_message(text=replies.NO_ORDERS_ON_ACCOUNT)
+            return []
+        dispatcher.utter_message(text=account_replies.owed_across(orders))
+        return []
 
     def reply(self, order: OrderView, today: date) -> str:
         """State the balance and the way to pay."""

@@ -55,6 +55,11 @@ NO_ORDERS_ON_ACCOUNT = (
     "I can't see any orders on your account. If you ordered with a different account, please "
     "sign in with that one and ask me again."
 )
+NO_ORDER_MATCHES = (
+    "I couldn't match that to any of the orders on your account, so I won't guess. "
+    "Here are your orders:"
+)
+SEVERAL_ORDERS_MATCH = "More than one of your orders fits that. Which one do you mean?"
 HOW_TO_PAY = "in the app or on your account page (Orders > {ref} > Pay now)"
 
 _FAILURE_REASONS: dict[str, tuple[str, str]] = {
@@ -137,7 +142,11 @@ def order_label(order: OrderView) -> str:
 def order_button(order: OrderView) -> dict[str, str]:
     """A button that answers the form's question with this order."""
     payload = json.dumps({"order_number": order.order_ref}, separators=(",", ":"))
-    return {"title": f"{order.order_ref} · {order.merchant_name}", "payload": f"/inform{payload}"}
+    title = f"{order.order_ref} · {order.merchant_name}"
+    if order.items:
+        first = order.items[0].description
+        title += f" · {first}" + (" …" if len(order.items) > 1 else "")
+    return {"title": title, "payload": f"/inform{payload}"}
 
 
 def order_buttons(orders: Iterable[OrderView]) -> list[dict[str, str]]:
@@ -227,7 +236,11 @@ def _instalment_amount(instalment: InstalmentView) -> str:
 
 def _late_fee_clause(instalment: InstalmentView) -> str:
     if instalment.late_fee > 0:
-        return f", plus a late fee of {money(instalment.late_fee, instalment.currency)}"
+        total = money(instalment.amount + instalment.late_fee, instalment.currency)
+        return (
+            f", plus a late fee of {money(instalment.late_fee, instalment.currency)} "
+            f"({total} in all to catch up)"
+        )
     return ""
 
 
@@ -273,7 +286,18 @@ def nothing_due(order: OrderView) -> str:
             f"{_capitalise(order_label(order))} was paid in full at checkout, so there are no "
             "payments due on it."
         )
-    return f"{_capitalise(order_label(order))} is fully paid. There are no more payments due."
+    paid = [i for i in order.plan.instalments if i.paid_at is not None]
+    last = max(paid, key=lambda i: i.paid_at or i.due_date, default=None)
+    when = ""
+    if last is not None and last.paid_at is not None:
+        when = (
+            f" The last payment, {_instalment_amount(last)}, was made on "
+            f"{format_date(last.paid_at.date())}."
+        )
+    return (
+        f"{_capitalise(order_label(order))} is fully paid off "
+        f"({money(order.plan.total, order.plan.currency)}). There are no more payments due.{when}"
+    )
 
 
 def next_payment_across(orders: Sequence[OrderView], today: date) -> str:
@@ -336,8 +360,9 @@ def pay_early(order: OrderView) -> str:
     if fees > 0:
         detail += f", including {money(fees, order.plan.currency)} in late fees"
     return (
-        f"You have {money(balance, order.plan.currency)} left to pay on {order_label(order)} "
-        f"({detail}). You can pay it all off early, or just the next payment, at any time "
+        f"{_capitalise(order_label(order))} isn't paid off yet: you have "
+        f"{money(balance, order.plan.currency)} left to pay ({detail}). You can pay it all off "
+        "early, or just the next payment, at any time "
         f"{HOW_TO_PAY.format(ref=order.order_ref)}. There's no fee for paying early."
     )
 
@@ -350,11 +375,23 @@ def late_fees(orders: Sequence[OrderView]) -> str | None:
             lines.append(missed_payment(order, instalment))
     if not lines:
         return None
+    lines.append(catch_up_total(orders))
     lines.append(
         "Paying a missed payment stops any further late fee on it. If you're finding it hard "
         "to pay, tell me and I'll put you in touch with our team."
     )
     return "\n".join(lines)
+
+
+def catch_up_total(orders: Sequence[OrderView]) -> str:
+    """What the customer pays now to be back on track: missed payments plus their fees."""
+    totals: dict[str, Decimal] = {}
+    for order in orders:
+        for instalment in unpaid_with_fees(order):
+            owed = instalment.amount + instalment.late_fee
+            totals[instalment.currency] = totals.get(instalment.currency, Decimal("0")) + owed
+    amounts = " and ".join(money(total, currency) for currency, total in sorted(totals.items()))
+    return f"To get back on track, pay {amounts} now."
 
 
 NO_LATE_FEES = "Good news: none of your payments are overdue, so you don't owe any late fees."

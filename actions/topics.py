@@ -29,9 +29,11 @@ REFUND_STATUS = "refund_status"
 RETURN_ITEM = "return_item"
 PAYMENT_DECLINED = "payment_declined"
 DISPUTE_CHARGE = "dispute_charge"
+CARD_ON_FILE = "card_on_file"
+LAST_PAYMENT = "last_payment"
 
 # Topics an authenticated customer gets answered across all their orders without choosing one.
-ACCOUNT_WIDE_TOPICS = frozenset({NEXT_PAYMENT, LATE_FEES})
+ACCOUNT_WIDE_TOPICS = frozenset({NEXT_PAYMENT, LATE_FEES, PAY_EARLY, CARD_ON_FILE, LAST_PAYMENT})
 
 _UNDELIVERED_ORDER_STATUSES = frozenset({"placed", "shipped"})
 
@@ -78,6 +80,10 @@ def _any(order: OrderView, today: date) -> bool:
     return True
 
 
+def _has_payments(order: OrderView, today: date) -> bool:
+    return bool(order.payments)
+
+
 _RELEVANCE: dict[str, Predicate] = {
     ORDER_STATUS: _in_progress,
     NEXT_PAYMENT: _has_payments_due,
@@ -88,7 +94,29 @@ _RELEVANCE: dict[str, Predicate] = {
     RETURN_ITEM: _delivered,
     PAYMENT_DECLINED: _has_declines,
     DISPUTE_CHARGE: _any,
+    CARD_ON_FILE: _has_payments,
+    LAST_PAYMENT: _has_payments,
 }
+
+# Which orders a question can be answered about at all (a payment question needs a plan, a
+# refund question a refund): narrows several orders that match what the customer said, and
+# drops a remembered order when the new question cannot be about it.
+_ANSWERABLE: dict[str, Predicate] = {
+    NEXT_PAYMENT: _has_plan,
+    PAYMENT_SCHEDULE: _has_plan,
+    PAY_EARLY: _has_plan,
+    LATE_FEES: _has_plan,
+    REFUND_STATUS: _has_refunds,
+    PAYMENT_DECLINED: _has_declines,
+    CARD_ON_FILE: _has_payments,
+    LAST_PAYMENT: _has_payments,
+}
+
+
+def is_answerable(topic: str | None, order: OrderView, today: date) -> bool:
+    """Whether the ``topic`` question can be about ``order`` at all (unknown topics: yes)."""
+    predicate = _ANSWERABLE.get(topic or "", _any)
+    return predicate(order, today)
 
 
 def is_relevant(topic: str | None, order: OrderView, today: date) -> bool:

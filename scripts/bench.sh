@@ -10,6 +10,7 @@
 #   bash scripts/bench.sh surge [ARGS]   only bench.surge: 500 customers write 3 messages at once
 #                                        (serves the newest models/*.tar.gz, else trains one;
 #                                        --label baseline keeps a run as the page's "before" row)
+#   bash scripts/bench.sh resolution     only bench.resolution (µs per message to find the order named)
 #   bash scripts/bench.sh report         only regenerate docs/benchmarks.md from bench/results/
 # Run it on a quiet machine: every figure is only comparable within one run.
 source "$(dirname "$0")/env.sh"
@@ -39,6 +40,7 @@ surge() {
   model="$(ls -t "${ROOT}"/models/*.tar.gz 2>/dev/null | head -n 1 || true)"
   "${HUB_PY}" -m bench.surge ${model:+--project-model "${model}"} "$@"
 }
+resolution() { "${BOT_PY}" -m bench.resolution "$@"; }
 report() { "${HUB_PY}" -m bench.report; }
 
 case "${1:-all}" in
@@ -47,7 +49,8 @@ case "${1:-all}" in
   masking) shift; masking "$@" ;;
   retention) shift; retention "$@" ;;
   surge) shift; surge "$@"; report ;;
+  resolution) shift; resolution "$@" ;;
   report) report ;;
-  all) speed; nlu; masking; retention; surge; report ;;
-  *) echo "usage: bash scripts/bench.sh [all|speed|nlu|masking|retention|surge|report] [ARGS...]" >&2; exit 2 ;;
+  all) speed; nlu; masking; retention; resolution; surge; report ;;
+  *) echo "usage: bash scripts/bench.sh [all|speed|nlu|masking|retention|resolution|surge|report] [ARGS...]" >&2; exit 2 ;;
 esac

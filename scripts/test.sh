@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: sets up what is missing, then runs every check and fails on the first failure:
 # lint + types, rasa data validate, unit/component tests (both environments), training,
-# conversation tests (rasa test), handoff evaluation, real-server hub tests, browser tests.
+# conversation tests (rasa test), handoff evaluation, task-success evaluation, real-server hub
+# tests, browser tests.
 source "$(dirname "$0")/env.sh"
 cd "${ROOT}"
 export PYTHONPATH="${ROOT}"
@@ -24,6 +25,8 @@ step "conversation tests (rasa test)"
 bash "${ROOT}/scripts/test_stories.sh"
 step "handoff evaluation"
 bash "${ROOT}/scripts/eval_handoff.sh"
+step "task-success evaluation (dev split, gate 95 %)"
+bash "${ROOT}/scripts/eval_tasks.sh"
 step "real-server tests (hub + Rasa + actions)"
 bash "${ROOT}/scripts/test_slow.sh"
 step "browser tests"

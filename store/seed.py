@@ -141,19 +141,19 @@ SHIPMENTS: dict[str, tuple[str, str, str, int, int | None]] = {
 PLANS: dict[str, tuple[str, str, str, tuple[_Due, ...]]] = {
     "ORD-104233": (
         "pay_in_4",
-        "card ending 4242",
+        "Visa ending 4242",
         "45.50",
         (_Due(-23, _PAID), _Due(-9, _PAID), _Due(5, _SCHEDULED), _Due(19, _SCHEDULED)),
     ),
     "ORD-104301": (
         "pay_in_3",
-        "card ending 4242",
+        "Visa ending 4242",
         "400.00",
         (_Due(-95, _PAID), _Due(-65, _PAID), _Due(-35, _PAID)),
     ),
     "ORD-104410": (
         "pay_in_4",
-        "card ending 1881",
+        "Mastercard ending 1881",
         "62.25",
         (
             _Due(-20, _PAID),
@@ -164,13 +164,13 @@ PLANS: dict[str, tuple[str, str, str, tuple[_Due, ...]]] = {
     ),
     "ORD-104512": (
         "pay_in_3",
-        "card ending 5100",
+        "Mastercard ending 5100",
         "100.00",
         (_Due(-32, _PAID), _Due(-2, "failed", "insufficient_funds"), _Due(28, _SCHEDULED)),
     ),
     "ORD-104601": (
         "monthly_6",
-        "card ending 0005",
+        "Visa ending 0005",
         "99.99",
         (
             _Due(-62, _PAID),
@@ -183,17 +183,17 @@ PLANS: dict[str, tuple[str, str, str, tuple[_Due, ...]]] = {
     ),
     "ORD-104640": (
         "pay_in_4",
-        "card ending 0005",
+        "Visa ending 0005",
         "9.99",
         (_Due(-1, _PAID), _Due(13, _SCHEDULED), _Due(27, _SCHEDULED), _Due(41, _SCHEDULED)),
     ),
 }
 # order ref: card, payment status of an order paid in full when it was placed
 UPFRONT_PAYMENTS = {
-    "ORD-104377": ("card ending 4242", "succeeded"),
-    "ORD-104455": ("card ending 1881", "succeeded"),
-    "ORD-104460": ("card ending 1881", "refunded"),
-    "ORD-104530": ("card ending 5100", "succeeded"),
+    "ORD-104377": ("Visa ending 4242", "succeeded"),
+    "ORD-104455": ("Mastercard ending 1881", "succeeded"),
+    "ORD-104460": ("Mastercard ending 1881", "refunded"),
+    "ORD-104530": ("Mastercard ending 5100", "succeeded"),
 }
 # order ref: refund ref, amount, status, reason, requested (day, hour), expected by, completed
 # (day, hour); in the order's currency

@@ -39,7 +39,10 @@ async def test_next_payment_for_one_order(services, token_for):
         "Your next payment is €45.50 on 6 December 2026 for your Northwind Outdoor order "
         "ORD-104233."
     ]
-    assert events == []
+    # Remembered for "and the one after that?".
+    assert events == [
+        {"event": "slot", "timestamp": None, "name": "instalment_ref", "value": "ORD-104233#3"}
+    ]
 
 
 async def test_next_payment_across_orders_picks_the_soonest(services, token_for):
@@ -48,18 +51,21 @@ async def test_next_payment_across_orders_picks_the_soonest(services, token_for)
     assert texts(messages) == [
         "Your next payment is $99.99 on 13 December 2026 for your Lumen Electronics order "
         "ORD-104601.\nYou also have payments coming up on 1 other order. Ask me for the payment "
-        "schedule of an order to see every date."
+        "schedule of an order to see every date.\nDue in December: $99.99 on 13 December 2026 "
+        "(ORD-104601); $9.99 on 14 December 2026 (ORD-104640); $9.99 on 28 December 2026 "
+        "(ORD-104640). That's $119.97 this month."
     ]
 
 
 async def test_next_payment_mentions_overdue_first(services, token_for):
     messages, _ = await run_action(ActionNextPayment(services), signed_in(token_for, "cus_bob"))
     (text,) = texts(messages)
-    overdue, upcoming = text.split("\n")
+    overdue, upcoming, this_month = text.split("\n")
+    assert this_month.startswith("Due in December: £62.25 on 9 December 2026 (ORD-104410)")
     assert overdue == (
         "Your payment of £62.25 that was due on 25 November 2026 for your Lumen Electronics "
-        "order ORD-104410 is overdue, plus a late fee of £6.00. You can pay it now in the app or "
-        "on your account page (Orders > ORD-104410 > Pay now)."
+        "order ORD-104410 is overdue, plus a late fee of £6.00 (£68.25 in all to catch up). "
+        "You can pay it now in the app or on your account page (Orders > ORD-104410 > Pay now)."
     )
     assert upcoming == (
         "Your next payment is £62.25 on 9 December 2026 for your Lumen Electronics order "
@@ -106,10 +112,10 @@ async def test_pay_early_gives_balance_and_how(services, token_for):
     tracker = signed_in(token_for, "cus_bob", order_number="ORD-104410")
     messages, _ = await run_action(ActionPayEarly(services), tracker)
     assert texts(messages) == [
-        "You have £192.75 left to pay on your Lumen Electronics order ORD-104410 (3 payments, "
-        "including £6.00 in late fees). You can pay it all off early, or just the next payment, "
-        "at any time in the app or on your account page (Orders > ORD-104410 > Pay now). "
-        "There's no fee for paying early."
+        "Your Lumen Electronics order ORD-104410 isn't paid off yet: you have £192.75 left to "
+        "pay (3 payments, including £6.00 in late fees). You can pay it all off early, or just "
+        "the next payment, at any time in the app or on your account page "
+        "(Orders > ORD-104410 > Pay now). There's no fee for paying early."
     ]
 
 
@@ -177,11 +183,11 @@ async def test_refund_status_with_several_candidates_offers_buttons(services, to
     assert message["text"] == "Which order is the refund for?"
     assert message["buttons"] == [  # newest order first
         {
-            "title": "ORD-104460 · Lumen Electronics",
+            "title": "ORD-104460 · Lumen Electronics · Mini smart speaker",
             "payload": '/inform{"order_number":"ORD-104460"}',
         },
         {
-            "title": "ORD-104455 · Northwind Outdoor",
+            "title": "ORD-104455 · Northwind Outdoor · Summit hiking boots, EU 43",
             "payload": '/inform{"order_number":"ORD-104455"}',
         },
     ]

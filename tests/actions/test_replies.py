@@ -53,7 +53,7 @@ def test_button_payload_is_an_inform_with_the_order(payments_repository):
     (order, *_) = payments_repository.list_orders("cus_alice")
     button = replies.order_button(order)
     assert button == {
-        "title": f"{order.order_ref} · {order.merchant_name}",
+        "title": f"{order.order_ref} · {order.merchant_name} · {order.items[0].description}",
         "payload": f'/inform{{"order_number":"{order.order_ref}"}}',
     }
 
