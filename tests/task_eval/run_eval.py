@@ -130,11 +130,18 @@ def orders_of(customer_ref: str | None) -> list[str]:
     return [ref for ref, row in ORDERS.items() if row[0] == customer_ref]
 
 
+def _sender_type(data: dict[str, Any]) -> Any:
+    """Who sent a ``bot_uttered`` (the hub puts it under ``metadata``, Rasa clients' shape)."""
+    metadata = data.get("metadata")
+    sender = metadata.get("sender") if isinstance(metadata, dict) else None
+    return sender.get("type") if isinstance(sender, dict) else None
+
+
 async def _bot_turn(client: RecordingClient, mark: int) -> BotTurn:
     """Wait for the bot's first message after ``mark``, then until it is quiet."""
 
     def is_reply(data: Any) -> bool:
-        return isinstance(data, dict) and data.get("sender", {}).get("type") in ("bot", "system")
+        return isinstance(data, dict) and _sender_type(data) in ("bot", "system")
 
     await client.wait_for("bot_uttered", is_reply, timeout=FIRST_REPLY_SECONDS, after=mark)
     seen = -1
@@ -149,11 +156,11 @@ async def _bot_turn(client: RecordingClient, mark: int) -> BotTurn:
             handed_off = handed_off or data.get("state") in ("queued", "no_agents")
         if name != "bot_uttered" or not isinstance(data, dict):
             continue
-        if data.get("sender", {}).get("type") != "bot":
+        if _sender_type(data) != "bot":
             continue
         if data.get("text"):
             texts.append(str(data["text"]))
-        buttons.extend(data.get("buttons") or [])
+        buttons.extend(data.get("quick_replies") or data.get("buttons") or [])
     return BotTurn(tuple(texts), tuple(buttons), handed_off)
 
 
