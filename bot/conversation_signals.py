@@ -63,6 +63,17 @@ DEFAULT_TOPIC_INTENTS: dict[str, str] = {
     "report_fraud": "disputes",
     "cannot_afford": "collections",
     "bereavement": "collections",
+    "money_taken_wrongly": "disputes",
+}
+# What the agent reads for a topic handoff (the decision's evidence).
+TOPIC_REASONS: dict[str, str] = {
+    "report_fraud": "possible fraud: a payment or order the customer did not make",
+    "cannot_afford": "the customer cannot afford the payments",
+    "bereavement": "bereavement",
+    "money_taken_wrongly": (
+        "money taken wrongly: a double charge, a payment after payoff or cancellation, "
+        "or a charge the customer did not authorise"
+    ),
 }
 
 DEFAULT_TOPIC_ACTIONS: dict[str, str] = {
@@ -73,13 +84,25 @@ DEFAULT_TOPIC_ACTIONS: dict[str, str] = {
 DEFAULT_INTENT_QUEUES: dict[str, str] = {
     "dispute_charge": "disputes",
     "report_fraud": "disputes",
+    "money_taken_wrongly": "disputes",
     "cannot_afford": "collections",
     "bereavement": "collections",
     "late_fees": "collections",
 }
 
 # Intents that say nothing about the customer's problem, so repeating them is not a signal.
+DEFAULT_CALM_INTENTS: tuple[str, ...] = (
+    "acknowledge",
+    "apologise",
+    "small_talk",
+    "thank",
+    "greet",
+    "goodbye",
+)
 DEFAULT_REPEAT_IGNORED_INTENTS: tuple[str, ...] = (
+    "acknowledge",
+    "apologise",
+    "small_talk",
     "greet",
     "goodbye",
     "thank",
@@ -113,6 +136,11 @@ class UserTurn:
         frustration_signals: The named signals behind that score.
         explicit: ``explicit_request.matched`` from the phrase matcher.
         explicit_phrase: The phrase that matched, if any.
+        explicit_mention: A person word the matcher saw outside any request frame ("my agent
+            said..."): a request only if the NLU also says ``request_human``
+            (``mention_floor``).
+        explicit_blocked: Why a phrase did not count (negated, another sense): the NLU's
+            ``request_human`` then needs ``blocked_floor``.
         known_ratio: Share of the message's words seen in the NLU training data
             (``understood.known_ratio``; 1.0 when unknown).
         unknown_words: A few of the words not seen in training (evidence).
@@ -130,6 +158,8 @@ class UserTurn:
     frustration_signals: tuple[MessageSignal, ...] = ()
     explicit: bool = False
     explicit_phrase: str | None = None
+    explicit_mention: str | None = None
+    explicit_blocked: str | None = None
     known_ratio: float = 1.0
     unknown_words: tuple[str, ...] = ()
     confused: bool = False
@@ -225,6 +255,10 @@ class SignalSettings:
         message_floor: Per-message scores below this count as 0 (calm text with a sad word).
         weights: Weight of each conversation signal (see ``DEFAULT_WEIGHTS``).
         request_human_floor: Minimum ``request_human`` confidence for an explicit request.
+        mention_floor: The same when the matcher saw a person word outside a request frame
+            (the second signal: "agent" in a sentence the NLU reads as a request).
+        blocked_floor: The same when the matcher saw a person word negated or in another
+            sense ("no need to transfer me", "my travel agent").
         topic_floor: Minimum intent confidence for a topic handoff.
         fallback_limit: Consecutive fallbacks at which ``consecutive_fallbacks`` starts.
         repeated_intent_limit: Times the same intent is asked at which ``repeated_intent`` starts.
@@ -240,6 +274,12 @@ class SignalSettings:
         unanswered_counts_as_fallback: An earlier message the bot answered with no action and
             no text at all (it just listened again) counts as not understood.
         fallback_intents: Intents that mean the NLU did not understand.
+        calm_intents: Acknowledgements, thanks, apologies, small talk: never a handoff signal
+            (such a message is understood, and the bot's answer to it is not counted as going
+            round in circles).
+        offer_action: What the policy says when ``request_human`` is in doubt (the matcher saw
+            the person word negated or in another sense, or the NLU is below its floor).
+        accept_intent: The answer to that offer that hands off (reason ``explicit_request``).
         fallback_actions: Bot actions that mean the bot did not know what to do.
         repeat_ignored_intents: Intents whose repetition is not a signal.
         explicit_intent: The intent that means "get me a person".
@@ -254,6 +294,8 @@ class SignalSettings:
     message_floor: float = 0.15
     weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     request_human_floor: float = 0.5
+    mention_floor: float = 0.3
+    blocked_floor: float = 0.9
     topic_floor: float = 0.6
     fallback_limit: int = 2
     repeated_intent_limit: int = 3
@@ -265,6 +307,9 @@ class SignalSettings:
     confused_counts_as_fallback: bool = True
     unanswered_counts_as_fallback: bool = True
     fallback_intents: tuple[str, ...] = ("nlu_fallback",)
+    calm_intents: tuple[str, ...] = DEFAULT_CALM_INTENTS
+    offer_action: str = "utter_offer_person"
+    accept_intent: str = "affirm"
     fallback_actions: tuple[str, ...] = ("action_default_fallback", "utter_default")
     repeat_ignored_intents: tuple[str, ...] = DEFAULT_REPEAT_IGNORED_INTENTS
     explicit_intent: str = "request_human"
@@ -371,8 +416,42 @@ def is_explicit_request(turn: UserTurn, settings: SignalSettings) -> bool:
         return False
     if turn.explicit:
         return True
-    return turn.intent == settings.explicit_intent and turn.confidence >= (
-        settings.request_human_floor
+    if turn.intent != settings.explicit_intent:
+        return False
+    if turn.explicit_blocked:
+        floor = settings.blocked_floor
+    elif turn.explicit_mention:
+        floor = settings.mention_floor
+    else:
+        floor = settings.request_human_floor
+    return turn.confidence >= floor
+
+
+def accepted_offer(turns: Sequence[UserTurn], settings: SignalSettings) -> bool:
+    """The bot offered a person (``offer_action``) and the customer said yes."""
+    if len(turns) < 2 or turns[-1].external:
+        return False
+    previous = turns[-2]
+    return (
+        turns[-1].intent == settings.accept_intent
+        and bool(previous.actions)
+        and previous.actions[-1] == settings.offer_action
+    )
+
+
+def should_offer_person(turns: Sequence[UserTurn], settings: SignalSettings) -> bool:
+    """The NLU read ``request_human`` but not surely enough: ask before handing off.
+
+    Keeps the dialogue rule "request_human -> action_handoff" from handing off a message the
+    matcher saw as negated or in another sense ("no need to transfer me", "my travel agent").
+    """
+    if not turns:
+        return False
+    latest = turns[-1]
+    return (
+        not latest.external
+        and latest.intent == settings.explicit_intent
+        and not is_explicit_request(latest, settings)
     )
 
 
@@ -412,6 +491,8 @@ def _is_fallback(turn: UserTurn, settings: SignalSettings, answered: bool = True
     the bot failing, whatever the NLU thought.
     """
     if turn.external:
+        return False
+    if turn.intent in settings.calm_intents and turn.known_ratio >= settings.min_known_ratio:
         return False
     return (
         turn.intent is None
@@ -472,7 +553,12 @@ def repeated_intent(turns: Sequence[UserTurn], settings: SignalSettings) -> Sign
 
 def repeated_bot_answer(turns: Sequence[UserTurn], settings: SignalSettings) -> Signal | None:
     """The bot sent the same text several times: it is going round in circles."""
-    texts = [" ".join(text.split()).lower() for turn in turns for text in turn.bot_texts]
+    texts = [
+        " ".join(text.split()).lower()
+        for turn in turns
+        if turn.intent not in settings.calm_intents
+        for text in turn.bot_texts
+    ]
     texts = [text for text in texts if text]
     if not texts:
         return None
@@ -561,6 +647,17 @@ def decide(
     if accumulated_only:
         return _accumulated_decision(turns, settings)
 
+    if accepted_offer(turns, settings):
+        signal = Signal(REASON_EXPLICIT, 1.0, latest.number, "accepted the offer of a person")
+        return HandoffDecision(
+            REASON_EXPLICIT,
+            resolve_queue(turns[:-1], settings),
+            1.0,
+            latest.number,
+            latest.intent,
+            (signal,),
+        )
+
     if is_explicit_request(latest, settings):
         evidence = (
             f'phrase "{latest.explicit_phrase}"'
@@ -579,11 +676,12 @@ def decide(
 
     topic_queue = settings.topic_intents.get(latest.intent or "")
     if topic_queue is not None and latest.confidence >= settings.topic_floor:
+        about = TOPIC_REASONS.get(latest.intent or "")
         signal = Signal(
             "topic",
             latest.confidence,
             latest.number,
-            f"intent {latest.intent} ({latest.confidence:.2f})",
+            f"{about + ': ' if about else ''}intent {latest.intent} ({latest.confidence:.2f})",
         )
         return HandoffDecision(
             REASON_TOPIC,
@@ -657,6 +755,8 @@ def turn_from_parse_data(
     explicit = parse_data.get("explicit_request") or {}
     matched = bool(explicit.get("matched")) if isinstance(explicit, Mapping) else False
     phrase = explicit.get("phrase") if isinstance(explicit, Mapping) else None
+    mention = explicit.get("mention") if isinstance(explicit, Mapping) else None
+    blocked = explicit.get("blocked") if isinstance(explicit, Mapping) else None
 
     return UserTurn(
         number=number,
@@ -667,6 +767,8 @@ def turn_from_parse_data(
         frustration_signals=message_signals,
         explicit=matched,
         explicit_phrase=str(phrase) if phrase else None,
+        explicit_mention=str(mention) if mention else None,
+        explicit_blocked=str(blocked) if blocked else None,
         known_ratio=min(1.0, max(0.0, float(ratio))) if isinstance(ratio, (int, float)) else 1.0,
         unknown_words=tuple(str(w) for w in unknown) if isinstance(unknown, list) else (),
         confused=confused,

@@ -54,6 +54,7 @@ from bot.conversation_signals import (
     SignalSettings,
     UserTurn,
     decide,
+    should_offer_person,
     turns_from_event_dicts,
 )
 
@@ -306,8 +307,18 @@ class HandoffPolicy(Policy):  # type: ignore[misc]
             self.handback_action,
         ):
             return self._certain(ACTION_LISTEN_NAME, domain)
+        offer = self.settings.offer_action
+        if not pending and tracker.latest_action_name == offer:
+            return self._certain(ACTION_LISTEN_NAME, domain)
         decision = self.decide(tracker)
         if decision is None:
+            if (
+                pending
+                and offer in domain.action_names_or_texts
+                and should_offer_person(tracker_turns(tracker), self.settings)
+            ):
+                logger.info("HandoffPolicy: offering a person to %s", tracker.sender_id)
+                return self._certain(offer, domain)
             return self._prediction(self._default_predictions(domain))
         logger.info(
             "HandoffPolicy: handing off conversation %s (reason %s, queue %s, score %.2f)",

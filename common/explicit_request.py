@@ -18,6 +18,23 @@ so punctuation, hyphens and apostrophes cannot make the two disagree.
 
 Phrase syntax: ``{a|b|}`` lists alternatives (an empty one makes the group optional) and is
 expanded when the list is loaded; ``"{talk|speak} to {a |}person"`` yields four phrases.
+
+Reading the sentence, not single words (issue 15):
+
+* **Frames** (the per-language lists) ask for a person wherever they stand: "can I talk to a
+  manager", "get me one of your colleagues", "ich möchte mit einem Mitarbeiter sprechen".
+* **Alone words** (``alone``) ask for a person only when the message is nothing else but
+  ``fillers`` ("agent", "human pls", "AGENT NOW"); inside a longer message ("my agent at the
+  letting office", "a representative APR") they are only a *mention*, reported in the record
+  for the policy to weigh with the NLU's ``request_human`` confidence.
+* **Negation scope**: a frame or a mention right after a cue of ``negations`` in the same
+  clause ("no need to transfer me", "I don't need an agent", "nothing to escalate") is dropped
+  and reported as ``blocked``; a cue inside the phrase itself ("not a bot") is part of it.
+* **Other senses** (``not_requests``): a match inside one ("travel agent", "call me
+  paranoid") is dropped and reported as ``blocked``.
+* **Languages**: English and Spanish (the bot's languages) always apply; German, French,
+  Portuguese, Italian and Dutch apply when ``common.language`` detects the message in that
+  language, and to short messages (detectors are unreliable on a few words).
 """
 
 from __future__ import annotations
@@ -33,11 +50,23 @@ from typing import Any, NamedTuple
 
 import yaml  # type: ignore[import-untyped]
 
+from common.language import SUPPORTED, detect
+
 DEFAULT_PHRASES_PATH = (
     Path(__file__).resolve().parents[1] / "bot" / "resources" / "explicit_request_phrases.yml"
 )
-LANGUAGES = ("en", "es")
+LANGUAGES = SUPPORTED
+BOT_LANGUAGES = ("en", "es")
 EXCLUSIONS_KEY = "not_requests"
+ALONE_KEY = "alone"
+FILLERS_KEY = "fillers"
+NEGATIONS_KEY = "negations"
+BREAKS_KEY = "clause_breaks"
+# Messages of at most this many words are matched against every language's phrases.
+SHORT_MESSAGE_WORDS = 4
+# A negation cue reaches a phrase that starts at most this many words after it.
+NEGATION_REACH = 3
+_CLAUSE_PUNCTUATION = re.compile(r"[,.;:!?()\n]")
 
 _GROUP = re.compile(r"\{([^{}]*)\}")
 _ELONGATION = re.compile(r"([^\W\d_])\1{2,}")
@@ -74,14 +103,23 @@ class Phrase:
 
     text: str
     language: str
+    alone: bool = False
 
 
 @dataclass(frozen=True)
 class PhraseBook:
-    """The loaded phrase list: request phrases per language plus the exclusions."""
+    """The loaded phrase list: request phrases per language plus the exclusions.
+
+    ``alone`` phrases count only in a message of nothing but ``fillers``; ``negations`` are
+    the cues that cancel a phrase after them in the same clause, and ``breaks`` the words that
+    start a new clause ("but", "just", "pero").
+    """
 
     phrases: tuple[Phrase, ...]
     exclusions: tuple[str, ...]
+    fillers: tuple[str, ...] = ()
+    negations: tuple[str, ...] = ()
+    breaks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -91,10 +129,22 @@ class ExplicitRequestMatch:
     matched: bool
     phrase: str | None = None
     language: str | None = None
+    mention: str | None = None
+    blocked: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """The JSON shape in docs/architecture.md (``explicit_request`` in parse data)."""
-        return {"matched": self.matched, "phrase": self.phrase, "language": self.language}
+        """The JSON shape in docs/architecture.md (``explicit_request`` in parse data).
+
+        ``mention``: a person word that is not a request on its own ("my agent said...");
+        ``blocked``: why a phrase did not count ("negated: no need", "other sense: travel agent").
+        """
+        return {
+            "matched": self.matched,
+            "phrase": self.phrase,
+            "language": self.language,
+            "mention": self.mention,
+            "blocked": self.blocked,
+        }
 
 
 NO_MATCH = ExplicitRequestMatch(matched=False)
@@ -239,21 +289,33 @@ def parse_phrase_book(document: Mapping[str, Any], *, source: str = "<memory>") 
     Raises:
         PhraseListError: for unknown keys, non-string entries or an empty list.
     """
-    unknown = set(document) - {*LANGUAGES, EXCLUSIONS_KEY}
+    keys = {EXCLUSIONS_KEY, ALONE_KEY, FILLERS_KEY, NEGATIONS_KEY, BREAKS_KEY}
+    unknown = set(document) - {*LANGUAGES, *keys}
     if unknown:
         raise PhraseListError(f"{source}: unknown keys {sorted(unknown)}")
+    alone = document.get(ALONE_KEY) or {}
+    if not isinstance(alone, Mapping) or set(alone) - set(LANGUAGES):
+        raise PhraseListError(f"{source}: alone must map languages {LANGUAGES} to phrases")
     phrases: list[Phrase] = []
     for language in LANGUAGES:
         for pattern in _string_list(document.get(language, []), f"{source}: {language}"):
             phrases.extend(Phrase(text, language) for text in expand_alternatives(pattern))
+        for pattern in _string_list(alone.get(language, []), f"{source}: alone.{language}"):
+            phrases.extend(Phrase(text, language, True) for text in expand_alternatives(pattern))
     if not phrases:
         raise PhraseListError(f"{source}: no phrases")
-    exclusions = [
-        text
-        for pattern in _string_list(document.get(EXCLUSIONS_KEY, []), f"{source}: not_requests")
-        for text in expand_alternatives(pattern)
-    ]
-    return PhraseBook(tuple(dict.fromkeys(phrases)), tuple(dict.fromkeys(exclusions)))
+
+    def expanded(key: str) -> tuple[str, ...]:
+        patterns = _string_list(document.get(key, []), f"{source}: {key}")
+        return tuple(dict.fromkeys(t for p in patterns for t in expand_alternatives(p)))
+
+    return PhraseBook(
+        tuple(dict.fromkeys(phrases)),
+        expanded(EXCLUSIONS_KEY),
+        expanded(FILLERS_KEY),
+        expanded(NEGATIONS_KEY),
+        expanded(BREAKS_KEY),
+    )
 
 
 def load_phrase_book(path: Path | None = None) -> PhraseBook:
@@ -329,10 +391,13 @@ class PhraseMatcher:
     """
 
     def __init__(self, book: PhraseBook, tokenizer: Tokenizer) -> None:
-        """Index the phrases and exclusions of ``book`` as ``tokenizer`` cuts them."""
+        """Index the phrases, exclusions and cues of ``book`` as ``tokenizer`` cuts them."""
         self._tokenize = tokenizer
         self._phrases = _Index(book.phrases, tokenizer)
         self._exclusions = _Index((Phrase(text, "") for text in book.exclusions), tokenizer)
+        self._negations = _Index((Phrase(text, "") for text in book.negations), tokenizer)
+        self._fillers = frozenset(_keys(book.fillers, tokenizer))
+        self._breaks = frozenset(_keys(book.breaks, tokenizer))
 
     def match(self, text: str, tokenizer: Tokenizer | None = None) -> ExplicitRequestMatch:
         """Whether ``text`` asks for a person, and by which phrase of the list.
@@ -343,32 +408,111 @@ class PhraseMatcher:
                 same way (the bot passes one that reuses the spaCy doc Rasa already made).
         """
         tokenize = tokenizer or self._tokenize
+        first: ExplicitRequestMatch | None = None
         for variant in elongation_variants(normalise(text)):
-            tokens = tokenize(variant)
-            excluded = [(c.start, c.end) for c in self._exclusions.find(tokens)]
-            found = _longest(self._phrases.find(tokens), excluded)
+            found = self._read(variant, tokenize(variant))
             if found.matched:
                 return found
-        return NO_MATCH
+            first = first or found
+        return first or NO_MATCH
+
+    def _read(self, variant: str, tokens: Sequence[Token]) -> ExplicitRequestMatch:
+        words = word_spans(variant)
+        languages = _languages(variant, len(tokens))
+        clause = _clauses(variant, words, tokens, self._breaks)
+        excluded = [(c.start, c.end, c) for c in self._exclusions.find(tokens)]
+        cues = [(c.start, c.end, c) for c in self._negations.find(tokens)]
+        requests: list[_Candidate] = []
+        mentions: list[_Candidate] = []
+        blocked: str | None = None
+        for cand in self._phrases.find(tokens):
+            if cand.entry.phrase.language not in languages:
+                continue
+            inside = next(
+                (e for s, e_, e in excluded if s <= cand.start < e_ or cand.start <= s < cand.end),
+                None,
+            )
+            if inside is not None:
+                blocked = blocked or f"other sense: {_span_text(words, inside)}"
+                continue
+            cue = next(
+                (
+                    c
+                    for s, e, c in cues
+                    if e <= cand.start
+                    and cand.start - e <= NEGATION_REACH
+                    and clause[s] == clause[cand.start]
+                ),
+                None,
+            )
+            if cue is not None:
+                blocked = blocked or f"negated: {_span_text(words, cue)}"
+                continue
+            if cand.entry.phrase.alone and not self._only_fillers(tokens, cand, clause):
+                mentions.append(cand)
+            else:
+                requests.append(cand)
+        if requests:
+            best = min(requests, key=_rank)
+            phrase = best.entry.phrase
+            return ExplicitRequestMatch(True, phrase.text, phrase.language)
+        mention = min(mentions, key=_rank).entry.phrase.text if mentions else None
+        if mention is None and blocked is None:
+            return NO_MATCH
+        return ExplicitRequestMatch(False, mention=mention, blocked=blocked)
+
+    def _only_fillers(
+        self, tokens: Sequence[Token], cand: _Candidate, clause: Sequence[int]
+    ) -> bool:
+        """Whether the rest of the phrase's clause is fillers ("..., agent pls")."""
+        own = clause[cand.start]
+        outside = [
+            token
+            for index, token in enumerate(tokens)
+            if clause[index] == own and not cand.start <= index < cand.end
+        ]
+        return all(token.key in self._fillers for token in outside)
 
 
-def _longest(
-    candidates: Iterable[_Candidate], exclusions: Sequence[tuple[int, int]]
-) -> ExplicitRequestMatch:
-    """Keep candidates not inside an exclusion span; report the longest, then the earliest.
+def _keys(texts: Iterable[str], tokenizer: Tokenizer) -> Iterator[str]:
+    for text in texts:
+        for token in tokenizer(normalise(text)):
+            yield token.key
 
-    Among phrases over the same span, the one typed most exactly as listed wins, then the one
-    listed first.
-    """
-    kept = [
-        cand
-        for cand in candidates
-        if not any(start <= cand.start and cand.end <= end for start, end in exclusions)
-    ]
-    if not kept:
-        return NO_MATCH
-    best = min(kept, key=lambda c: (c.start - c.end, c.start, -c.same_words, c.entry.rank))
-    return ExplicitRequestMatch(True, best.entry.phrase.text, best.entry.phrase.language)
+
+def _rank(cand: _Candidate) -> tuple[int, int, int, int]:
+    """Longest first, then earliest, then typed most exactly as listed, then listed first."""
+    return (cand.start - cand.end, cand.start, -cand.same_words, cand.entry.rank)
+
+
+def _span_text(words: Sequence[Word], cand: _Candidate) -> str:
+    return " ".join(word.text for word in words[cand.start : cand.end])
+
+
+def _languages(variant: str, word_count: int) -> frozenset[str]:
+    """The phrase books that apply: the bot's languages, plus the detected one or all if short."""
+    if word_count <= SHORT_MESSAGE_WORDS:
+        return frozenset(LANGUAGES)
+    found = detect(variant)
+    if found.confident:
+        return frozenset((*BOT_LANGUAGES, found.language))
+    return frozenset(BOT_LANGUAGES)
+
+
+def _clauses(
+    variant: str, words: Sequence[Word], tokens: Sequence[Token], breaks: frozenset[str]
+) -> list[int]:
+    """The clause number of each word: punctuation and ``breaks`` words start a new clause."""
+    numbers: list[int] = []
+    current = 0
+    for index, word in enumerate(words):
+        before = variant[words[index - 1].end : word.start] if index else ""
+        if _CLAUSE_PUNCTUATION.search(before) or (
+            index < len(tokens) and tokens[index].key in breaks
+        ):
+            current += 1
+        numbers.append(current)
+    return numbers
 
 
 class ExplicitRequestGuard(PhraseMatcher):

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Plays the labelled handoff corpus through the trained bot (with a real action server) and
-# prints recall / false-handoff rate per category; fails if explicit-request recall < 100 %
-# (pass --strict to also fail on the frustrated / calm / topic targets).
+# The hub's guard on its own (Rasa down) over the labelled corpus: fails when its recall drops
+# below 95% or it hands off on more than 2% of calm messages. Then plays the corpus through the
+# trained bot (with a real action server) and the hub's guard, and prints recall / false-handoff
+# rate per category and family; fails if explicit-request recall in English and Spanish is below
+# 100% (pass --strict to also fail on the frustrated / calm / topic targets).
 source "$(dirname "$0")/env.sh"
 cd "${ROOT}"
 export PYTHONPATH="${ROOT}"
+"${HUB_PY}" -m tests.handoff_eval.guard_eval --split "${SPLIT:-all}" \
+  --min-recall 0.95 --max-false-rate 0.02
 "${BOT_PY}" -m tests.handoff_eval.run_eval --model models --split "${SPLIT:-all}" "$@"

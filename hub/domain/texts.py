@@ -30,6 +30,63 @@ STATUS_TEXT: Final[Mapping[str, str]] = {
     "ticket_created": "Thanks, we've got your details and will contact you.",
     "closed": "This conversation is closed. How did we do? Rate us from 1 to 5.",
 }
+# The handoff notices in the customer's language, when we know it (the hub's guard reports the
+# language of the phrase book a request matched in); English otherwise.
+LOCALISED_STATUS_TEXT: Final[Mapping[str, Mapping[str, str]]] = {
+    "es": {
+        "queued": "Te estoy pasando con una persona. Eres el número {position} en la cola.",
+        "no_agents": (
+            "Ahora mismo no hay nadie de nuestro equipo disponible. Déjanos tu email o tu "
+            "teléfono y te contactaremos."
+        ),
+    },
+    "de": {
+        "queued": (
+            "Ich verbinde Sie mit einem Menschen. Sie sind Nummer {position} in der Warteschlange."
+        ),
+        "no_agents": (
+            "Gerade ist niemand aus unserem Team erreichbar. Hinterlassen Sie Ihre E-Mail oder "
+            "Telefonnummer, und wir melden uns bei Ihnen."
+        ),
+    },
+    "fr": {
+        "queued": (
+            "Je vous mets en relation avec une personne. Vous êtes numéro {position} dans la file."
+        ),
+        "no_agents": (
+            "Personne de notre équipe n'est disponible pour le moment. Laissez votre e-mail ou "
+            "votre numéro de téléphone et nous vous recontacterons."
+        ),
+    },
+    "pt": {
+        "queued": "Estou a passá-lo para uma pessoa. Você é o número {position} na fila.",
+        "no_agents": (
+            "Ninguém da nossa equipa está disponível agora. Deixe o seu e-mail ou telefone e "
+            "entraremos em contacto."
+        ),
+    },
+    "it": {
+        "queued": "La sto mettendo in contatto con una persona. È il numero {position} in coda.",
+        "no_agents": (
+            "Al momento nessuno del nostro team è disponibile. Lasci la sua email o il suo "
+            "numero di telefono e la ricontatteremo."
+        ),
+    },
+    "nl": {
+        "queued": "Ik verbind u door met een medewerker. U bent nummer {position} in de wachtrij.",
+        "no_agents": (
+            "Er is nu niemand van ons team beschikbaar. Laat uw e-mailadres of telefoonnummer "
+            "achter, dan nemen wij contact met u op."
+        ),
+    },
+}
+
+
+def status_text(key: str, language: str | None = None) -> str:
+    """The notice ``key`` of :data:`STATUS_TEXT`, in ``language`` when we have it."""
+    return LOCALISED_STATUS_TEXT.get(language or "en", {}).get(key, STATUS_TEXT[key])
+
+
 BOT_RETRY_TEXT: Final = "Sorry, I couldn't process that just now. Could you send it again?"
 BOT_BUSY_RETRY_TEXT: Final = (
     "Sorry, we're very busy and couldn't get to your message. Could you send it again in a minute?"

@@ -331,7 +331,13 @@ class BotTurns:
                 "source": "hub_guard",
             }
             await self._escalation.hand_off(
-                conversation_id, "explicit_request", None, [signal], None, 1.0
+                conversation_id,
+                "explicit_request",
+                None,
+                [signal],
+                None,
+                1.0,
+                language=match.language,
             )
             return False
         try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from hub.domain.texts import STATUS_TEXT
+from hub.domain.texts import STATUS_TEXT, status_text
 from hub.domain.views import ConversationView, HandoffOutcome, TicketView
 from hub.logging import log_event
 from hub.services.blocking import BlockingCalls
@@ -55,11 +55,13 @@ class Escalation:
         paused_bot: bool = False,
         order_number: str | None = None,
         intent: str | None = None,
+        language: str | None = None,
     ) -> HandoffOutcome:
         """Queue the conversation for a person and tell the customer where they stand.
 
         ``paused_bot`` says the request came from the bot, which paused its conversation; if
-        nobody can take over, the pause is undone so the bot keeps helping.
+        nobody can take over, the pause is undone so the bot keeps helping. ``language``: the
+        customer's language when known (the notice is in it if we have one, else English).
         """
         outcome = await self._calls.call(
             self._handoffs.request_handoff,
@@ -86,7 +88,7 @@ class Escalation:
             await self._notices.status(
                 conversation_id,
                 "no_agents",
-                STATUS_TEXT["no_agents"],
+                status_text("no_agents", language),
                 queue=outcome.queue,
                 within_hours=outcome.within_hours,
                 next_open_at=outcome.next_open_at,
@@ -95,7 +97,7 @@ class Escalation:
             await self._notices.status(
                 conversation_id,
                 "queued",
-                STATUS_TEXT["queued"].format(position=outcome.position),
+                status_text("queued", language).format(position=outcome.position),
                 queue=outcome.queue,
                 reason=reason,
                 position=outcome.position,

@@ -91,12 +91,54 @@ def test_explicit_request_routes_to_the_queue_of_the_topic_discussed() -> None:
         ("report_fraud", "disputes"),
         ("cannot_afford", "collections"),
         ("bereavement", "collections"),
+        ("money_taken_wrongly", "disputes"),
     ],
 )
 def test_topic_intents_hand_off_to_their_queue(intent: str, queue: str) -> None:
     decision = decide(turns_of({"intent": intent, "confidence": 0.8}), SETTINGS)
     assert decision is not None
     assert (decision.reason, decision.queue) == (REASON_TOPIC, queue)
+
+
+def test_money_taken_wrongly_tells_the_agent_why() -> None:
+    decision = decide(turns_of({"intent": "money_taken_wrongly", "confidence": 0.9}), SETTINGS)
+    assert decision is not None
+    assert decision.signals[0].evidence.startswith("money taken wrongly: a double charge")
+
+
+@pytest.mark.parametrize(
+    ("turn", "expected"),
+    [
+        # a person word outside any request frame: the NLU's request_human is the second signal
+        (UserTurn(1, "x", "request_human", 0.35, explicit_mention="agent"), True),
+        (UserTurn(1, "x", "request_human", 0.25, explicit_mention="agent"), False),
+        (UserTurn(1, "x", "order_status", 0.9, explicit_mention="agent"), False),
+        # negated or in another sense: the NLU must be very sure
+        (UserTurn(1, "x", "request_human", 0.8, explicit_blocked="negated: no need"), False),
+        (UserTurn(1, "x", "request_human", 0.95, explicit_blocked="negated: no need"), True),
+    ],
+)
+def test_mentions_and_blocked_phrases_set_the_nlu_floor(turn: UserTurn, expected: bool) -> None:
+    assert is_explicit_request(turn, SETTINGS) is expected
+
+
+def test_parse_data_carries_mention_and_blocked() -> None:
+    turn = turn_from_parse_data(
+        1,
+        "my travel agent said",
+        {
+            "intent": {"name": "order_status", "confidence": 0.9},
+            "explicit_request": {
+                "matched": False,
+                "phrase": None,
+                "language": None,
+                "mention": None,
+                "blocked": "other sense: travel agent",
+            },
+        },
+    )
+    assert turn.explicit_blocked == "other sense: travel agent"
+    assert turn.explicit_mention is None
 
 
 def test_topic_below_its_floor_does_not_hand_off() -> None:
@@ -193,10 +235,42 @@ def test_a_message_without_any_intent_counts_as_a_fallback() -> None:
 
 def test_core_fallback_action_counts_as_a_fallback() -> None:
     turns = turns_of(
-        {"intent": "greet", "actions": ("action_default_fallback",)},
+        {"intent": "order_status", "actions": ("action_default_fallback",)},
         {"intent": "nlu_fallback"},
     )
     assert consecutive_fallbacks(turns, SETTINGS) is not None
+
+
+@pytest.mark.parametrize("intent", ["acknowledge", "apologise", "small_talk", "thank"])
+def test_calm_messages_never_count_towards_a_handoff(intent: str) -> None:
+    asked = "Which order is this about?"
+    turns = turns_of(
+        {"intent": "nlu_fallback", "bot_texts": (asked,)},
+        {"intent": intent, "actions": ("action_default_fallback",), "bot_texts": (asked,)},
+        {"intent": intent, "bot_texts": (asked,)},
+        {"intent": intent},
+    )
+    assert consecutive_fallbacks(turns, SETTINGS) is None
+    assert repeated_bot_answer(turns, SETTINGS) is None
+    assert decide(turns, SETTINGS) is None
+
+
+def test_a_person_is_offered_when_request_human_is_in_doubt_and_yes_hands_off() -> None:
+    from bot.conversation_signals import should_offer_person
+
+    doubt = turns_of(
+        {"intent": "request_human", "confidence": 0.8, "explicit_blocked": "negated: no"}
+    )
+    assert decide(doubt, SETTINGS) is None
+    assert should_offer_person(doubt, SETTINGS)
+    turns = turns_of(
+        {"intent": "request_human", "actions": ("utter_offer_person",)},
+        {"intent": "affirm"},
+    )
+    decision = decide(turns, SETTINGS)
+    assert decision is not None
+    assert decision.reason == REASON_EXPLICIT
+    assert not should_offer_person(turns_of({"intent": "order_status"}), SETTINGS)
 
 
 @pytest.mark.parametrize(

@@ -66,7 +66,7 @@ def test_agrees_with_the_hub_guard(matcher, nlp, guard, text):
     ("text", "phrase"),
     [
         ("I spoke to an agent last week and want to speak to one again", "speak to an agent"),
-        ("talking to someone real would be nice", "talk to someone"),
+        ("talking to someone real would be nice", "talk to someone real"),
         ("Can I talk to a REAL PERSON", "talk to a real person"),
     ],
 )
@@ -79,6 +79,8 @@ def test_works_without_a_precomputed_doc(matcher, nlp):
         "matched": True,
         "phrase": "get me an agent",
         "language": "en",
+        "mention": None,
+        "blocked": None,
     }
     assert not matcher.match("   ", nlp).matched
 
@@ -128,11 +130,15 @@ def test_component_adds_explicit_request_to_parsed_messages(rasa_parts):
         "matched": True,
         "phrase": "get me an agent",
         "language": "en",
+        "mention": None,
+        "blocked": None,
     }
     assert messages[1].get(EXPLICIT_REQUEST_KEY) == {
         "matched": False,
         "phrase": None,
         "language": None,
+        "mention": None,
+        "blocked": None,
     }
     assert EXPLICIT_REQUEST_KEY in messages[0].as_dict(only_output_properties=True)
 

@@ -11,7 +11,6 @@ import yaml  # type: ignore[import-untyped]
 from common.explicit_request import (
     DEFAULT_PHRASES_PATH,
     ExplicitRequestGuard,
-    ExplicitRequestMatch,
     PhraseListError,
     PhraseMatcher,
     Token,
@@ -46,12 +45,18 @@ def test_guard_catches_every_request_in_the_corpus(guard, case):
 
 @pytest.mark.parametrize("text", CORPUS["not_requests"])
 def test_guard_ignores_messages_that_do_not_ask_for_a_person(guard, text):
-    assert guard.match(text) == ExplicitRequestMatch(matched=False)
+    assert not guard.match(text).matched
 
 
 def test_match_reports_the_longest_phrase(guard):
     found = guard.match("I want to talk to a real person")
-    assert found.as_dict() == {"matched": True, "phrase": "talk to a real person", "language": "en"}
+    assert found.as_dict() == {
+        "matched": True,
+        "phrase": "talk to a real person",
+        "language": "en",
+        "mention": None,
+        "blocked": None,
+    }
 
 
 def test_exclusion_only_cancels_the_match_inside_it(guard):
@@ -117,7 +122,8 @@ def test_stem_brings_word_forms_together(forms, stem_form):
 @pytest.mark.parametrize(
     ("document", "message"),
     [
-        ({"fr": ["humain"]}, "unknown keys"),
+        ({"xx": ["humain"]}, "unknown keys"),
+        ({"en": ["x"], "alone": {"xx": ["y"]}}, "alone must map"),
         ({"en": "human"}, "list of strings"),
         ({"en": [1]}, "list of strings"),
         ({"en": []}, "no phrases"),
@@ -150,7 +156,15 @@ def test_guard_reads_a_custom_list(tmp_path):
 def test_default_list_is_the_bot_resource():
     assert DEFAULT_PHRASES_PATH.parts[-3:] == ("bot", "resources", "explicit_request_phrases.yml")
     book = load_phrase_book()
-    assert {phrase.language for phrase in book.phrases} == {"en", "es"}
+    assert {phrase.language for phrase in book.phrases} == {
+        "en",
+        "es",
+        "de",
+        "fr",
+        "pt",
+        "it",
+        "nl",
+    }
 
 
 def test_word_spans_cut_on_anything_but_letters_digits_and_inner_apostrophes():
@@ -181,10 +195,10 @@ def test_match_key_brings_word_forms_together(forms):
 @pytest.mark.parametrize(
     ("text", "phrase"),
     [
-        ("manager, please", "manager please"),
+        ("manager, please", "manager"),
         ("talk-to-a-person", "talk to a person"),
-        ("I need an advisor", "i need a advisor"),
-        ("they are escalating it", "escalate"),
+        ("I need an advisor", "i need an advisor"),
+        ("they are escalating it", "escalate it"),
     ],
 )
 def test_guard_reads_past_punctuation_and_word_forms(guard, text, phrase):
@@ -207,3 +221,79 @@ def test_phrase_matcher_matches_on_the_keys_its_tokenizer_gives():
     assert not PhraseMatcher(book, plain_tokens).match("can I talk to a bloke").matched
     override = PhraseMatcher(book, plain_tokens).match("talk to a bloke", tokenizer=_synonyms)
     assert override.matched
+
+
+@pytest.mark.parametrize(
+    ("text", "blocked"),
+    [
+        ("no need to transfer me, what's my next payment?", "negated: no"),
+        ("I don't need an agent, just tell me the balance", "negated: dont"),
+        ("nothing to escalate, just curious", "negated: nothing"),
+        ("no hace falta hablar con un agente", "negated: no"),
+        ("my travel agent booked it", "other sense: travel agent"),
+        ("call me paranoid, but was I charged twice?", "other sense: call me paranoid"),
+        ("can I get a human-readable statement?", "other sense: human readable"),
+    ],
+)
+def test_negated_phrases_and_other_senses_are_blocked_and_say_why(guard, text, blocked):
+    found = guard.match(text)
+    assert not found.matched
+    assert found.blocked == blocked
+
+
+def test_a_negation_in_another_clause_does_not_reach_the_request(guard):
+    assert guard.match("no, I want a person").matched
+    assert guard.match("no i want a human").matched
+    assert guard.match("don't worry about the refund, just get me an agent").matched
+
+
+def test_a_cue_inside_the_phrase_is_part_of_it(guard):
+    assert guard.match("not a bot please").matched
+    assert guard.match("I'd rather not deal with a machine").matched
+
+
+@pytest.mark.parametrize("text", ["agent", "Agent.", "human pls", "I want a human now", "HUMAN!!!"])
+def test_a_person_word_alone_is_a_request(guard, text):
+    assert guard.match(text).matched
+
+
+@pytest.mark.parametrize(
+    ("text", "mention"),
+    [
+        ("an agent said it was fine, when is my next payment", "agent"),
+        ("to err is human, I typed the wrong card", "human"),
+        ("is the operator included in the total", "operator"),
+    ],
+)
+def test_a_person_word_inside_a_longer_message_is_only_a_mention(guard, text, mention):
+    found = guard.match(text)
+    assert not found.matched
+    assert found.mention == mention
+
+
+def test_a_person_word_alone_in_its_own_clause_is_a_request(guard):
+    assert guard.match("i dont know the email, agent pls").matched
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Ich möchte bitte mit einem Mitarbeiter sprechen", "de"),
+        ("je voudrais parler à un conseiller s'il vous plaît", "fr"),
+        ("eu quero falar com um atendente agora", "pt"),
+        ("vorrei parlare con un operatore per favore", "it"),
+        ("ik wil graag met een medewerker praten", "nl"),
+        ("mensch", "de"),
+    ],
+)
+def test_requests_in_other_languages(guard, text, language):
+    found = guard.match(text)
+    assert found.matched
+    assert found.language == language
+
+
+def test_other_language_phrase_books_need_that_language_in_long_messages(guard):
+    # "mit dem" in an English sentence is not German, so the German book does not apply.
+    assert not guard.match(
+        "the shop called Mit Dem Mitarbeiter sells shoes, where is my refund"
+    ).matched

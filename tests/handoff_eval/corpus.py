@@ -14,7 +14,7 @@ from typing import Any
 import yaml  # type: ignore[import-untyped]
 
 CORPUS_DIR = Path(__file__).resolve().parent
-SPLITS = ("dev", "heldout", "heldout2")
+SPLITS = ("dev", "heldout", "heldout2", "families", "blind3")
 CATEGORIES = ("explicit", "topic", "frustrated", "calm")
 
 # Targets from issue 3: recall for the first three, false-handoff rate for calm.
@@ -32,6 +32,7 @@ class Case:
     handoff_at: int | None = None
     handoff_by: int | None = None
     customer: str | None = None
+    family: str | None = None
 
     @property
     def expects_handoff(self) -> bool:
@@ -88,6 +89,7 @@ def _case(split: str, raw: dict[str, Any], case_id: str, single: bool) -> Case:
         handoff_at=int(handoff_at) if handoff_at is not None else None,
         handoff_by=int(handoff_by) if handoff_by is not None else None,
         customer=raw.get("customer"),
+        family=str(raw["family"]) if raw.get("family") else None,
     )
 
 
@@ -163,6 +165,22 @@ def score(outcomes: Iterable[Outcome]) -> dict[str, CategoryScore]:
     }
 
 
+def family_scores(outcomes: Iterable[Outcome]) -> dict[str, CategoryScore]:
+    """Per-family figures for cases that name a family (calm: false-handoff rate)."""
+    totals: dict[str, list[Any]] = {}
+    for outcome in outcomes:
+        family = outcome.case.family
+        if family is None:
+            continue
+        entry = totals.setdefault(family, [outcome.case.category, 0, 0])
+        entry[1] += 1
+        entry[2] += int(outcome.correct)
+    return {
+        family: CategoryScore(category, cases, correct)
+        for family, (category, cases, correct) in sorted(totals.items())
+    }
+
+
 def format_report(outcomes: Sequence[Outcome], title: str) -> str:
     """The table and the confusion list, as printed by the runner."""
     scores = score(outcomes)
@@ -180,6 +198,12 @@ def format_report(outcomes: Sequence[Outcome], title: str) -> str:
             f"{'<=' if category == 'calm' else '>='} {target:.0%} | "
             f"{'yes' if item.meets_target else 'NO'} |"
         )
+    families = family_scores(outcomes)
+    if families:
+        lines += ["", "| family | cases | correct | figure |", "|---|---|---|---|"]
+        for family, item in families.items():
+            label = "false-handoff rate" if item.category == "calm" else "recall"
+            lines.append(f"| {family} | {item.cases} | {item.correct} | {label} {item.rate:.1%} |")
     wrong = [outcome for outcome in outcomes if not outcome.correct]
     lines += ["", f"Confusion list ({len(wrong)} wrong):"]
     for outcome in wrong:

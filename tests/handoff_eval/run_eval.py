@@ -49,6 +49,7 @@ logger = logging.getLogger("handoff_eval")
 
 REPO = Path(__file__).resolve().parents[2]
 HANDOFF_ACTION = "action_handoff"
+BOT_LANGUAGE_FAMILIES = frozenset({"explicit_en", "explicit_es", "explicit"})
 
 
 def free_port() -> int:
@@ -148,8 +149,19 @@ def _handoff_reason(messages: Sequence[dict[str, Any]]) -> str | None:
     return None
 
 
-async def play_case(agent: Any, case: Case, secret: str) -> Outcome:
-    """Play one case turn by turn until the bot hands off or the turns run out."""
+def _hub_guard() -> Any:
+    """The hub's own guard, checked before the bot on every message as the hub does."""
+    from common.explicit_request import ExplicitRequestGuard
+
+    return ExplicitRequestGuard.from_file()
+
+
+async def play_case(agent: Any, case: Case, secret: str, guard: Any = None) -> Outcome:
+    """Play one case turn by turn until the hub or the bot hands off or the turns run out.
+
+    With ``guard`` (the hub's :class:`ExplicitRequestGuard`), each message first goes through
+    it, as in the hub (``hub/services/bot_turn.py``): a match hands off without the bot.
+    """
     from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
     from rasa.shared.core.events import ActionExecuted
 
@@ -164,6 +176,9 @@ async def play_case(agent: Any, case: Case, secret: str) -> Outcome:
         )
     intents: list[str | None] = []
     for number, text in enumerate(case.turns, start=1):
+        if guard is not None and guard.match(text).matched:
+            intents.append("hub_guard")
+            return Outcome(case, number, "explicit_request (hub guard)", tuple(intents))
         output = CollectingOutputChannel()
         await agent.handle_message(
             UserMessage(text, output, sender_id, input_channel="eval", metadata=metadata)
@@ -193,10 +208,11 @@ async def evaluate(model: Path, cases: Sequence[Case]) -> list[Outcome]:
         server.start()
         try:
             agent = Agent.load(str(model), action_endpoint=EndpointConfig(url=server.webhook))
+            guard = _hub_guard()
             outcomes = []
             started = time.perf_counter()
             for case in cases:
-                outcomes.append(await play_case(agent, case, secret))
+                outcomes.append(await play_case(agent, case, secret, guard))
             turns = sum(len(case.turns) for case in cases)
             elapsed = time.perf_counter() - started
             logger.info("played %d cases (%d messages) in %.1fs", len(cases), turns, elapsed)
@@ -255,14 +271,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(format_report(part, f"{split} ({len(part)} cases, model {model.name})"))
         print()
     scores = score(outcomes)
-    explicit = scores.get("explicit")
+    # The gate: every English and Spanish request goes to a person (the bot's languages; the
+    # splits before issue 15 are English and Spanish). The other languages are reported
+    # (target >= 99% over all explicit cases, --strict).
+    bot_languages = [
+        outcome
+        for outcome in outcomes
+        if outcome.case.category == "explicit"
+        and (outcome.case.family or "explicit_en") in BOT_LANGUAGE_FAMILIES
+    ]
+    explicit = score(bot_languages).get("explicit")
+    if explicit is not None:
+        print(f"explicit recall, English and Spanish: {explicit.correct}/{explicit.cases}")
     failed = explicit is not None and not explicit.meets_target
     if args.strict:
         failed = failed or any(not item.meets_target for item in scores.values())
     if failed:
-        print("FAILED: targets missed (explicit-request recall must be 100%).")
+        print(
+            "FAILED: targets missed (explicit-request recall in English and Spanish must be 100%)."
+        )
         return 1
-    print("OK: explicit-request recall 100%.")
+    print("OK: explicit-request recall 100% in English and Spanish.")
     return 0
 
 
