@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bench.cluster_report import render_section
 from bench.stats import ratio
 
 REPO = Path(__file__).resolve().parents[1]
@@ -414,7 +415,12 @@ def _machine(report: dict[str, Any]) -> str:
     )
 
 
-def render(nlu: dict[str, Any] | None, latency: dict[str, Any] | None) -> str:
+def render(
+    nlu: dict[str, Any] | None,
+    latency: dict[str, Any] | None,
+    tracker: dict[str, Any] | None = None,
+    cluster: dict[str, Any] | None = None,
+) -> str:
     """The whole ``docs/benchmarks.md`` page."""
     out = [
         "# Benchmarks",
@@ -460,6 +466,7 @@ def render(nlu: dict[str, Any] | None, latency: dict[str, Any] | None) -> str:
             out += ["", spread]
     else:
         out.append(f"{NOT_MEASURED} (run `bash scripts/bench.sh nlu`).")
+    out += ["", *render_section(tracker, cluster)]
     out += ["", ENCODER_NOTE, "", DESIGN_NOTES_LINK]
     return "\n".join(out) + "\n"
 
@@ -477,7 +484,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", default=str(REPO / "docs" / "benchmarks.md"))
     args = parser.parse_args(argv)
     results = Path(args.results)
-    page = render(_load(results / "nlu-latest.json"), _load(results / "latency-latest.json"))
+    page = render(
+        _load(results / "nlu-latest.json"),
+        _load(results / "latency-latest.json"),
+        _load(results / "tracker-latest.json"),
+        _load(results / "cluster-latest.json"),
+    )
     Path(args.out).write_text(page, encoding="utf-8")
     sys.stdout.write(f"wrote {args.out}\n")
     return 0

@@ -38,7 +38,7 @@ from connectors.http import (
 )
 from connectors.metrics import HubMetrics
 from connectors.push import AgentPush, CustomerPush
-from connectors.rasa_client import RasaClient
+from connectors.rasa_pool import build_rasa
 from connectors.socket_base import MAX_TRANSPORT_BYTES, HubPacket
 from connectors.transport import oversized_polling
 from connectors.validation import EventParser
@@ -121,13 +121,7 @@ def create_app(
     calls = BlockingCalls(inline_short_calls=hub_store.is_embedded and not settings.redis_url)
 
     metrics = HubMetrics()
-    rasa = RasaClient(
-        settings.rasa_url,
-        settings.rasa_auth_token,
-        settings.rasa_timeout_seconds,
-        metrics,
-        max_concurrency=settings.rasa_max_concurrency,
-    )
+    rasa = build_rasa(settings, metrics)  # one or more Rasa servers (connectors/rasa_pool.py)
     manager = make_manager(settings.redis_url)
     cors: str | list[str] | None
     cors = "*" if "*" in settings.cors_origins else list(settings.cors_origins) or None

@@ -22,7 +22,7 @@ from common.identity import mint_customer_token
 from connectors.json import dumps, to_json
 from connectors.metrics import HubMetrics
 from connectors.push import AgentPush
-from connectors.rasa_client import RasaClient
+from connectors.rasa_pool import RasaPool
 from hub.domain.errors import HubError
 from hub.logging import log_event
 from hub.services.clock import system_clock
@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 
 SETTINGS = web.AppKey("settings", HubSettings)
 SERVICES = web.AppKey("services", HubServices)
-RASA = web.AppKey("rasa", RasaClient)
+RASA = web.AppKey("rasa", RasaPool)
 METRICS = web.AppKey("metrics", HubMetrics)
 PAYMENTS = web.AppKey("payments", PaymentsRepository)
 AGENT_CHANNEL = web.AppKey("agent_channel", AgentPush)

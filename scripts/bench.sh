@@ -6,6 +6,9 @@
 #                                        (--reuse-stock: keep stock Rasa's row from the last run on
 #                                        the same sample instead of its 7-minute training; marked as reused)
 #   bash scripts/bench.sh masking        only bench.masking (µs per message to mask card numbers)
+#   bash scripts/bench.sh cluster [ARGS] only the scale-out part: Rasa's tracker store per turn
+#                                        (bench.cluster_tracker) and 1 vs 2 hubs / Rasa servers
+#                                        behind HAProxy (bench.cluster_scale; ARGS go to it)
 #   bash scripts/bench.sh report         only regenerate docs/benchmarks.md from bench/results/
 # Run it on a quiet machine: every figure is only comparable within one run.
 source "$(dirname "$0")/env.sh"
@@ -29,13 +32,19 @@ nlu() {
     --config config.yml --out bench/results "$@"
 }
 masking() { "${HUB_PY}" -m bench.masking "$@"; }
+cluster() {
+  bash "${ROOT}/scripts/system_deps.sh"
+  "${BOT_PY}" -m bench.cluster_tracker --out bench/results
+  "${HUB_PY}" -m bench.cluster_scale --out bench/results "$@"
+}
 report() { "${HUB_PY}" -m bench.report; }
 
 case "${1:-all}" in
   speed) shift; speed "$@"; report ;;
   nlu) shift; nlu "$@"; report ;;
   masking) shift; masking "$@" ;;
+  cluster) shift; cluster "$@"; report ;;
   report) report ;;
-  all) speed; nlu; masking; report ;;
-  *) echo "usage: bash scripts/bench.sh [all|speed|nlu|masking|report] [ARGS...]" >&2; exit 2 ;;
+  all) speed; nlu; masking; cluster; report ;;
+  *) echo "usage: bash scripts/bench.sh [all|speed|nlu|masking|cluster|report] [ARGS...]" >&2; exit 2 ;;
 esac
