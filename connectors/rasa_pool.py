@@ -196,7 +196,7 @@ class RasaPool:
         return self.consecutive_failures
 
     async def health(self) -> bool:
-        """Whether at least one server answers (``/health`` reports Rasa up)."""
+        """Whether at least one server answers now (``/health``; checks every server)."""
         await self.check_now()
         return any(server.healthy for server in self._servers)
 

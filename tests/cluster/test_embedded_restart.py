@@ -50,14 +50,14 @@ class EmbeddedRasa:
             )
 
     def start(self) -> None:
-        log = (self.workdir / "rasa.log").open("ab")
-        self.process = subprocess.Popen(  # noqa: S603
-            [str(BOT_PY), "-m", "bot.server", "run", "--model", str(newest_model()),
-             "--endpoints", str(REPO / "endpoints.yml"),
-             "--credentials", str(REPO / "credentials.yml"), "--enable-api",
-             "--auth-token", TOKEN, "--interface", "127.0.0.1", "--port", str(self.port)],
-            cwd=REPO, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        with (self.workdir / "rasa.log").open("ab") as log:
+            self.process = subprocess.Popen(  # noqa: S603
+                [str(BOT_PY), "-m", "bot.server", "run", "--model", str(newest_model()),
+                 "--endpoints", str(REPO / "endpoints.yml"),
+                 "--credentials", str(REPO / "credentials.yml"), "--enable-api",
+                 "--auth-token", TOKEN, "--interface", "127.0.0.1", "--port", str(self.port)],
+                cwd=REPO, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
         url = f"http://127.0.0.1:{self.port}/status?token={TOKEN}"
 
         def up() -> bool:

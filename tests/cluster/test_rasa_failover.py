@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import urllib.request
+from typing import Any
+
 import pytest
 
 from deploy.cluster import Cluster
@@ -18,6 +22,13 @@ from tests.cluster.conftest import (
 from tests.hub.clients import RecordingClient, text_of
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
+
+
+def _tracker(cluster: Cluster, url: str, session_id: str) -> dict[str, Any]:
+    query = f"{url}/conversations/{session_id}/tracker?token={cluster.rasa_token}"
+    with urllib.request.urlopen(query, timeout=60) as response:  # noqa: S310 (local)
+        tracker: dict[str, Any] = json.loads(response.read())
+    return tracker
 
 
 async def _bot_text_with(client: RecordingClient, mark: int, needle: str) -> str:
@@ -61,10 +72,17 @@ async def test_mid_form_slots_survive_sigkill_of_the_rasa_server_that_set_them(
 async def test_hand_back_resumes_the_bot_on_whichever_server_answers(cluster: Cluster, clients):
     desk = await agent(clients, cluster.hub_url(1))
     client, confirm = await customer(clients, cluster.lb_url)
+    # A topic that always needs a person: the bot collects the order, records the dispute,
+    # hands off and pauses itself in its tracker.
+    mark = client.mark()
+    await say(client, confirm, "I want to dispute a charge")
+    await _bot_text_with(client, mark, "order number")
+    mark = client.mark()
+    await say(client, confirm, "ORD-104233")
+    await _bot_text_with(client, mark, "email")
     before = rasa_served(cluster)
     mark = client.mark()
-    # A topic that always needs a person: the bot hands off and pauses itself in its tracker.
-    await say(client, confirm, "I want to dispute a charge on my card")
+    await say(client, confirm, "alice@example.com")
     status = await client.wait_for(
         "handoff_status", lambda d: d["state"] == "queued", TURN_SECONDS, mark
     )
@@ -79,6 +97,8 @@ async def test_hand_back_resumes_the_bot_on_whichever_server_answers(cluster: Cl
         "reply", {"conversation_id": offer["conversation_id"], "text": "Sorted, over to the bot."}
     )
     cluster.signal(f"rasa{pauser}")  # the server that paused the conversation is gone
+    other = cluster.rasa_url(2 if pauser == 1 else 1)
+    assert _tracker(cluster, other, confirm["session_id"])["paused"] is True  # shared store
     before = rasa_served(cluster)
     mark = client.mark()
     result = await desk.call(
@@ -88,8 +108,8 @@ async def test_hand_back_resumes_the_bot_on_whichever_server_answers(cluster: Cl
     await client.wait_for(
         "handoff_status", lambda d: d["state"] == "bot_resumed", TURN_SECONDS, mark
     )
-    other = cluster.rasa_url(2 if pauser == 1 else 1)
     assert served_since(cluster, before) == [other]
+    assert _tracker(cluster, other, confirm["session_id"])["paused"] is False
 
     # The bot answers again (it is no longer paused), on the server that is up.
     mark = client.mark()
