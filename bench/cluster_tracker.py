@@ -81,6 +81,7 @@ def measure(conversations: int, turns: int, postgres: bool) -> dict[str, Any]:
             urls["postgresql"] = cluster.db_url("rasa_tracker")
         for name, url in urls.items():
             section = stores.with_stores({}, {"TRACKER_STORE_URL": url})["tracker_store"]
+            stores.tune_sqlite_tracker(section["url"])  # as python -m bot.server run does
             config = EndpointConfig(url=section["url"], type=section["type"])
             kinds[name] = TrackerStore.create(config, domain)
         for name, store in kinds.items():

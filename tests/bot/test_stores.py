@@ -110,3 +110,18 @@ def test_sql_tracker_store_keeps_slots_across_instances(tmp_path: Path) -> None:
     restored = asyncio.run(second.retrieve("conv-1"))
     assert restored is not None
     assert restored.get_slot("order_number") == "ORD-104233"
+
+
+def test_only_the_sqlite_tracker_file_gets_wal_and_normal_sync(tmp_path: Path) -> None:
+    import sqlalchemy as sa
+
+    tracker_url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    other_url = f"sqlite:///{tmp_path / 'payments.db'}"
+    stores.tune_sqlite_tracker(tracker_url)
+    stores.tune_sqlite_tracker(tracker_url)  # idempotent
+    for url, journal, sync in ((tracker_url, "wal", 1), (other_url, "delete", 2)):
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == journal
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == sync
+        engine.dispose()
