@@ -32,7 +32,7 @@ from bench.latency import MESSAGES
 from bench.load import hub_customers
 from bench.machine import machine_info
 from bench.procs import rss_mib
-from deploy.cluster import REPO, Cluster, http_ok
+from deploy.cluster import REPO, Cluster
 
 CONFIGS: tuple[tuple[int, int], ...] = ((1, 1), (1, 2), (2, 2), (2, 1))  # (hubs, rasa servers)
 
@@ -71,11 +71,12 @@ def configure(cluster: Cluster, hubs: int, rasas: int) -> None:
             cluster.signal(f"hub{i}", 15)
     for i in range(1, hubs + 1):
         cluster.start_hub(i, rasa=list(range(1, rasas + 1)))
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:  # HAProxy sees the change (checks every second)
-        time.sleep(3)
-        if http_ok(f"{cluster.lb_url}/health"):
-            break
+    wanted = {f"hub{i}" for i in range(1, hubs + 1)}
+    deadline = time.monotonic() + 120
+    while cluster.lb_servers_up() != wanted:  # HAProxy sees the change (checks every second)
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"HAProxy has {cluster.lb_servers_up()} up, not {wanted}")
+        time.sleep(1)
 
 
 async def measure_config(cluster: Cluster, senders: Sequence[int], messages: int) -> dict[str, Any]:

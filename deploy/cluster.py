@@ -13,7 +13,9 @@ The tests use :class:`Cluster` directly to kill and restart single processes.
 from __future__ import annotations
 
 import contextlib
+import csv
 import glob
+import io
 import json
 import os
 import pwd
@@ -215,6 +217,20 @@ class Cluster:
             pidfile = self.workdir / "pg" / "data" / "postmaster.pid"
             return int(pidfile.read_text().split()[0])
         return self.procs[name].popen.pid
+
+    def lb_servers_up(self) -> set[str]:
+        """Hubs HAProxy has UP in every backend (from its CSV statistics)."""
+        url = f"http://127.0.0.1:{self.port('lb_stats')}/;csv"
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (local)
+                text = response.read().decode().lstrip("# ")
+        except (urllib.error.URLError, OSError):
+            return set()
+        rows = list(csv.DictReader(io.StringIO(text)))
+        hubs = {r["svname"] for r in rows if r["svname"].startswith("hub")}
+        return {
+            h for h in hubs if all(r["status"].startswith("UP") for r in rows if r["svname"] == h)
+        }
 
     def alive(self, name: str) -> bool:
         """Whether the process ``name`` is running."""
