@@ -35,6 +35,18 @@ def _num(value: Any, digits: int = 1) -> str:
     return "—" if value is None else f"{value:,.{digits}f}"
 
 
+def shared_note(machine: dict[str, Any]) -> str:
+    """A warning when the machine was busier than its cores (shared with other work)."""
+    load = machine.get("load_average") or [0.0]
+    cores = machine.get("cores") or 0
+    if cores and load and float(load[0]) > cores:
+        return (
+            f" **The machine was shared with other work at the time** (load average {load[0]}"
+            f" on {cores} cores): times are inflated, read them as upper bounds."
+        )
+    return ""
+
+
 def tracker_section(tracker: dict[str, Any]) -> list[str]:
     stores = tracker.get("stores") or {}
     rows = [
@@ -55,7 +67,8 @@ def tracker_section(tracker: dict[str, Any]) -> list[str]:
         f"{tracker.get('conversations')} conversations of {tracker.get('turns_per_conversation')}"
         " turns each with the project's domain; one turn is Rasa's own `retrieve`, the turn's"
         " events, `save` (what the message processor does around every message). Load average"
-        f" when measured: {(tracker.get('machine') or {}).get('load_average')}.",
+        f" when measured: {(tracker.get('machine') or {}).get('load_average')}."
+        + shared_note(tracker.get("machine") or {}),
         "",
         _table(["store", "p50 ms/turn", "p99 ms/turn", "mean ms/turn", "p50 over in-memory"], rows),
         "",
@@ -103,7 +116,7 @@ def scale_section(cluster: dict[str, Any]) -> list[str]:
         f" measured {machine.get('measured_at')}. {cluster.get('messages_per_level')} messages"
         " per row, each a fresh conversation answered by the real bot, customers on websockets"
         " through HAProxy. CPU is per message, summed over the processes of each kind"
-        " (PostgreSQL: postmaster and every backend).",
+        " (PostgreSQL: postmaster and every backend)." + shared_note(machine),
         "",
         _table(
             [

@@ -61,3 +61,9 @@ def test_the_page_carries_the_section():
     page = render(None, None, tracker, CLUSTER)
     assert "## Scale-out" in page
     assert "| in_memory | 0.50 | 1.00 | 0.60 | 0.00 |" in page
+
+
+def test_a_busy_machine_is_called_shared():
+    busy = {**CLUSTER, "machine": {"cores": 2, "load_average": [16.1, 15.0, 14.0]}}
+    assert "shared with other work" in "\n".join(render_section(None, busy))
+    assert "shared with other work" not in "\n".join(render_section(None, CLUSTER))
