@@ -120,7 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     workdir.chmod(0o755)
     cluster = Cluster(workdir=workdir, hub_env={"HUB_RASA_TIMEOUT": "30"})
     report: dict[str, Any] = {
-        "command": "bash scripts/bench.sh cluster",
+        "command": "bash scripts/bench.sh cluster"
+        f" --messages {args.messages} --senders {args.senders} --connections {args.connections}",
         "messages_per_level": args.messages,
         "configs": {},
     }
