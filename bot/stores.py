@@ -151,6 +151,10 @@ def _keep_connections_open() -> None:
         kwargs = dict(stock(url))
         if str(url).startswith("sqlite:///") and str(url) != "sqlite:///:memory:":
             kwargs.setdefault("poolclass", SingletonThreadPool)
+        elif str(url).startswith("postgres"):
+            # After PostgreSQL restarts, pooled connections are dead: test each before use,
+            # so the first turn after an outage does not fail on a stale connection.
+            kwargs.setdefault("pool_pre_ping", True)
         return kwargs
 
     create_engine_kwargs.payassist_sqlite = True  # type: ignore[attr-defined]
@@ -175,6 +179,7 @@ def write_endpoints(source: Path, environ: Mapping[str, str] | None = None) -> P
     if isinstance(tracker, dict) and isinstance(tracker.get("url"), str):
         ensure_sqlite_dir(tracker["url"])
         if str(tracker.get("type", "")).lower() == "sql":
+            _keep_connections_open()  # engine options for SQLite and PostgreSQL alike
             tune_sqlite_tracker(tracker["url"])
     GENERATED_DIR.mkdir(parents=True, exist_ok=True)
     target = GENERATED_DIR / f"endpoints.{os.getpid()}.yml"
