@@ -12,6 +12,10 @@ help: ## List the targets
 run: ## Set up (if needed) and run everything: actions, Rasa, hub; Ctrl-C stops it all
 	@bash scripts/run.sh
 
+.PHONY: cluster
+cluster: ## Run the system as a cluster: PostgreSQL, Redis, 2 Rasa, 2 hubs behind HAProxy (:8090); Ctrl-C stops it
+	@bash scripts/cluster.sh
+
 .PHONY: test
 test: ## Set up (if needed) and run every check: lint, types, data validation, unit, story, handoff, hub and browser tests
 	@bash scripts/test.sh

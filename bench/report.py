@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bench.cluster_report import render_section
 from bench.report_surge import surge_section, surge_table
 from bench.stats import ratio
 
@@ -421,6 +422,8 @@ def render(
     nlu: dict[str, Any] | None,
     latency: dict[str, Any] | None,
     surge: tuple[dict[str, Any] | None, dict[str, Any] | None] = (None, None),
+    tracker: dict[str, Any] | None = None,
+    cluster: dict[str, Any] | None = None,
 ) -> str:
     """The whole ``docs/benchmarks.md`` page; ``surge`` is (baseline, latest)."""
     out = [
@@ -468,6 +471,7 @@ def render(
     else:
         out.append(f"{NOT_MEASURED} (run `bash scripts/bench.sh nlu`).")
     out += ["", *surge_section(*surge)]
+    out += ["", *render_section(tracker, cluster)]
     out += ["", ENCODER_NOTE, "", DESIGN_NOTES_LINK]
     return "\n".join(out) + "\n"
 
@@ -489,6 +493,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _load(results / "nlu-latest.json"),
         _load(results / "latency-latest.json"),
         (_load(results / "surge-baseline.json"), _load(results / "surge-latest.json")),
+        _load(results / "tracker-latest.json"),
+        _load(results / "cluster-latest.json"),
     )
     Path(args.out).write_text(page, encoding="utf-8")
     sys.stdout.write(f"wrote {args.out}\n")

@@ -48,7 +48,7 @@ from connectors.http import (
 from connectors.metrics import HubMetrics
 from connectors.privacy_http import add_privacy_routes
 from connectors.push import AgentPush, CustomerPush
-from connectors.rasa_client import RasaClient
+from connectors.rasa_pool import build_rasa
 from connectors.security import BrowserSecurity, install
 from connectors.socket_base import MAX_TRANSPORT_BYTES, HubPacket
 from connectors.transport import oversized_polling
@@ -139,14 +139,7 @@ def create_app(
     calls = BlockingCalls(inline_short_calls=hub_store.is_embedded and not settings.redis_url)
 
     metrics = HubMetrics()
-    rasa = RasaClient(
-        settings.rasa_url,
-        settings.rasa_auth_token,
-        settings.rasa_timeout_seconds,
-        metrics,
-        max_concurrency=settings.rasa_max_concurrency,
-        failure_threshold=settings.rasa_failure_threshold,
-    )
+    rasa = build_rasa(settings, metrics)  # one or more Rasa servers (connectors/rasa_pool.py)
     manager = make_manager(settings.redis_url)
     cors: str | list[str] | None
     cors = "*" if "*" in settings.cors_origins else list(settings.cors_origins) or None

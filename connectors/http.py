@@ -23,7 +23,7 @@ from connectors.client_address import IPNetwork, client_address
 from connectors.json import dumps, to_json
 from connectors.metrics import HubMetrics
 from connectors.push import AgentPush
-from connectors.rasa_client import RasaClient
+from connectors.rasa_pool import RasaPool
 from connectors.security import BROWSER_VERIFIED, BrowserSecurity, operator_allowed
 from hub.domain.errors import HubError
 from hub.logging import log_event
@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 
 SETTINGS = web.AppKey("settings", HubSettings)
 SERVICES = web.AppKey("services", HubServices)
-RASA = web.AppKey("rasa", RasaClient)
+RASA = web.AppKey("rasa", RasaPool)
 METRICS = web.AppKey("metrics", HubMetrics)
 PAYMENTS = web.AppKey("payments", PaymentsRepository)
 AGENT_CHANNEL = web.AppKey("agent_channel", AgentPush)

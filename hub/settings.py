@@ -87,6 +87,11 @@ class HubSettings:
             (Rasa's default), ``customData`` for rasa-webchat (``HUB_METADATA_KEY``).
         policy: Queues, business hours and limits (``hub.yml``, see ``hub.domain.policy``);
             ``HUB_MAX_TEXT_CHARS`` overrides its ``max_message_chars``.
+        rasa_urls: Several Rasa servers (``RASA_URLS``, comma-separated); when given, the hub
+            spreads turns over them with health checks and failover
+            (``connectors/rasa_pool.py``) and ``rasa_url`` is not used.
+        rasa_health_interval_seconds: How often each Rasa server's health is checked
+            (``HUB_RASA_HEALTH_INTERVAL``).
         demo_credentials_path: Where demo mode saves the demo logins (0600) for the run
             command's banner.
         tracker_store_url: Rasa's SQL tracker store (``TRACKER_STORE_URL``), purged by the
@@ -115,6 +120,10 @@ class HubSettings:
     requeue_interval_seconds: float = 5.0
     heartbeat_interval_seconds: float = 15.0
     session_check_interval_seconds: float = 5.0
+    # --- Rasa servers (issue 18: scale-out) ---
+    rasa_urls: tuple[str, ...] = ()
+    rasa_health_interval_seconds: float = 2.0
+    # --- end Rasa servers ---
     static_dir: Path = field(default_factory=lambda: REPO_ROOT / "hub" / "static")
     log_level: str = "INFO"
     cors_origins: tuple[str, ...] = ()
@@ -139,6 +148,13 @@ class HubSettings:
             raise SettingsError("HUB_RASA_FAILURES must be at least 1")
         if self.rasa_max_concurrency < 1:
             raise SettingsError("HUB_RASA_CONCURRENCY must be at least 1")
+        if self.rasa_health_interval_seconds <= 0:
+            raise SettingsError("HUB_RASA_HEALTH_INTERVAL must be positive")
+        for url in self.rasa_urls:
+            if not url.startswith(("http://", "https://")):
+                raise SettingsError(f"Rasa URLs must start with http:// or https://, got {url!r}")
+        if len(set(self.rasa_urls)) != len(self.rasa_urls):
+            raise SettingsError("RASA_URLS names the same server twice")
         if self.requeue_interval_seconds <= 0:
             raise SettingsError("HUB_REQUEUE_INTERVAL must be positive")
         if self.heartbeat_interval_seconds <= 0:
@@ -167,6 +183,11 @@ class HubSettings:
             raise SettingsError(
                 "presence_timeout_seconds (hub.yml) must be at least twice HUB_HEARTBEAT_INTERVAL"
             )
+
+    @property
+    def rasa_servers(self) -> tuple[str, ...]:
+        """The Rasa base URLs the hub talks to: ``rasa_urls``, or the one ``rasa_url``."""
+        return self.rasa_urls or (self.rasa_url,)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> HubSettings:
@@ -232,6 +253,12 @@ class HubSettings:
             requeue_interval_seconds=number("HUB_REQUEUE_INTERVAL", 5.0),
             heartbeat_interval_seconds=number("HUB_HEARTBEAT_INTERVAL", 15.0),
             session_check_interval_seconds=number("HUB_SESSION_CHECK_INTERVAL", 5.0),
+            # --- Rasa servers (issue 18: scale-out) ---
+            rasa_urls=tuple(
+                u.strip().rstrip("/") for u in (text("RASA_URLS") or "").split(",") if u.strip()
+            ),
+            rasa_health_interval_seconds=number("HUB_RASA_HEALTH_INTERVAL", 2.0),
+            # --- end Rasa servers ---
             static_dir=Path(static_dir) if static_dir else REPO_ROOT / "hub" / "static",
             log_level=(text("HUB_LOG_LEVEL") or "INFO").upper(),
             trusted_proxies=tuple(

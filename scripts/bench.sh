@@ -11,6 +11,9 @@
 #                                        (serves the newest models/*.tar.gz, else trains one;
 #                                        --label baseline keeps a run as the page's "before" row)
 #   bash scripts/bench.sh resolution     only bench.resolution (µs per message to find the order named)
+#   bash scripts/bench.sh cluster [ARGS] only the scale-out part: Rasa's tracker store per turn
+#                                        (bench.cluster_tracker) and 1 vs 2 hubs / Rasa servers
+#                                        behind HAProxy (bench.cluster_scale; ARGS go to it)
 #   bash scripts/bench.sh report         only regenerate docs/benchmarks.md from bench/results/
 # Run it on a quiet machine: every figure is only comparable within one run.
 source "$(dirname "$0")/env.sh"
@@ -41,6 +44,11 @@ surge() {
   "${HUB_PY}" -m bench.surge ${model:+--project-model "${model}"} "$@"
 }
 resolution() { "${BOT_PY}" -m bench.resolution "$@"; }
+cluster() {
+  bash "${ROOT}/scripts/system_deps.sh"
+  "${BOT_PY}" -m bench.cluster_tracker --out bench/results
+  "${HUB_PY}" -m bench.cluster_scale --out bench/results "$@"
+}
 report() { "${HUB_PY}" -m bench.report; }
 
 case "${1:-all}" in
@@ -50,7 +58,8 @@ case "${1:-all}" in
   retention) shift; retention "$@" ;;
   surge) shift; surge "$@"; report ;;
   resolution) shift; resolution "$@" ;;
+  cluster) shift; cluster "$@"; report ;;
   report) report ;;
-  all) speed; nlu; masking; retention; resolution; surge; report ;;
-  *) echo "usage: bash scripts/bench.sh [all|speed|nlu|masking|retention|resolution|surge|report] [ARGS...]" >&2; exit 2 ;;
+  all) speed; nlu; masking; retention; resolution; surge; cluster; report ;;
+  *) echo "usage: bash scripts/bench.sh [all|speed|nlu|masking|retention|resolution|surge|cluster|report] [ARGS...]" >&2; exit 2 ;;
 esac

@@ -8,6 +8,6 @@ echo "==> ruff"
 echo "==> mypy (bot environment)"
 "${ROOT}/.venv/bin/mypy" bot actions store common migrations
 echo "==> mypy (hub environment)"
-"${ROOT}/.venv-hub/bin/mypy" hub connectors store common migrations
+"${ROOT}/.venv-hub/bin/mypy" hub connectors store common migrations deploy
 echo "==> web: TypeScript check and JS unit tests"
 bash "${ROOT}/scripts/build_web.sh" --check

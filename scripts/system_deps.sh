@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Debian packages the tests need: PostgreSQL (scale-out target, tested for real), Redis (hub fan-out), and headless
+# Debian packages the tests need: PostgreSQL (scale-out target, tested for real), Redis (hub fan-out), HAProxy
+# (load balancer of the multi-process cluster, make cluster), and headless
 # Chromium (browser tests). Installed only when missing; needs root (CI and dev machines are root).
 set -euo pipefail
 need=()
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+[ -x /usr/sbin/haproxy ] || command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
 command -v node >/dev/null 2>&1 || need+=(nodejs npm)
 if [ "${#need[@]}" -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -ne 0 ]; then

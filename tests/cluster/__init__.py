@@ -1,0 +1,1 @@
+"""Real-process tests on the multi-process cluster (deploy/cluster.py)."""
