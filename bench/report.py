@@ -422,6 +422,7 @@ def render(
     nlu: dict[str, Any] | None,
     latency: dict[str, Any] | None,
     surge: tuple[dict[str, Any] | None, dict[str, Any] | None] = (None, None),
+    *,
     tracker: dict[str, Any] | None = None,
     cluster: dict[str, Any] | None = None,
 ) -> str:
@@ -493,8 +494,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _load(results / "nlu-latest.json"),
         _load(results / "latency-latest.json"),
         (_load(results / "surge-baseline.json"), _load(results / "surge-latest.json")),
-        _load(results / "tracker-latest.json"),
-        _load(results / "cluster-latest.json"),
+        tracker=_load(results / "tracker-latest.json"),
+        cluster=_load(results / "cluster-latest.json"),
     )
     Path(args.out).write_text(page, encoding="utf-8")
     sys.stdout.write(f"wrote {args.out}\n")

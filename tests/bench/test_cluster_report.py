@@ -58,7 +58,7 @@ def test_the_page_carries_the_section():
     tracker = {"command": "c", "conversations": 2, "turns_per_conversation": 3, "machine": {},
                "stores": {"in_memory": {"p50_ms": 0.5, "p99_ms": 1.0, "mean_ms": 0.6,
                                         "extra_p50_ms_vs_memory": 0.0}}}  # fmt: skip
-    page = render(None, None, tracker, CLUSTER)
+    page = render(None, None, tracker=tracker, cluster=CLUSTER)
     assert "## Scale-out" in page
     assert "| in_memory | 0.50 | 1.00 | 0.60 | 0.00 |" in page
 
