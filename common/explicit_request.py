@@ -526,3 +526,13 @@ class ExplicitRequestGuard(PhraseMatcher):
     def from_file(cls, path: Path | None = None) -> ExplicitRequestGuard:
         """Load the shared phrase list and build a guard over it."""
         return cls(load_phrase_book(path))
+
+
+@functools.lru_cache(maxsize=1)
+def default_guard() -> ExplicitRequestGuard:
+    """The guard over the shared phrase list, built once per process.
+
+    Building it expands tens of thousands of phrases (seconds); the guard is read-only
+    afterwards, so every hub app of a process (tests create many) shares one.
+    """
+    return ExplicitRequestGuard.from_file()

@@ -19,7 +19,7 @@ import socketio
 from aiohttp import web
 from argon2 import PasswordHasher
 
-from common.explicit_request import ExplicitRequestGuard, ExplicitRequestMatch
+from common.explicit_request import ExplicitRequestGuard, ExplicitRequestMatch, default_guard
 from common.identity import verify_customer_token
 from connectors.agent import AgentNamespace
 from connectors.client_address import parse_networks
@@ -165,7 +165,7 @@ def create_app(
         escalation,
         rasa,
         calls,
-        detect_explicit=_explicit_detector(ExplicitRequestGuard.from_file()),
+        detect_explicit=_explicit_detector(default_guard()),
         failure_threshold=settings.rasa_failure_threshold,
         state_changes=lambda: hub_store.state_changes,
         busy_notice_seconds=settings.policy.bot_busy_notice.total_seconds(),

@@ -14,6 +14,7 @@ from aiohttp import web
 from connectors.metrics import HubMetrics
 from connectors.rasa_client import RasaClient, RasaUnavailable
 from connectors.rasa_pool import RasaInterrupted, RasaPool
+from hub.services.sessions import session_ref
 from tests.hub.conftest import new_customer, online_agent
 from tests.hub.fake_rasa import AUTH_TOKEN, FakeRasa
 
@@ -164,7 +165,7 @@ async def test_hub_serialises_a_conversations_turns_across_two_servers(hub_facto
         assert first.spans, "both servers took turns"
         assert second.spans, "both servers took turns"
         for _customer, confirm in talkers:
-            mine = [s for s in spans if s[0] == confirm["session_id"]]
+            mine = [s for s in spans if s[0] == session_ref(confirm["session_id"])]
             assert [s[1] for s in mine] == [f"m{i}" for i in range(6)]
             for earlier, later in itertools.pairwise(mine):
                 assert earlier[3] <= later[2], "two turns of one conversation overlapped"

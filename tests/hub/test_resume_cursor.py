@@ -25,7 +25,8 @@ LATE_PUSH_SECONDS = 0.4
 
 
 def _agent_texts(widget: WidgetModel) -> list[str]:
-    return [m.get("text") for m in widget.messages("agent")]
+    # The agent's own words (old clients' ``text`` carries the attribution in front).
+    return [m["metadata"].get("text") for m in widget.messages("agent")]
 
 
 @pytest.fixture

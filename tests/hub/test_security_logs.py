@@ -23,6 +23,7 @@ import aiohttp
 import pytest
 
 from hub.logging import JsonFormatter, configure_logging, redact
+from tests.hub.clients import sender_of
 from tests.hub.conftest import (
     AGENT_PASSWORD,
     TOKEN_SECRET,
@@ -101,7 +102,7 @@ async def _flow(hub: RunningHub, clients: object, secrets: Secrets, timeout: flo
     token = customer_token("cus_alice")
     secrets.add(token, token.split(".")[-1])
     customer, confirm = await new_customer(make, hub, token=token)  # type: ignore[arg-type]
-    secrets.add(str(confirm["session_key"]))
+    secrets.add(str(confirm["session_id"]))  # possession of it is access to the conversation
     sid = confirm["session_id"]
     for text in (
         "my card 4111 1111 1111 1111 was declined, why?",
@@ -109,11 +110,11 @@ async def _flow(hub: RunningHub, clients: object, secrets: Secrets, timeout: flo
         f"refund to {IBAN} please",
     ):
         await customer.call("user_uttered", {"message": text, "session_id": sid})
-        await customer.wait_for("bot_uttered", lambda d: d["sender"]["type"] == "bot", timeout)
+        await customer.wait_for("bot_uttered", lambda d: sender_of(d) == "bot", timeout)
     # A second connection with a forged and a stale key, and a bad customer token.
     intruder = make(hub.url)  # type: ignore[operator]
     await intruder.connect(auth={"token": token[:-4] + "AAAA"})
-    await intruder.call("session_request", {"session_id": sid, "session_key": "k" * 43})
+    await intruder.call("session_request", {"session_id": sid})
 
     await customer.call("user_uttered", {"message": "I want to talk to a human", "session_id": sid})
     offer = await agent.wait_for("offer", timeout=timeout)

@@ -27,7 +27,7 @@ import pytest
 from hub.domain.policy import HubConfig
 from hub.domain.texts import BOT_RETRY_TEXT, STATUS_TEXT
 from tests.browser.services import free_port
-from tests.hub.clients import RecordingClient
+from tests.hub.clients import RecordingClient, sender_of
 from tests.hub.conftest import HubFactory, RunningHub, new_customer, online_agent
 
 REPO = Path(__file__).resolve().parents[2]
@@ -158,7 +158,7 @@ async def test_a_line_in_front_of_a_busy_rasa_waits_and_never_hands_off(
     )
     for index, (customer, _confirm) in enumerate(people):
         reply = await customer.wait_for(
-            "bot_uttered", lambda d: d["sender"]["type"] == "bot", timeout=WAIT_S
+            "bot_uttered", lambda d: sender_of(d) == "bot", timeout=WAIT_S
         )
         assert reply["text"] == f"bot reply to: question {index}"
     for customer, _confirm in people:
@@ -171,7 +171,7 @@ async def test_a_line_in_front_of_a_busy_rasa_waits_and_never_hands_off(
     last, _ = people[-1]
     [notice] = _busy_notices(last)
     assert notice["text"] == STATUS_TEXT["bot_busy"]
-    system = [m for m in last.of("bot_uttered") if m["sender"]["type"] == "system"]
+    system = [m for m in last.of("bot_uttered") if sender_of(m) == "system"]
     assert [m["text"] for m in system] == [STATUS_TEXT["bot_busy"]]  # stored in the flow
     calls = rasa.calls()
     assert sorted(calls["webhook"]) == sorted(f"question {i}" for i in range(16))
@@ -192,7 +192,7 @@ async def test_one_conversation_keeps_its_order_in_the_line(
     await first.wait_for(
         "bot_uttered", lambda d: d.get("text") == "bot reply to: three", timeout=WAIT_S
     )
-    bot_lines = [m["text"] for m in first.of("bot_uttered") if m["sender"]["type"] == "bot"]
+    bot_lines = [m["text"] for m in first.of("bot_uttered") if sender_of(m) == "bot"]
     assert bot_lines == [f"bot reply to: {w}" for w in ("one", "two", "three")]
     order = [m for m in rasa.calls()["webhook"] if m in ("one", "two", "three")]
     assert order == ["one", "two", "three"]
@@ -210,9 +210,7 @@ async def test_beyond_the_bound_a_message_is_refused_before_it_is_stored(
     for ack in acks[2:]:
         assert ack["error"]["code"] == "busy"
     for customer, _confirm in people[:2]:
-        await customer.wait_for(
-            "bot_uttered", lambda d: d["sender"]["type"] == "bot", timeout=WAIT_S
-        )
+        await customer.wait_for("bot_uttered", lambda d: sender_of(d) == "bot", timeout=WAIT_S)
     refused, refused_confirm = people[2]
     replay = await refused.call("resume", {"session_id": refused_confirm["session_id"]})
     assert replay["replayed"] == 0  # nothing of the refused message was stored
@@ -241,7 +239,8 @@ async def test_a_failing_rasa_behind_the_line_still_hands_off(
     for customer, _confirm in people:
         outcome = await customer.wait_for(
             "bot_uttered",
-            lambda d: d["sender"]["type"] == "system" and d.get("handoff_status") != "bot_busy",
+            lambda d: sender_of(d) == "system"
+            and d["metadata"].get("handoff_status") != "bot_busy",
             timeout=WAIT_S,
         )
         if outcome["text"] == BOT_RETRY_TEXT:

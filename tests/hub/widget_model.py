@@ -1,9 +1,9 @@
 """A customer client that follows the web widget's own algorithm (web/src/widget/).
 
-- On connect: ``session_request`` with the stored session id and key; on ``session_confirm``,
-  ``resume`` with ``last_seen_id`` = the highest server id accepted so far (pushed, replayed or
-  acknowledged: ``MessageLog.lastSeenId``); then the unacknowledged messages are sent again
-  with their client ids (``flushOutbox``).
+- On connect: ``session_request`` with the stored session id and ``last_seen_id`` = the highest
+  server id accepted so far (pushed, replayed or acknowledged: ``MessageLog.lastSeenId``), which
+  replays what it missed; then the unacknowledged messages are sent again with their client ids
+  (``flushOutbox``).
 - A message is accepted once per server id (``MessageLog.acceptServer``); an ack marks the
   client id as sent and notes its id.
 
@@ -42,7 +42,6 @@ class WidgetModel:
 
     url: str
     session_id: str | None = None
-    session_key: str | None = None
     seen: dict[int, dict[str, Any]] = field(default_factory=dict)
     max_id: int | None = None
     outbox: list[Sent] = field(default_factory=list)
@@ -60,9 +59,10 @@ class WidgetModel:
             self.max_id = message_id
 
     def _accept(self, event: str, data: Any) -> None:
-        if not isinstance(data, dict) or not isinstance(data.get("id"), int):
+        meta = data.get("metadata") if isinstance(data, dict) else None
+        if not isinstance(meta, dict) or not isinstance(meta.get("id"), int):
             return
-        message_id = int(data["id"])
+        message_id = int(meta["id"])
         self.deliveries.append((event, message_id))
         if message_id not in self.seen:
             self.seen[message_id] = data
@@ -74,14 +74,14 @@ class WidgetModel:
         ordered = [self.seen[i] for i in sorted(self.seen)]
         if sender is None:
             return ordered
-        return [m for m in ordered if (m.get("sender") or {}).get("type") == sender]
+        return [m for m in ordered if (m["metadata"].get("sender") or {}).get("type") == sender]
 
     # ---- the connection -------------------------------------------------------------------
 
     async def connect(self, before_resume: Callable[[], Awaitable[None]] | None = None) -> None:
-        """Connect, bind the session, resume after ``max_id``, then resend the outbox.
+        """Connect, bind the session and replay after ``max_id``, then resend the outbox.
 
-        ``before_resume`` runs between ``session_confirm`` and ``resume`` (a test's hook).
+        ``before_resume`` runs once connected, before ``session_request`` (a test's hook).
         """
         await self.drop()  # a connection the hub's death left half-open
         self.http = aiohttp.ClientSession()  # ours, so it is closed even when the hub vanished
@@ -92,29 +92,26 @@ class WidgetModel:
         sio.on("bot_uttered", lambda data: self._accept("bot_uttered", data))
         sio.on("user_uttered", lambda data: self._accept("user_uttered", data))
         await sio.connect(self.url, transports=["websocket"], wait_timeout=ACK_TIMEOUT)
-        await sio.emit(
-            "session_request", {"session_id": self.session_id, "session_key": self.session_key}
-        )
-        await asyncio.wait_for(self.confirmed.wait(), ACK_TIMEOUT)
         if before_resume is not None:
             await before_resume()
         ack = await sio.call(
-            "resume",
+            "session_request",
             {"session_id": self.session_id, "last_seen_id": self.max_id},
             timeout=ACK_TIMEOUT,
         )
         if not isinstance(ack, dict) or "error" in ack:
-            raise ConnectionError(f"resume refused: {ack}")
+            raise ConnectionError(f"session_request refused: {ack}")
+        await asyncio.wait_for(self.confirmed.wait(), ACK_TIMEOUT)
         for item in list(self.outbox):
             await self._send(item)
 
     async def _on_confirm(self, data: Any) -> None:
-        if isinstance(data, dict):
-            if data.get("session_id") != self.session_id:
+        # Rasa's shape: the bare session id, before anything is replayed.
+        if isinstance(data, str):
+            if data != self.session_id:
                 self.seen.clear()
                 self.max_id = None
-            self.session_id = data.get("session_id")
-            self.session_key = data.get("session_key") or self.session_key
+            self.session_id = data
         self.confirmed.set()
 
     async def drop(self) -> None:

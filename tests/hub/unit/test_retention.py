@@ -22,6 +22,7 @@ from hub.domain.retention import RetentionPolicy
 from hub.persistence import models as m
 from hub.persistence.store import HubStore
 from hub.persistence.trackers import EVENTS, SqlTrackerEvents
+from hub.services.sessions import session_ref
 from hub.services.wiring import HubServices, build_services
 from tests.hub.unit.conftest import T0, FakeClock, cheap_hasher
 
@@ -72,11 +73,11 @@ def world(backend_url: str, tracker_url: str) -> Iterator[dict[str, Any]]:
 
 
 def _chat(services: HubServices, customer_ref: str | None = None) -> tuple[str, str]:
-    grant = services.sessions.open_session(None, customer_ref, None)
+    grant = services.sessions.open_session(None, customer_ref)
     cid = grant.conversation_id
     services.messages.record_message(cid, "customer", "hello", None, None, None)
     services.messages.record_message(cid, "bot", "hi there", None, "bot", None)
-    return cid, grant.session_id
+    return cid, session_ref(grant.session_id)  # what the store keeps, and Rasa's sender id
 
 
 def _events(url: str, sender: str, at: datetime, n: int = 3) -> None:
