@@ -25,7 +25,7 @@ import aiohttp
 import pytest
 
 from deploy.cluster import Cluster, http_ok, newest_model
-from tests.hub.clients import RecordingClient
+from tests.hub.clients import RecordingClient, sender_of
 
 AGENT = "ana"
 AGENT_PASSWORD = "cluster-test-password-" + secrets.token_hex(6)
@@ -188,7 +188,7 @@ async def say(client: RecordingClient, confirm: dict[str, Any], text: str) -> di
 
 async def bot_reply(client: RecordingClient, mark: int) -> dict[str, Any]:
     reply: dict[str, Any] = await client.wait_for(
-        "bot_uttered", lambda d: d["sender"]["type"] != "customer", TURN_SECONDS, mark
+        "bot_uttered", lambda d: sender_of(d) != "customer", TURN_SECONDS, mark
     )
     return reply
 

@@ -14,6 +14,7 @@ from tests.cluster.conftest import (
     say,
     wait_until,
 )
+from tests.hub.clients import sender_of
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
 
@@ -37,8 +38,8 @@ async def test_agent_on_one_hub_and_customer_on_the_other_talk_both_ways(cluster
     conversation = await _claimed(desk, client, confirm)
 
     ack = await desk.call("reply", {"conversation_id": conversation, "text": "Hi, Ana here."})
-    said = await client.wait_for("bot_uttered", lambda d: d["sender"]["type"] == "agent", 30)
-    assert (said["id"], said["text"]) == (ack["id"], "Hi, Ana here.")
+    said = await client.wait_for("bot_uttered", lambda d: sender_of(d) == "agent", 30)
+    assert (said["metadata"]["id"], said["metadata"]["text"]) == (ack["id"], "Hi, Ana here.")
 
     await say(client, confirm, "my card was declined twice")
     relayed = await desk.wait_for(
@@ -59,8 +60,10 @@ async def test_hub_sigkill_customer_reconnects_through_the_lb_and_gets_every_mes
     await bot_reply(client, mark)
     conversation = await _claimed(desk, client, confirm)
     first = await desk.call("reply", {"conversation_id": conversation, "text": "first"})
-    seen = await client.wait_for("bot_uttered", lambda d: d.get("id") == first["id"], 30)
-    last_seen = seen["id"]
+    seen = await client.wait_for(
+        "bot_uttered", lambda d: (d.get("metadata") or {}).get("id") == first["id"], 30
+    )
+    last_seen = seen["metadata"]["id"]
 
     cluster.signal(victim)  # SIGKILL the customer's hub
     await client.dropped(timeout=60)
@@ -71,7 +74,7 @@ async def test_hub_sigkill_customer_reconnects_through_the_lb_and_gets_every_mes
         missed.append(ack["id"])
     wait_until(lambda: not lb_server_up(cluster, victim), 60, f"{victim} out of the pool")
 
-    session = {"session_id": confirm["session_id"], "session_key": confirm["session_key"]}
+    session = {"session_id": confirm["session_id"]}
     back, again = await customer(clients, cluster.lb_url, session=session)
     assert lb_websocket_hub(cluster) == f"hub{survivor}"
     assert again["state"] == "agent"
@@ -80,8 +83,10 @@ async def test_hub_sigkill_customer_reconnects_through_the_lb_and_gets_every_mes
     )
     assert result["replayed"] == 2
     live = await desk.call("reply", {"conversation_id": conversation, "text": "fourth"})
-    await back.wait_for("bot_uttered", lambda d: d.get("id") == live["id"], 30)
-    got = [m["id"] for m in back.of("bot_uttered") if m["sender"]["type"] == "agent"]
+    await back.wait_for(
+        "bot_uttered", lambda d: (d.get("metadata") or {}).get("id") == live["id"], 30
+    )
+    got = [m["metadata"]["id"] for m in back.of("bot_uttered") if sender_of(m) == "agent"]
     assert got == [*missed, live["id"]]  # each exactly once, in order
 
     # And the customer's own messages still reach the agent.
@@ -96,5 +101,5 @@ async def test_long_polling_through_the_lb_sticks_to_one_hub(cluster: Cluster, c
         mark = client.mark()
         await say(client, confirm, text)
         reply = await bot_reply(client, mark)
-        assert reply["sender"]["type"] in {"bot", "system"}
+        assert sender_of(reply) in {"bot", "system"}
     assert client.sio.transport() == "polling"

@@ -10,6 +10,7 @@ import urllib.request
 import pytest
 
 from deploy.cluster import Cluster, http_ok
+from hub.services.sessions import session_ref
 from tests.cluster.conftest import (
     TURN_SECONDS,
     agent,
@@ -19,6 +20,7 @@ from tests.cluster.conftest import (
     say,
     wait_until,
 )
+from tests.hub.clients import sender_of
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
 
@@ -48,7 +50,7 @@ async def test_redis_outage_fails_open_and_loses_nothing(cluster: Cluster, clien
         # The hub answers on its own: "please send it again", or the handoff notice.
         notice = await client.wait_for(
             "bot_uttered",
-            lambda d, after=ack["id"]: d["sender"]["type"] == "system" and d["id"] > after,
+            lambda d, after=ack["id"]: sender_of(d) == "system" and d["metadata"]["id"] > after,
             TURN_SECONDS,
             mark,
         )
@@ -71,7 +73,7 @@ async def test_redis_outage_fails_open_and_loses_nothing(cluster: Cluster, clien
     packet = None
     for conversation_id in waiting_ids:
         claimed = await desk.call("claim", {"conversation_id": conversation_id}, timeout=30)
-        if claimed["conversation"].get("session_id") == confirm["session_id"] or any(
+        if claimed["conversation"].get("session_id") == session_ref(confirm["session_id"]) or any(
             m["id"] in acked for m in claimed["transcript"]
         ):
             packet = claimed
@@ -92,18 +94,20 @@ async def test_redis_outage_fails_open_and_loses_nothing(cluster: Cluster, clien
         )
         sent.append(ack["id"])
         try:
-            arrived = await client.wait_for("bot_uttered", lambda d: d.get("id") in sent, 5)
+            arrived = await client.wait_for(
+                "bot_uttered", lambda d: (d.get("metadata") or {}).get("id") in sent, 5
+            )
             break
         except AssertionError:
             continue
     assert arrived is not None, "fan-out did not come back"
     await client.disconnect()
-    session = {"session_id": confirm["session_id"], "session_key": confirm["session_key"]}
+    session = {"session_id": confirm["session_id"]}
     back, _again = await customer(clients, cluster.hub_url(1), session=session)
     await back.call(
         "resume", {"session_id": confirm["session_id"], "last_seen_id": None}, timeout=30
     )
-    replayed = [m["id"] for m in back.of("user_uttered") + back.of("bot_uttered")]
+    replayed = [m["metadata"]["id"] for m in back.of("user_uttered") + back.of("bot_uttered")]
     assert [i for i in replayed if i in sent] == sent  # every reply, once, in order
     assert all(message_id in replayed for message_id in acked)
 
@@ -118,7 +122,7 @@ async def test_postgres_outage_gives_clear_errors_and_nothing_stored_is_lost(
         ack = await say(client, confirm, text)
         stored.append(ack["id"])
         reply = await bot_reply(client, mark)
-        stored.append(reply["id"])
+        stored.append(reply["metadata"]["id"])
 
     cluster.stop_postgres("immediate")  # a crash: no shutdown checkpoint
     ack = await say(client, confirm, "are you still there?")
@@ -131,14 +135,14 @@ async def test_postgres_outage_gives_clear_errors_and_nothing_stored_is_lost(
     cluster.start_postgres()
     wait_until(lambda: cluster.lb_servers_up() == {"hub1", "hub2"}, 180, "hubs back in the LB")
     # Whatever the socket went through, the customer comes back to the same conversation ...
-    session = {"session_id": confirm["session_id"], "session_key": confirm["session_key"]}
+    session = {"session_id": confirm["session_id"]}
     back, again = await customer(clients, cluster.lb_url, session=session)
     assert again["session_id"] == confirm["session_id"]
     replay = await back.call(
         "resume", {"session_id": confirm["session_id"], "last_seen_id": None}, timeout=30
     )
     assert replay["replayed"] >= len(stored)
-    replayed = [m["id"] for m in back.of("user_uttered") + back.of("bot_uttered")]
+    replayed = [m["metadata"]["id"] for m in back.of("user_uttered") + back.of("bot_uttered")]
     assert all(message_id in replayed for message_id in stored)  # nothing stored is missing
     # ... and the message that was refused can be sent again and is answered.
     mark = back.mark()

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from deploy.cluster import Cluster
+from hub.services.sessions import session_ref
 from tests.cluster.conftest import (
     TURN_SECONDS,
     agent,
@@ -19,7 +20,7 @@ from tests.cluster.conftest import (
     say,
     served_since,
 )
-from tests.hub.clients import RecordingClient, text_of
+from tests.hub.clients import RecordingClient, sender_of, text_of
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
 
@@ -34,7 +35,7 @@ def _tracker(cluster: Cluster, url: str, session_id: str) -> dict[str, Any]:
 async def _bot_text_with(client: RecordingClient, mark: int, needle: str) -> str:
     said = await client.wait_for(
         "bot_uttered",
-        lambda d: d["sender"]["type"] == "bot" and needle in (text_of(d) or ""),
+        lambda d: sender_of(d) == "bot" and needle in (text_of(d) or ""),
         TURN_SECONDS,
         mark,
     )
@@ -98,7 +99,9 @@ async def test_hand_back_resumes_the_bot_on_whichever_server_answers(cluster: Cl
     )
     cluster.signal(f"rasa{pauser}")  # the server that paused the conversation is gone
     other = cluster.rasa_url(2 if pauser == 1 else 1)
-    assert _tracker(cluster, other, confirm["session_id"])["paused"] is True  # shared store
+    assert (
+        _tracker(cluster, other, session_ref(confirm["session_id"]))["paused"] is True
+    )  # shared store
     before = rasa_served(cluster)
     mark = client.mark()
     result = await desk.call(
@@ -109,11 +112,11 @@ async def test_hand_back_resumes_the_bot_on_whichever_server_answers(cluster: Cl
         "handoff_status", lambda d: d["state"] == "bot_resumed", TURN_SECONDS, mark
     )
     assert served_since(cluster, before) == [other]
-    assert _tracker(cluster, other, confirm["session_id"])["paused"] is False
+    assert _tracker(cluster, other, session_ref(confirm["session_id"]))["paused"] is False
 
     # The bot answers again (it is no longer paused), on the server that is up.
     mark = client.mark()
     await say(client, confirm, "when is my next payment due?")
     reply = await bot_reply(client, mark)
-    assert reply["sender"]["type"] == "bot"
+    assert sender_of(reply) == "bot"
     assert [s for s in client.of("handoff_status")[-1:] if s["state"] == "queued"] == []

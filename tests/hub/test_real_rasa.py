@@ -14,6 +14,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from hub.services.sessions import session_ref
 from tests.hub.clients import RecordingClient, sender_of
 from tests.hub.conftest import (
     TOKEN_SECRET,
@@ -161,7 +162,8 @@ async def test_a_typed_card_number_reaches_rasa_masked_and_is_still_understood(
     async with (
         aiohttp.ClientSession() as http,
         http.get(
-            f"{rasa.url}/conversations/{sid}/tracker", params={"token": AUTH_TOKEN}
+            f"{rasa.url}/conversations/{session_ref(sid)}/tracker",  # Rasa's sender id
+            params={"token": AUTH_TOKEN},
         ) as response,
     ):
         assert response.status == 200
