@@ -107,6 +107,8 @@ class Cluster:
     hub_env: dict[str, str] = field(default_factory=dict)
     token_secret: str = field(default_factory=lambda: secrets.token_hex(24))
     rasa_token: str = field(default_factory=lambda: secrets.token_hex(16))
+    # Bearer token for the hubs' /metrics (operators only, docs/security.md).
+    metrics_token: str = field(default_factory=lambda: secrets.token_hex(16))
     ports: dict[str, int] = field(default_factory=dict)
     procs: dict[str, Proc] = field(default_factory=dict)
     model: Path | None = None
@@ -155,6 +157,7 @@ class Cluster:
             REDIS_URL=self.redis_url,
             CUSTOMER_TOKEN_SECRET=self.token_secret,
             RASA_AUTH_TOKEN=self.rasa_token,
+            HUB_METRICS_TOKEN=self.metrics_token,
             RASA_TELEMETRY_ENABLED="false",
             TF_CPP_MIN_LOG_LEVEL="2",
         )
@@ -475,6 +478,7 @@ def main(argv: list[str] | None = None) -> int:
         demo=True,
         token_secret=os.environ.get("CUSTOMER_TOKEN_SECRET") or secrets.token_hex(24),
         rasa_token=os.environ.get("RASA_AUTH_TOKEN") or secrets.token_hex(16),
+        metrics_token=os.environ.get("HUB_METRICS_TOKEN") or secrets.token_hex(16),
         hub_env={"HUB_RASA_TIMEOUT": os.environ.get("HUB_RASA_TIMEOUT", "10")},
     )
 

@@ -315,6 +315,8 @@ async def test_trained_model_puts_both_records_in_parse_data_and_tracker(model_d
         "matched": True,
         "phrase": "get me a human",
         "language": "en",
+        "mention": None,
+        "blocked": None,
     }
     assert parsed["frustration"]["score"] >= FIRES
     # the vocabulary was learnt from data.yml at train time and persisted with the model

@@ -120,7 +120,11 @@ def rasa_served(cluster: Cluster) -> dict[str, float]:
     for i in range(1, cluster.hubs + 1):
         if not cluster.alive(f"hub{i}"):
             continue
-        with urllib.request.urlopen(f"{cluster.hub_url(i)}/metrics", timeout=10) as response:  # noqa: S310
+        scrape = urllib.request.Request(  # noqa: S310 (local)
+            f"{cluster.hub_url(i)}/metrics",
+            headers={"Authorization": f"Bearer {cluster.metrics_token}"},
+        )
+        with urllib.request.urlopen(scrape, timeout=10) as response:  # noqa: S310
             for line in response.read().decode().splitlines():
                 match = pattern.match(line)
                 if match:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from deploy.cluster import Cluster
+from hub.services.sessions import session_ref
 from tests.cluster.conftest import (
     agent,
     bot_reply,
@@ -24,7 +25,9 @@ async def _claimed(desk, client, confirm):
     await client.call("request_human", {"session_id": confirm["session_id"]}, timeout=30)
     offer = await desk.wait_for(
         "offer",
-        lambda d: d["session_id"] == confirm["session_id"] if "session_id" in d else True,
+        lambda d: d["session_id"] == session_ref(confirm["session_id"])
+        if "session_id" in d
+        else True,
         60,
     )
     await desk.call("claim", {"conversation_id": offer["conversation_id"]}, timeout=30)
