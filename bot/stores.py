@@ -5,10 +5,11 @@ variable is unset, so the stores cannot be written into the checked-in file. Ins
 ``python -m bot.server run`` (the only way this project starts Rasa) reads the endpoints file it
 was given, adds the stores from the environment, and hands Rasa a generated copy:
 
-- ``tracker_store``: ``type: SQL`` with ``TRACKER_STORE_URL`` (any SQLAlchemy URL; default
-  ``sqlite:///<repo>/var/tracker.db``, so a restarted ``make run`` keeps every conversation's
-  slots, form and pause). Rasa passes the ``url`` key to ``SQLTrackerStore`` as ``host``,
-  which takes a full URL.
+- ``tracker_store``: Rasa's ``SQLTrackerStore`` (as :data:`TRACKER_STORE_TYPE`, which checks
+  a conversation's rows instead of re-reading them every turn: ``bot/tracker_cache.py``) with
+  ``TRACKER_STORE_URL`` (any SQLAlchemy URL; default ``sqlite:///<repo>/var/tracker.db``, so a
+  restarted ``make run`` keeps every conversation's slots, form and pause). Rasa passes the
+  ``url`` key to the store as ``host``, which takes a full URL.
 - ``lock_store``: ``type: redis`` on ``REDIS_URL`` when it is set (several Rasa servers), else
   Rasa's in-memory lock store. Rasa's open-source Redis lock store is not atomic across
   instances (RasaHQ/rasa#9213); the hub keeps each conversation's bot turns in order itself
@@ -32,6 +33,9 @@ import yaml  # type: ignore[import-untyped]
 
 REPO_ROOT: Final = Path(__file__).resolve().parent.parent
 GENERATED_DIR: Final = REPO_ROOT / "var" / "run"
+# Rasa's SQLTrackerStore (same table, same rows), remembering each conversation's rows.
+TRACKER_STORE_TYPE: Final = "bot.tracker_cache.CachedSQLTrackerStore"
+_SQL_TYPES: Final = {"sql", TRACKER_STORE_TYPE.lower()}
 _TUNED: set[str] = set()  # tracker files whose connections get the pragmas
 
 
@@ -80,7 +84,7 @@ def with_stores(endpoints: Mapping[str, Any], environ: Mapping[str, str]) -> dic
     """``endpoints`` plus the tracker store and (with ``REDIS_URL``) the lock store."""
     merged = dict(endpoints)
     if "tracker_store" not in merged:
-        merged["tracker_store"] = {"type": "SQL", "url": tracker_store_url(environ)}
+        merged["tracker_store"] = {"type": TRACKER_STORE_TYPE, "url": tracker_store_url(environ)}
     redis_url = (environ.get("REDIS_URL") or "").strip()
     if redis_url and "lock_store" not in merged:
         merged["lock_store"] = redis_lock_store(redis_url)
@@ -178,7 +182,7 @@ def write_endpoints(source: Path, environ: Mapping[str, str] | None = None) -> P
     tracker = merged["tracker_store"]
     if isinstance(tracker, dict) and isinstance(tracker.get("url"), str):
         ensure_sqlite_dir(tracker["url"])
-        if str(tracker.get("type", "")).lower() == "sql":
+        if str(tracker.get("type", "")).lower() in _SQL_TYPES:
             _keep_connections_open()  # engine options for SQLite and PostgreSQL alike
             tune_sqlite_tracker(tracker["url"])
     GENERATED_DIR.mkdir(parents=True, exist_ok=True)

@@ -75,7 +75,7 @@ def test_run_args_point_at_a_private_generated_file(tmp_path: Path) -> None:
     assert generated.stat().st_mode & 0o777 == 0o600
     content = yaml.safe_load(generated.read_text(encoding="utf-8"))
     assert content["action_endpoint"] == {"actions_module": "actions"}
-    assert content["tracker_store"] == {"type": "SQL", "url": f"sqlite:///{db}"}
+    assert content["tracker_store"] == {"type": stores.TRACKER_STORE_TYPE, "url": f"sqlite:///{db}"}
     assert db.parent.is_dir()
     # Rasa itself reads the generated file into its own store classes.
     endpoints = AvailableEndpoints.read_endpoints(str(generated))
