@@ -35,6 +35,7 @@ from rasa_sdk.types import DomainDict
 from actions import replies, topics, wording
 from actions.base import EMAIL_SLOT, ORDER_SLOT, TOPIC_SLOT, PaymentsAction
 from actions.context import ActionServices, default_services, run_blocking
+from actions.conversation_language import conversation_language
 from actions.resolution import Resolution, resolve
 from actions.wording import replies_for
 from common.customer_input import find_order_ref, parse_email
@@ -215,6 +216,7 @@ class ValidateOrderForm(FormValidationAction):
             today=today,
             current=current,
             relevant=lambda order: topics.is_answerable(topic, order, today),
+            language=conversation_language(tracker).code,
         )
         remembered = next((o for o in orders if o.order_ref == current), None)
         stale = remembered is not None and not topics.is_answerable(topic, remembered, today)
@@ -405,6 +407,7 @@ class ActionAskOrderNumber(PaymentsAction):
             orders,
             today=today,
             relevant=lambda order: topics.is_answerable(topic, order, today),
+            language=words.language.code,
         )
         if resolution.ambiguous:
             dispatcher.utter_message(
