@@ -76,6 +76,8 @@ NBSP = "\xa0"  # CLDR keeps the number and the currency sign on one line
         ("45.50", "EUR", "es_MX", "EUR45.50"),
         ("1200", "USD", "es_MX", "USD1,200.00"),
         ("45.50", "EUR", "es_ZZ", f"45,50{NBSP}€"),  # unknown region: the language's rules
+        ("1234.5", "USD", "es_419", "USD1,234.50"),  # Latin America
+        ("1234.5", "USD", "es_AR", "US$1.234,50"),
     ],
 )
 def test_format_money_in_a_locale(amount, currency, locale, expected):
