@@ -13,8 +13,9 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import account_replies, replies, topics
+from actions import account_replies, topics
 from actions.base import OrderAction
+from actions.wording import Replies, replies_for
 from common.identity import VerifiedCustomer
 from store.views import OrderView, next_instalment
 
@@ -49,10 +50,11 @@ class ActionCardOnFile(OrderAction):
         orders: Sequence[OrderView],
     ) -> list[EventType]:
         """Every card on the customer's orders, plans first."""
+        words = replies_for(tracker)
         if not orders:
-            dispatcher.utter_message(text=replies.NO_ORDERS_ON_ACCOUNT)
+            dispatcher.utter_message(text=words.no_orders_on_account())
             return []
-        dispatcher.utter_message(text=account_replies.card_on_file(orders))
+        dispatcher.utter_message(text=words.card_on_file(orders))
         return []
 
     async def answer_order(
@@ -63,7 +65,7 @@ class ActionCardOnFile(OrderAction):
         order: OrderView,
     ) -> list[EventType]:
         """The card on one order."""
-        dispatcher.utter_message(text=account_replies.card_on_file_for_order(order))
+        dispatcher.utter_message(text=replies_for(tracker).card_on_file_for_order(order))
         return []
 
 
@@ -81,10 +83,11 @@ class ActionLastPayment(OrderAction):
         orders: Sequence[OrderView],
     ) -> list[EventType]:
         """Across every order."""
+        words = replies_for(tracker)
         if not orders:
-            dispatcher.utter_message(text=replies.NO_ORDERS_ON_ACCOUNT)
+            dispatcher.utter_message(text=words.no_orders_on_account())
             return []
-        dispatcher.utter_message(text=account_replies.last_payment(orders))
+        dispatcher.utter_message(text=words.last_payment(orders))
         return []
 
     async def answer_order(
@@ -95,7 +98,7 @@ class ActionLastPayment(OrderAction):
         order: OrderView,
     ) -> list[EventType]:
         """For one order."""
-        dispatcher.utter_message(text=account_replies.last_payment([order]))
+        dispatcher.utter_message(text=replies_for(tracker).last_payment([order]))
         return []
 
 
@@ -113,21 +116,22 @@ class ActionFollowingPayment(OrderAction):
         orders: Sequence[OrderView],
     ) -> list[EventType]:
         """Continue on the order of the last instalment told, else after the soonest payment."""
+        words = replies_for(tracker)
         if not orders:
-            dispatcher.utter_message(text=replies.NO_ORDERS_ON_ACCOUNT)
+            dispatcher.utter_message(text=words.no_orders_on_account())
             return []
         told = parse_instalment_ref(tracker.get_slot(INSTALMENT_SLOT))
         if told is not None:
             order = next((o for o in orders if o.order_ref == told[0]), None)
             if order is not None:
-                return self._say(dispatcher, order, told[1])
+                return self._say(dispatcher, words, order, told[1])
         today = self.services.today()
         upcoming = [(i, o) for o in orders if (i := next_instalment(o, today)) is not None]
         if not upcoming:
-            dispatcher.utter_message(text="You don't have any payments coming up.")
+            dispatcher.utter_message(text=words.no_payments_coming_up())
             return []
         instalment, order = min(upcoming, key=lambda pair: (pair[0].due_date, pair[1].order_ref))
-        return self._say(dispatcher, order, instalment.sequence)
+        return self._say(dispatcher, words, order, instalment.sequence)
 
     async def answer_order(
         self,
@@ -137,17 +141,20 @@ class ActionFollowingPayment(OrderAction):
         order: OrderView,
     ) -> list[EventType]:
         """After the instalment told about on this order, else after its next one."""
+        words = replies_for(tracker)
         told = parse_instalment_ref(tracker.get_slot(INSTALMENT_SLOT))
         if told is not None and told[0] == order.order_ref:
-            return self._say(dispatcher, order, told[1])
+            return self._say(dispatcher, words, order, told[1])
         upcoming = next_instalment(order, self.services.today())
         after = upcoming.sequence if upcoming is not None else 0
-        return self._say(dispatcher, order, after)
+        return self._say(dispatcher, words, order, after)
 
     @staticmethod
-    def _say(dispatcher: CollectingDispatcher, order: OrderView, after: int) -> list[EventType]:
+    def _say(
+        dispatcher: CollectingDispatcher, words: Replies, order: OrderView, after: int
+    ) -> list[EventType]:
         following = account_replies.following_instalment(order, after)
-        dispatcher.utter_message(text=account_replies.following_payment(order, following))
+        dispatcher.utter_message(text=words.following_payment(order, following))
         if following is None:
             return []
         return [

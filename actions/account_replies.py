@@ -29,18 +29,28 @@ def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def masked_card(method: str) -> str:
-    """A payment method as brand and last four only ("Visa ending 4242")."""
+def card_parts(method: str) -> tuple[str, str] | None:
+    """Brand (title case, "" when unknown) and last four digits of a payment method."""
     match = _CARD.match(method)
     if match is None:
         digits = re.findall(r"\d", method)
-        return f"the card ending {''.join(digits[-4:])}" if len(digits) >= 4 else "your card"
+        return ("", "".join(digits[-4:])) if len(digits) >= 4 else None
     brand = (match.group("brand") or "").strip()
-    brand = "" if brand.casefold() in ("", "card") else brand.title() + " "
-    return f"{brand or 'the card '}ending {match.group('last4')}".strip()
+    brand = "" if brand.casefold() in ("", "card") else brand.title()
+    return brand, match.group("last4")
 
 
-def _latest_payment(order: OrderView) -> PaymentView | None:
+def masked_card(method: str) -> str:
+    """A payment method as brand and last four only ("Visa ending 4242")."""
+    parts = card_parts(method)
+    if parts is None:
+        return "your card"
+    brand, last4 = parts
+    return f"{brand} ending {last4}" if brand else f"the card ending {last4}"
+
+
+def latest_payment(order: OrderView) -> PaymentView | None:
+    """The newest payment attempt on an order."""
     return max(order.payments, key=lambda p: p.created_at, default=None)
 
 
@@ -48,7 +58,7 @@ def card_on_file(orders: Sequence[OrderView]) -> str:
     """The card each plan (or order) is charged to, from its latest payment attempt."""
     by_card: dict[str, list[OrderView]] = {}
     for order in orders:
-        payment = _latest_payment(order)
+        payment = latest_payment(order)
         if payment is not None:
             by_card.setdefault(masked_card(payment.method), []).append(order)
     if not by_card:
@@ -69,7 +79,7 @@ def card_on_file(orders: Sequence[OrderView]) -> str:
 
 def card_on_file_for_order(order: OrderView) -> str:
     """The card one order is charged to."""
-    payment = _latest_payment(order)
+    payment = latest_payment(order)
     if payment is None:
         return f"There hasn't been a payment on {order_label(order)} yet, so no card is on it."
     card = masked_card(payment.method)
@@ -80,14 +90,15 @@ def card_on_file_for_order(order: OrderView) -> str:
     )
 
 
-def _succeeded(orders: Sequence[OrderView]) -> list[tuple[PaymentView, OrderView]]:
+def succeeded_payments(orders: Sequence[OrderView]) -> list[tuple[PaymentView, OrderView]]:
+    """Successful payments with their orders, newest first."""
     pairs = [(p, o) for o in orders for p in o.payments if p.status == "succeeded"]
     return sorted(pairs, key=lambda pair: pair[0].created_at, reverse=True)
 
 
 def last_payment(orders: Sequence[OrderView]) -> str:
     """The last instalment collected, the last payment of any kind, and any later failure."""
-    succeeded = _succeeded(orders)
+    succeeded = succeeded_payments(orders)
     if not succeeded:
         return "I can't see a successful payment on your orders yet."
     lines = []
@@ -138,8 +149,10 @@ def owed_across(orders: Sequence[OrderView]) -> str:
     return "\n".join(lines)
 
 
-def due_this_month(orders: Sequence[OrderView], today: date) -> str | None:
-    """Every payment still due this calendar month; None when there are fewer than two."""
+def due_in_month(
+    orders: Sequence[OrderView], today: date
+) -> list[tuple[InstalmentView, OrderView]]:
+    """Scheduled payments from ``today`` to the end of its month, soonest first."""
     due = [
         (i, o)
         for o in orders
@@ -149,14 +162,26 @@ def due_this_month(orders: Sequence[OrderView], today: date) -> str | None:
         and i.due_date >= today
         and (i.due_date.year, i.due_date.month) == (today.year, today.month)
     ]
-    if len(due) < 2:
-        return None
     due.sort(key=lambda pair: (pair[0].due_date, pair[1].order_ref))
+    return due
+
+
+def instalment_totals(due: Sequence[tuple[InstalmentView, OrderView]]) -> dict[str, Decimal]:
+    """The instalments' amounts added up per currency."""
     totals: dict[str, Decimal] = {}
     for instalment, _ in due:
         totals[instalment.currency] = (
             totals.get(instalment.currency, Decimal("0")) + instalment.amount
         )
+    return totals
+
+
+def due_this_month(orders: Sequence[OrderView], today: date) -> str | None:
+    """Every payment still due this calendar month; None when there are fewer than two."""
+    due = due_in_month(orders, today)
+    if len(due) < 2:
+        return None
+    totals = instalment_totals(due)
     items = "; ".join(
         f"{money(i.amount, i.currency)} on {format_date(i.due_date)} ({o.order_ref})"
         for i, o in due

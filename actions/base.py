@@ -34,6 +34,7 @@ from rasa_sdk.types import DomainDict
 from actions import replies
 from actions.context import ActionServices, default_services, run_blocking
 from actions.topics import relevant_orders
+from actions.wording import Replies, replies_for
 from common.customer_input import parse_order_ref
 from common.identity import VerifiedCustomer
 from store.errors import StoreUnavailable
@@ -85,6 +86,7 @@ class PaymentsAction(Action, ABC):
         succeeds, so an error never leaves a partial answer behind.
         """
         inner = CollectingDispatcher()
+        words = replies_for(tracker)
         try:
             customer = self.services.identify(tracker)
             events = await self.answer(inner, tracker, domain, customer)
@@ -97,13 +99,13 @@ class PaymentsAction(Action, ABC):
             )
             dispatcher.utter_message(
                 response=replies.RESPONSE_RECORDS_UNAVAILABLE,
-                buttons=[replies.TALK_TO_PERSON_BUTTON],
+                buttons=[words.talk_to_person_button()],
             )
             return []
         except Exception:
             logger.exception("%s failed (conversation %s)", self.name(), tracker.sender_id)
             dispatcher.utter_message(
-                text=replies.UNEXPECTED_ERROR, buttons=[replies.TALK_TO_PERSON_BUTTON]
+                text=words.unexpected_error(), buttons=[words.talk_to_person_button()]
             )
             return []
         dispatcher.messages.extend(inner.messages)
@@ -156,13 +158,13 @@ class OrderAction(PaymentsAction, ABC):
                     self.name(),
                     tracker.sender_id,
                 )
-                dispatcher.utter_message(text=replies.order_not_on_account(order_ref))
+                dispatcher.utter_message(text=replies_for(tracker).order_not_on_account(order_ref))
                 return [SlotSet(ORDER_SLOT, None)]
             return await self.answer_order(dispatcher, tracker, customer, order)
 
         email = tracker.get_slot(EMAIL_SLOT)
         if order_ref is None or not isinstance(email, str) or not email.strip():
-            dispatcher.utter_message(text=replies.NEED_ORDER_AND_EMAIL)
+            dispatcher.utter_message(text=replies_for(tracker).need_order_and_email())
             return []
         order = await run_blocking(repository.get_order_by_email, order_ref, email.strip())
         if order is None:
@@ -187,20 +189,22 @@ class OrderAction(PaymentsAction, ABC):
         One order relevant to the topic: answer about it. Several: offer them as buttons.
         None: say so when the topic has a reply for that, otherwise offer every order.
         """
+        words = replies_for(tracker)
         if not orders:
-            dispatcher.utter_message(text=replies.NO_ORDERS_ON_ACCOUNT)
+            dispatcher.utter_message(text=words.no_orders_on_account())
             return []
         relevant = relevant_orders(self.topic, list(orders), self.services.today())
         if len(relevant) == 1:
             return await self.answer_order(dispatcher, tracker, customer, relevant[0])
-        if not relevant and self.topic in replies.NOTHING_RELEVANT:
-            dispatcher.utter_message(text=replies.NOTHING_RELEVANT[self.topic])
+        nothing = words.nothing_relevant(self.topic)
+        if not relevant and nothing is not None:
+            dispatcher.utter_message(text=nothing)
             return []
         offered = relevant or list(orders)
         if len(offered) == 1:
             return await self.answer_order(dispatcher, tracker, customer, offered[0])
         dispatcher.utter_message(
-            text=replies.choose_order_text(self.topic), buttons=replies.order_buttons(offered)
+            text=words.choose_order_text(self.topic), buttons=replies.order_buttons(offered)
         )
         return []
 
@@ -229,10 +233,11 @@ class OrderReplyAction(OrderAction, ABC):
         customer: VerifiedCustomer | None,
         order: OrderView,
     ) -> list[EventType]:
-        """Send :meth:`reply` for ``order``."""
-        dispatcher.utter_message(text=self.reply(order, self.services.today()))
+        """Send :meth:`reply` for ``order``, in the conversation's language."""
+        words = replies_for(tracker)
+        dispatcher.utter_message(text=self.reply(order, self.services.today(), words))
         return []
 
     @abstractmethod
-    def reply(self, order: OrderView, today: date) -> str:
-        """The answer about ``order``, as of ``today`` (UTC)."""
+    def reply(self, order: OrderView, today: date, words: Replies) -> str:
+        """The answer about ``order``, as of ``today`` (UTC), in the language of ``words``."""

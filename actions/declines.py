@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from actions import replies, topics
+from actions import topics
 from actions.base import OrderReplyAction
+from actions.wording import Replies
 from store.views import OrderView
 
 
@@ -15,6 +16,6 @@ class ActionPaymentDeclined(OrderReplyAction):
     action_name = "action_payment_declined"
     topic = topics.PAYMENT_DECLINED
 
-    def reply(self, order: OrderView, today: date) -> str:
+    def reply(self, order: OrderView, today: date, words: Replies) -> str:
         """Explain the declined payments."""
-        return replies.declined_payments(order, today)
+        return words.declined_payments(order, today)

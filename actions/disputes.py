@@ -17,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import replies, topics
 from actions.base import EMAIL_SLOT, OrderAction
 from actions.context import run_blocking
+from actions.wording import replies_for
 from common.identity import VerifiedCustomer
 from store.errors import OrderNotFound
 from store.views import OrderView
@@ -87,6 +88,6 @@ class ActionOpenDispute(OrderAction):
             order.order_ref,
         )
         dispatcher.utter_message(
-            text=replies.dispute_opened(order, dispute.dispute_ref, already_open)
+            text=replies_for(tracker).dispute_opened(order, dispute.dispute_ref, already_open)
         )
         return [SlotSet(HANDOFF_REASON_SLOT, "topic"), SlotSet(HANDOFF_QUEUE_SLOT, "disputes")]

@@ -32,10 +32,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions import replies, topics
+from actions import replies, topics, wording
 from actions.base import EMAIL_SLOT, ORDER_SLOT, TOPIC_SLOT, PaymentsAction
 from actions.context import ActionServices, default_services, run_blocking
+from actions.conversation_language import conversation_language
 from actions.resolution import Resolution, resolve
+from actions.wording import replies_for
 from common.customer_input import find_order_ref, parse_email
 from common.identity import VerifiedCustomer
 from store.errors import StoreUnavailable
@@ -46,12 +48,7 @@ logger = logging.getLogger(__name__)
 FORM_NAME = "order_form"
 MAX_FAILURES = 2
 
-GET_HELP = (
-    "Your order number (it looks like ORD-123456) is in the order confirmation email we sent "
-    "you, and on your account page under Orders. If you have an account, sign in on this page "
-    "and I can find your orders without the number. Or, if you'd rather, I can bring in a "
-    "person from our team."
-)
+GET_HELP = wording.GET_HELP
 
 
 def previous_failures(tracker: Tracker) -> int:
@@ -174,6 +171,7 @@ class ValidateOrderForm(FormValidationAction):
         finishing with unchecked values.
         """
         inner = CollectingDispatcher()
+        words = replies_for(tracker)
         try:
             turn = await self._form_turn(tracker)
             token = _TURN.set(turn)
@@ -189,13 +187,13 @@ class ValidateOrderForm(FormValidationAction):
             )
             dispatcher.utter_message(
                 response=replies.RESPONSE_RECORDS_UNAVAILABLE,
-                buttons=[replies.TALK_TO_PERSON_BUTTON],
+                buttons=[words.talk_to_person_button()],
             )
             return [SlotSet(ORDER_SLOT, None), SlotSet(EMAIL_SLOT, None)]
         except Exception:
             logger.exception("validate_order_form failed (conversation %s)", tracker.sender_id)
             dispatcher.utter_message(
-                text=replies.UNEXPECTED_ERROR, buttons=[replies.TALK_TO_PERSON_BUTTON]
+                text=words.unexpected_error(), buttons=[words.talk_to_person_button()]
             )
             return [SlotSet(ORDER_SLOT, None), SlotSet(EMAIL_SLOT, None)]
         dispatcher.messages.extend(inner.messages)
@@ -218,6 +216,7 @@ class ValidateOrderForm(FormValidationAction):
             today=today,
             current=current,
             relevant=lambda order: topics.is_answerable(topic, order, today),
+            language=conversation_language(tracker).code,
         )
         remembered = next((o for o in orders if o.order_ref == current), None)
         stale = remembered is not None and not topics.is_answerable(topic, remembered, today)
@@ -263,7 +262,7 @@ class ValidateOrderForm(FormValidationAction):
         if turn.customer is None:
             return {}
         if turn.resolution.not_found:
-            dispatcher.utter_message(text=replies.NO_ORDER_MATCHES)
+            dispatcher.utter_message(text=replies_for(tracker).no_order_matches())
         current = tracker.get_slot(ORDER_SLOT)
         order_ref = turn.order_to_fill()
         if turn.resolution.one is not None:
@@ -299,7 +298,8 @@ class ValidateOrderForm(FormValidationAction):
                 "validate_order_form: order not on the caller's account (conversation %s)",
                 tracker.sender_id,
             )
-            self._reject(dispatcher, tracker, text=replies.order_not_on_account(order_ref))
+            text = replies_for(tracker).order_not_on_account(order_ref)
+            self._reject(dispatcher, tracker, text=text)
             return {ORDER_SLOT: None}
         return {ORDER_SLOT: order_ref}
 
@@ -370,7 +370,8 @@ class ValidateOrderForm(FormValidationAction):
                 failures,
                 tracker.sender_id,
             )
-            dispatcher.utter_message(text=GET_HELP, buttons=[replies.TALK_TO_PERSON_BUTTON])
+            words = replies_for(tracker)
+            dispatcher.utter_message(text=words.get_help(), buttons=[words.talk_to_person_button()])
 
 
 class ActionAskOrderNumber(PaymentsAction):
@@ -393,9 +394,10 @@ class ActionAskOrderNumber(PaymentsAction):
         if customer is None:
             dispatcher.utter_message(response=replies.RESPONSE_ASK_ORDER_NUMBER)
             return []
+        words = replies_for(tracker)
         orders = await run_blocking(self.services.repository.list_orders, customer.customer_ref)
         if not orders:
-            dispatcher.utter_message(text=replies.NO_ORDERS_ON_ACCOUNT)
+            dispatcher.utter_message(text=words.no_orders_on_account())
             return []
         topic = tracker.get_slot(TOPIC_SLOT)
         topic = topic if isinstance(topic, str) else None
@@ -405,16 +407,17 @@ class ActionAskOrderNumber(PaymentsAction):
             orders,
             today=today,
             relevant=lambda order: topics.is_answerable(topic, order, today),
+            language=words.language.code,
         )
         if resolution.ambiguous:
             dispatcher.utter_message(
-                text=replies.SEVERAL_ORDERS_MATCH,
+                text=words.several_orders_match(),
                 buttons=replies.order_buttons(resolution.orders),
             )
             return []
         relevant = topics.relevant_orders(topic, orders, today)
         dispatcher.utter_message(
-            text=replies.choose_order_text(topic),
+            text=words.choose_order_text(topic),
             buttons=replies.order_buttons(relevant or orders),
         )
         return []
@@ -437,13 +440,14 @@ class ActionOrderNumberHelp(PaymentsAction):
         customer: VerifiedCustomer | None,
     ) -> list[EventType]:
         """Explain, or for a signed-in customer offer their orders instead."""
+        words = replies_for(tracker)
         if customer is not None:
             orders = await run_blocking(self.services.repository.list_orders, customer.customer_ref)
             if orders:
                 dispatcher.utter_message(
-                    text="No problem, you don't need the number: just pick the order.",
+                    text=words.pick_order(),
                     buttons=replies.order_buttons(orders),
                 )
                 return []
-        dispatcher.utter_message(text=GET_HELP, buttons=[replies.TALK_TO_PERSON_BUTTON])
+        dispatcher.utter_message(text=words.get_help(), buttons=[words.talk_to_person_button()])
         return []

@@ -32,6 +32,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.context import ActionServices, default_services
+from actions.conversation_language import LANGUAGE_SLOT, LOCALE_SLOT, conversation_language
 from actions.summary import build_summary
 from bot.conversation_signals import (
     REASON_BOT_FAILURE,
@@ -56,8 +57,9 @@ SIGNALS_SLOT = "handoff_signals"
 ORDER_SLOT = "order_number"
 REQUESTED_SLOT = "requested_slot"
 
-# Slots that survive a hand-back: the order the customer was asking about.
-KEPT_ON_HANDBACK: frozenset[str] = frozenset({ORDER_SLOT})
+# Slots that survive a hand-back: the order the customer was asking about, and the language
+# and locale the conversation is held in (so the greeting back is in the customer's language).
+KEPT_ON_HANDBACK: frozenset[str] = frozenset({ORDER_SLOT, LANGUAGE_SLOT, LOCALE_SLOT})
 
 REASONS = frozenset({REASON_EXPLICIT, "frustration", REASON_TOPIC, REASON_BOT_FAILURE})
 
@@ -169,7 +171,12 @@ def handoff_request(
         "queue": decision.get("queue") or settings.default_queue,
         "signals": list(decision.get("signals") or []),
         "score": decision.get("score", 0.0),
-        "summary": build_summary(events, order_number=order, authenticated=authenticated),
+        "summary": build_summary(
+            events,
+            order_number=order,
+            authenticated=authenticated,
+            language=conversation_language(tracker).code,
+        ),
         "order_number": order,
         "intent": decision.get("intent"),
     }

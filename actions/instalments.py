@@ -9,9 +9,10 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import account_replies, replies, topics
+from actions import replies, topics
 from actions.account import INSTALMENT_SLOT, instalment_ref
 from actions.base import OrderAction, OrderReplyAction
+from actions.wording import Replies, replies_for
 from common.identity import VerifiedCustomer
 from store.views import OrderView, next_instalment
 
@@ -34,12 +35,13 @@ class ActionNextPayment(OrderReplyAction):
         orders: Sequence[OrderView],
     ) -> list[EventType]:
         """Answer across every order of the customer."""
+        words = replies_for(tracker)
         if not orders:
-            dispatcher.utter_message(text=replies.NO_ORDERS_ON_ACCOUNT)
+            dispatcher.utter_message(text=words.no_orders_on_account())
             return []
         today = self.services.today()
-        text = replies.next_payment_across(orders, today)
-        this_month = account_replies.due_this_month(orders, today)
+        text = words.next_payment_across(orders, today)
+        this_month = words.due_this_month(orders, today)
         dispatcher.utter_message(text=text + (f"\n{this_month}" if this_month else ""))
         upcoming = [(i, o) for o in orders if (i := next_instalment(o, today)) is not None]
         if not upcoming:
@@ -56,15 +58,15 @@ class ActionNextPayment(OrderReplyAction):
     ) -> list[EventType]:
         """Answer for one order and remember which instalment was told (for "and after?")."""
         today = self.services.today()
-        dispatcher.utter_message(text=self.reply(order, today))
+        dispatcher.utter_message(text=self.reply(order, today, replies_for(tracker)))
         upcoming = next_instalment(order, today)
         if upcoming is None:
             return []
         return [SlotSet(INSTALMENT_SLOT, instalment_ref(order, upcoming.sequence))]
 
-    def reply(self, order: OrderView, today: date) -> str:
+    def reply(self, order: OrderView, today: date, words: Replies) -> str:
         """Answer for one order."""
-        return replies.next_payment_for_order(order, today)
+        return words.next_payment_for_order(order, today)
 
 
 class ActionPaymentSchedule(OrderReplyAction):
@@ -73,9 +75,9 @@ class ActionPaymentSchedule(OrderReplyAction):
     action_name = "action_payment_schedule"
     topic = topics.PAYMENT_SCHEDULE
 
-    def reply(self, order: OrderView, today: date) -> str:
+    def reply(self, order: OrderView, today: date, words: Replies) -> str:
         """List the schedule."""
-        return replies.payment_schedule(order)
+        return words.payment_schedule(order)
 
 
 class ActionPayEarly(OrderReplyAction):
@@ -95,15 +97,16 @@ class ActionPayEarly(OrderReplyAction):
         owing = topics.relevant_orders(self.topic, list(orders), self.services.today())
         if len(owing) == 1:
             return await self.answer_order(dispatcher, tracker, customer, owing[0])
+        words = replies_for(tracker)
         if not orders:
-            dispatcher.utter_message(text=replies.NO_ORDERS_ON_ACCOUNT)
+            dispatcher.utter_message(text=words.no_orders_on_account())
             return []
-        dispatcher.utter_message(text=account_replies.owed_across(orders))
+        dispatcher.utter_message(text=words.owed_across(orders))
         return []
 
-    def reply(self, order: OrderView, today: date) -> str:
+    def reply(self, order: OrderView, today: date, words: Replies) -> str:
         """State the balance and the way to pay."""
-        return replies.pay_early(order)
+        return words.pay_early(order)
 
 
 class ActionLateFees(OrderAction):
@@ -124,7 +127,7 @@ class ActionLateFees(OrderAction):
         orders: Sequence[OrderView],
     ) -> list[EventType]:
         """Answer across every order of the customer."""
-        return self._say(dispatcher, orders)
+        return self._say(dispatcher, orders, replies_for(tracker))
 
     async def answer_order(
         self,
@@ -134,14 +137,16 @@ class ActionLateFees(OrderAction):
         order: OrderView,
     ) -> list[EventType]:
         """Answer for one order."""
-        return self._say(dispatcher, [order])
+        return self._say(dispatcher, [order], replies_for(tracker))
 
     @staticmethod
-    def _say(dispatcher: CollectingDispatcher, orders: Sequence[OrderView]) -> list[EventType]:
-        text = replies.late_fees(orders)
+    def _say(
+        dispatcher: CollectingDispatcher, orders: Sequence[OrderView], words: Replies
+    ) -> list[EventType]:
+        text = words.late_fees(orders)
         if text is not None:
             dispatcher.utter_message(text=text)
             return []
-        dispatcher.utter_message(text=replies.NO_LATE_FEES)
+        dispatcher.utter_message(text=words.no_late_fees())
         dispatcher.utter_message(response=replies.RESPONSE_LATE_FEES_POLICY)
         return []

@@ -9,11 +9,18 @@ customer's own words, five letters or more), which catches "headphnes" but not "
 
 The project's own spaCy pipeline (``build/spacy/en_payments``, tokenizer + lemmatizer, built by
 ``make spacy``) is loaded once per process; matchers are cached per customer and order set.
+
+Spanish messages (issue 19) are lemmatised by the Spanish pipeline ``build/spacy/es_payments``
+when it has been built ("zapatillas" -> "zapatilla", "altavoces" -> "altavoz"); without it, a
+plural whose singular is a known item word is read as that singular. Either way the tokens and
+lemmas are put into a Doc of the English pipeline's vocabulary, so one matcher per customer
+serves both languages.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 import unicodedata
 from collections.abc import Sequence
@@ -31,7 +38,10 @@ if TYPE_CHECKING:  # spaCy loads on first use: importing ``actions`` stays light
     from spacy.matcher import PhraseMatcher
     from spacy.tokens import Doc
 
+logger = logging.getLogger(__name__)
+
 WORDS_FILE = Path(__file__).resolve().parent / "resources" / "item_words.yml"
+SPANISH_PIPELINE = Path(__file__).resolve().parents[1] / "build" / "spacy" / "es_payments"
 FUZZY_CUTOFF = 85.0
 FUZZY_MIN_LETTERS = 5
 _CACHE_SIZE = 512
@@ -110,6 +120,8 @@ def _content_words(nlp: Language, text: str, ignore: frozenset[str]) -> list[str
 
 def _spanish_singular(word: str) -> str:
     """Singular of a Spanish plural ("cojines" -> "cojin"), enough for lexicon lookups."""
+    if word.endswith("ces") and len(word) > 4:
+        return word[:-3] + "z"  # altavoces -> altavoz
     if word.endswith("es") and len(word) > 4:
         return word[:-2]
     return word[:-1] if word.endswith("s") else word
@@ -154,9 +166,55 @@ def _lexicon_matcher() -> PhraseMatcher:
     return build_phrase_matcher(pipeline(), {f"thing:{w}": [w] for w in every})
 
 
-def read(text: str) -> Doc:
-    """``text`` folded and analysed once (tokens, lemmas) for :func:`things_named` and matching."""
-    return analyse(pipeline(), fold(text))
+def read(text: str, language: str = "en") -> Doc:
+    """``text`` folded and analysed once (tokens, lemmas) for :func:`things_named` and matching.
+
+    Args:
+        text: The customer's message.
+        language: The conversation's language; Spanish gets Spanish lemmas (module docstring).
+    """
+    if language != "es":
+        return analyse(pipeline(), fold(text))
+    return _read_spanish(fold(text))
+
+
+@functools.lru_cache(maxsize=1)
+def spanish_pipeline() -> Language | None:
+    """The Spanish pipeline (tokenizer + lookup lemmatizer) if it was built, else None."""
+    if not (SPANISH_PIPELINE / "config.cfg").is_file():
+        return None
+    import spacy
+
+    with _nlp_lock:
+        try:
+            return spacy.load(SPANISH_PIPELINE, exclude=["entity_ruler", "ner"])
+        except (OSError, ValueError):
+            logger.warning("cannot load %s; Spanish plurals are read without it", SPANISH_PIPELINE)
+            return None
+
+
+def _read_spanish(folded: str) -> Doc:
+    from spacy.tokens import Doc
+
+    nlp = pipeline()
+    spanish = spanish_pipeline()
+    if spanish is not None:
+        source = spanish(folded)
+        lemmas = [fold(token.lemma_ or token.text) for token in source]
+    else:
+        source = analyse(nlp, folded)
+        known = lexicon().group_of
+        lemmas = []
+        for token in source:
+            lemma = fold(token.lemma_ or token.text)
+            singular = _spanish_singular(lemma)
+            lemmas.append(singular if lemma not in known and singular in known else lemma)
+    return Doc(
+        nlp.vocab,
+        words=[token.text for token in source],
+        spaces=[bool(token.whitespace_) for token in source],
+        lemmas=lemmas,
+    )
 
 
 def things_named(doc: Doc) -> set[str]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from actions import replies, topics
+from actions import topics
 from actions.base import OrderReplyAction
+from actions.wording import Replies
 from store.views import OrderView
 
 
@@ -15,6 +16,6 @@ class ActionOrderStatus(OrderReplyAction):
     action_name = "action_order_status"
     topic = topics.ORDER_STATUS
 
-    def reply(self, order: OrderView, today: date) -> str:
+    def reply(self, order: OrderView, today: date, words: Replies) -> str:
         """Describe the order."""
-        return replies.order_status(order)
+        return words.order_status(order)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from actions import replies, topics
+from actions import topics
 from actions.base import OrderReplyAction
+from actions.wording import Replies
 from store.views import OrderView
 
 
@@ -15,9 +16,9 @@ class ActionRefundStatus(OrderReplyAction):
     action_name = "action_refund_status"
     topic = topics.REFUND_STATUS
 
-    def reply(self, order: OrderView, today: date) -> str:
+    def reply(self, order: OrderView, today: date, words: Replies) -> str:
         """Describe the refunds."""
-        return replies.refund_status(order)
+        return words.refund_status(order)
 
 
 class ActionReturnItem(OrderReplyAction):
@@ -26,6 +27,6 @@ class ActionReturnItem(OrderReplyAction):
     action_name = "action_return_item"
     topic = topics.RETURN_ITEM
 
-    def reply(self, order: OrderView, today: date) -> str:
+    def reply(self, order: OrderView, today: date, words: Replies) -> str:
         """Explain the return."""
-        return replies.return_item(order)
+        return words.return_item(order)

@@ -263,14 +263,15 @@ def upcoming_payment(order: OrderView, instalment: InstalmentView) -> str:
     )
 
 
-def _missed(order: OrderView) -> list[InstalmentView]:
+def missed_instalments(order: OrderView) -> list[InstalmentView]:
+    """Overdue and declined instalments of an order, oldest first."""
     missed = list(overdue_instalments(order)) + list(failed_instalments(order))
     return sorted(missed, key=lambda i: (i.due_date, i.sequence))
 
 
 def next_payment_for_order(order: OrderView, today: date) -> str:
     """Next payment of one order, missed ones first."""
-    lines = [missed_payment(order, i) for i in _missed(order)]
+    lines = [missed_payment(order, i) for i in missed_instalments(order)]
     upcoming = next_instalment(order, today)
     if upcoming is not None:
         lines.append(upcoming_payment(order, upcoming))
@@ -302,7 +303,7 @@ def nothing_due(order: OrderView) -> str:
 
 def next_payment_across(orders: Sequence[OrderView], today: date) -> str:
     """Next payment over all of a customer's orders: missed ones first, then the soonest."""
-    lines = [missed_payment(order, i) for order in orders for i in _missed(order)]
+    lines = [missed_payment(order, i) for order in orders for i in missed_instalments(order)]
     upcoming = [
         (instalment, order)
         for order in orders

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
-from actions.order_words import customer_matcher, read, things_named
+from actions import resolution_es
+from actions.order_words import customer_matcher, fold, read, things_named
 from common.customer_input import find_order_ref
 from store.views import OrderView
 
@@ -175,6 +176,26 @@ def _by_date(text: str, orders: Sequence[OrderView], today: date) -> set[str] | 
     return refs
 
 
+def _by_date_es(folded: str, orders: Sequence[OrderView], today: date) -> set[str] | None:
+    days, months, week = resolution_es.dated(folded, today)
+    refs: set[str] | None = None
+    if days:
+        refs = {o.order_ref for o in orders if o.placed_at.date() in days}
+    elif months:
+        refs = {o.order_ref for o in orders if o.placed_at.month in months}
+    if week is not None:
+        start, end = week
+        in_week = {o.order_ref for o in orders if start <= o.placed_at.date() <= end}
+        refs = in_week if refs is None else refs | in_week
+    return refs
+
+
+def _union(first: set[str] | None, second: set[str] | None) -> set[str] | None:
+    if first is None:
+        return second
+    return first if second is None else first | second
+
+
 def resolve(
     text: str,
     orders: Sequence[OrderView],
@@ -182,6 +203,7 @@ def resolve(
     today: date,
     current: str | None = None,
     relevant: Relevant | None = None,
+    language: str = "en",
 ) -> Resolution:
     """Read which of ``orders`` (one customer's, newest first) ``text`` is about.
 
@@ -193,16 +215,21 @@ def resolve(
         relevant: Whether an order makes sense for the question (has a plan for a payment
             question, a refund for a refund question): used only to narrow several matches,
             never to replace what was named.
+        language: The conversation's language. Spanish messages are also read with the
+            Spanish cues of :mod:`actions.resolution_es` (and the English ones, for
+            Spanglish); English messages only with the English ones.
     """
     if not orders or text.startswith("/"):
         return Resolution()
     lowered = text.casefold()
+    spanish = language == "es"
+    folded = fold(text) if spanish else ""
     by_ref = {o.order_ref: o for o in orders}
     constraints: list[tuple[str, set[str]]] = []
     ref = find_order_ref(text)
     if ref is not None:
         constraints.append(("number", {ref} & set(by_ref)))
-    doc = read(text)
+    doc = read(text, language)
     items, merchants = customer_matcher(orders).match(doc)
     if items:
         constraints.append(("item", items))
@@ -210,24 +237,30 @@ def resolve(
         constraints.append(("item", set()))  # a thing none of their orders has
     if merchants:
         constraints.append(("merchant", merchants))
-    amounts = _amounts(lowered)
+    amounts = _amounts(lowered) + (resolution_es.amounts(folded) if spanish else [])
     if amounts:
         matching = {o.order_ref for o in orders if _order_amounts(o) & set(amounts)}
         constraints.append(("amount", matching))
     dated = _by_date(lowered, orders, today)
+    if spanish:
+        dated = _union(dated, _by_date_es(folded, orders, today))
     if dated is not None:
         constraints.append(("date", dated))
-    if _LATEST.search(lowered):
+    if _LATEST.search(lowered) or (spanish and resolution_es.LATEST.search(folded)):
         constraints.append(("latest", {orders[0].order_ref}))
-    elif _OLDEST.search(lowered):
+    elif _OLDEST.search(lowered) or (spanish and resolution_es.OLDEST.search(folded)):
         constraints.append(("oldest", {orders[-1].order_ref}))
-    elif _OTHER.search(lowered) and not items and not merchants:
+    elif (_OTHER.search(lowered) or (spanish and resolution_es.OTHER.search(folded))) and not (
+        items or merchants
+    ):
         others = [o for o in orders if o.order_ref != current] if current else list(orders)
         useful = [o for o in others if relevant is None or relevant(o)]
         constraints.append(("other", {o.order_ref for o in (useful or others)}))
     cues = tuple(kind for kind, _ in constraints)
-    all_orders = bool(_ALL.search(lowered))
-    anaphoric = bool(_ANAPHORA.search(lowered))
+    all_orders = bool(_ALL.search(lowered)) or (spanish and bool(resolution_es.ALL.search(folded)))
+    anaphoric = bool(_ANAPHORA.search(lowered)) or (
+        spanish and bool(resolution_es.ANAPHORA.search(folded))
+    )
     if not constraints:
         return Resolution(all_orders=all_orders, anaphoric=anaphoric)
     refs = set.intersection(*(refs for _, refs in constraints))

@@ -16,6 +16,9 @@ from bot.conversation_signals import UserTurn, turns_from_event_dicts
 
 MAX_SUMMARY_CHARS = 600
 
+# The conversation's language, said first when it is not English (agents reply in it).
+LANGUAGE_NAMES: dict[str, str] = {"es": "Spanish"}
+
 INTENT_WORDS: dict[str, str] = {
     "order_status": "order status",
     "next_payment": "next payment",
@@ -107,6 +110,7 @@ def build_summary(
     *,
     order_number: str | None,
     authenticated: bool | None,
+    language: str | None = None,
 ) -> str:
     """Summarise the conversation since the session start (or the last hand-back).
 
@@ -115,6 +119,9 @@ def build_summary(
         order_number: The order in question (``order_number`` slot), if any.
         authenticated: ``True`` for a verified customer token, ``False`` for anonymous,
             ``None`` when identity could not be checked.
+        language: The conversation's language code (``language`` slot); any language other
+            than English is named first ("Language: Spanish."). The summary itself stays in
+            English: it is written for the agent console.
 
     Returns:
         At most :data:`MAX_SUMMARY_CHARS` characters, one clause per fact.
@@ -124,6 +131,8 @@ def build_summary(
         authenticated
     ]
     parts = [f"Wants: {_wanted(turns)}."]
+    if language in LANGUAGE_NAMES:
+        parts.insert(0, f"Language: {LANGUAGE_NAMES[language]}.")
     quotes = [f'"{_clip(turn.text, 70)}"' for turn in turns[-2:] if turn.text]
     if quotes:
         parts.append(f"Last said: {' / '.join(quotes)}.")
