@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
@@ -52,6 +52,19 @@ GET_HELP = (
     "and I can find your orders without the number. Or, if you'd rather, I can bring in a "
     "person from our team."
 )
+
+# The second time in one form run an anonymous customer says they don't have the number: the
+# bot stops asking (the form is closed; the question's topic is kept, so the number sent later
+# still answers it) and says what else works. Orders are never looked up by e-mail address
+# alone in the chat: an address is not proof of identity (docs/data-protection.md).
+STOP_ASKING = (
+    "No problem, let's leave the order number for now. For your security I can't look up "
+    "orders in this chat from an email address alone. When you find the number (it looks like "
+    "ORD-123456, in your order confirmation email or under Orders on your account page), just "
+    "send it here; or sign in on this page and I can find your orders without it. Is there "
+    "anything else I can help with?"
+)
+HELP_ACTION = "action_order_number_help"
 
 
 def previous_failures(tracker: Tracker) -> int:
@@ -420,14 +433,41 @@ class ActionAskOrderNumber(PaymentsAction):
         return []
 
 
+def _form_run_start(tracker: Tracker) -> int:
+    """Index of the event that last activated the order form (0 if none)."""
+    events = tracker.events
+    for index in range(len(events) - 1, -1, -1):
+        event = events[index]
+        if event.get("event") == "active_loop" and event.get("name") == FORM_NAME:
+            return index
+    return 0
+
+
+def helped_in_form_run(tracker: Tracker) -> bool:
+    """Whether the order-number help was already given in the current run of the order form."""
+    if (tracker.active_loop or {}).get("name") != FORM_NAME:
+        return False
+    return any(
+        event.get("event") == "action" and event.get("name") == HELP_ACTION
+        for event in tracker.events[_form_run_start(tracker) :]
+    )
+
+
+def stop_asking(dispatcher: CollectingDispatcher) -> list[EventType]:
+    """Close the order form without its answer: say what else works, offer a person."""
+    dispatcher.utter_message(text=STOP_ASKING, buttons=[replies.TALK_TO_PERSON_BUTTON])
+    return [ActiveLoop(None), SlotSet("requested_slot", None)]
+
+
 class ActionOrderNumberHelp(PaymentsAction):
     """The customer doesn't have the order number: where to find it, sign in, or a person.
 
     Runs on ``no_order_number`` ("I don't know it", "I can't find it"); the form then keeps
-    waiting for the number. The person is only a button: no handoff unless it is pressed.
+    waiting for the number. Said a second time in the same form run, the bot stops asking
+    (:func:`stop_asking`). The person is only a button: no handoff unless it is pressed.
     """
 
-    action_name = "action_order_number_help"
+    action_name = HELP_ACTION
 
     async def answer(
         self,
@@ -445,5 +485,7 @@ class ActionOrderNumberHelp(PaymentsAction):
                     buttons=replies.order_buttons(orders),
                 )
                 return []
+        if helped_in_form_run(tracker):
+            return stop_asking(dispatcher)
         dispatcher.utter_message(text=GET_HELP, buttons=[replies.TALK_TO_PERSON_BUTTON])
         return []

@@ -91,6 +91,8 @@ DEFAULT_INTENT_QUEUES: dict[str, str] = {
 }
 
 # Intents that say nothing about the customer's problem, so repeating them is not a signal.
+# "I don't have the order number" is a plain answer the bot understood (it explains where to
+# find the number each time), not the bot failing or the customer getting angry.
 DEFAULT_CALM_INTENTS: tuple[str, ...] = (
     "acknowledge",
     "apologise",
@@ -98,6 +100,7 @@ DEFAULT_CALM_INTENTS: tuple[str, ...] = (
     "thank",
     "greet",
     "goodbye",
+    "no_order_number",
 )
 DEFAULT_REPEAT_IGNORED_INTENTS: tuple[str, ...] = (
     "acknowledge",
@@ -111,6 +114,7 @@ DEFAULT_REPEAT_IGNORED_INTENTS: tuple[str, ...] = (
     "inform",
     "nlu_fallback",
     "request_human",
+    "no_order_number",
 )
 
 
