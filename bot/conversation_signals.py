@@ -91,8 +91,6 @@ DEFAULT_INTENT_QUEUES: dict[str, str] = {
 }
 
 # Intents that say nothing about the customer's problem, so repeating them is not a signal.
-# "I don't have the order number" is a plain answer the bot understood (it explains where to
-# find the number each time), not the bot failing or the customer getting angry.
 DEFAULT_CALM_INTENTS: tuple[str, ...] = (
     "acknowledge",
     "apologise",
@@ -100,8 +98,11 @@ DEFAULT_CALM_INTENTS: tuple[str, ...] = (
     "thank",
     "greet",
     "goodbye",
-    "no_order_number",
 )
+# "I don't have the order number" said again is a plain answer the bot understood (it says
+# where to find the number, then stops asking), not the customer asking the same thing again.
+# It is not a calm intent: the bot's replies still count as repeated answers, so an angry
+# "I TOLD you I don't have it" still adds up to a person.
 DEFAULT_REPEAT_IGNORED_INTENTS: tuple[str, ...] = (
     "acknowledge",
     "apologise",
