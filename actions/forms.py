@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
@@ -37,7 +37,7 @@ from actions.base import EMAIL_SLOT, ORDER_SLOT, TOPIC_SLOT, PaymentsAction
 from actions.context import ActionServices, default_services, run_blocking
 from actions.conversation_language import conversation_language
 from actions.resolution import Resolution, resolve
-from actions.wording import replies_for
+from actions.wording import Replies, replies_for
 from common.customer_input import find_order_ref, parse_email
 from common.identity import VerifiedCustomer
 from store.errors import StoreUnavailable
@@ -49,6 +49,12 @@ FORM_NAME = "order_form"
 MAX_FAILURES = 2
 
 GET_HELP = wording.GET_HELP
+
+# The second time in one form run an anonymous customer says they don't have the number: the
+# bot stops asking (the form is closed; the question's topic is kept, so the number sent later
+# still answers it) and says what else works (``Replies.stop_asking``).
+STOP_ASKING = wording.STOP_ASKING
+HELP_ACTION = "action_order_number_help"
 
 
 def previous_failures(tracker: Tracker) -> int:
@@ -423,14 +429,41 @@ class ActionAskOrderNumber(PaymentsAction):
         return []
 
 
+def _form_run_start(tracker: Tracker) -> int:
+    """Index of the event that last activated the order form (0 if none)."""
+    events = tracker.events
+    for index in range(len(events) - 1, -1, -1):
+        event = events[index]
+        if event.get("event") == "active_loop" and event.get("name") == FORM_NAME:
+            return index
+    return 0
+
+
+def helped_in_form_run(tracker: Tracker) -> bool:
+    """Whether the order-number help was already given in the current run of the order form."""
+    if (tracker.active_loop or {}).get("name") != FORM_NAME:
+        return False
+    return any(
+        event.get("event") == "action" and event.get("name") == HELP_ACTION
+        for event in tracker.events[_form_run_start(tracker) :]
+    )
+
+
+def stop_asking(dispatcher: CollectingDispatcher, words: Replies) -> list[EventType]:
+    """Close the order form without its answer: say what else works, offer a person."""
+    dispatcher.utter_message(text=words.stop_asking(), buttons=[words.talk_to_person_button()])
+    return [ActiveLoop(None), SlotSet("requested_slot", None)]
+
+
 class ActionOrderNumberHelp(PaymentsAction):
     """The customer doesn't have the order number: where to find it, sign in, or a person.
 
     Runs on ``no_order_number`` ("I don't know it", "I can't find it"); the form then keeps
-    waiting for the number. The person is only a button: no handoff unless it is pressed.
+    waiting for the number. Said a second time in the same form run, the bot stops asking
+    (:func:`stop_asking`). The person is only a button: no handoff unless it is pressed.
     """
 
-    action_name = "action_order_number_help"
+    action_name = HELP_ACTION
 
     async def answer(
         self,
@@ -449,5 +482,7 @@ class ActionOrderNumberHelp(PaymentsAction):
                     buttons=replies.order_buttons(orders),
                 )
                 return []
+        if helped_in_form_run(tracker):
+            return stop_asking(dispatcher, words)
         dispatcher.utter_message(text=words.get_help(), buttons=[words.talk_to_person_button()])
         return []

@@ -103,6 +103,14 @@ GET_HELP = (
     "una persona de nuestro equipo."
 )
 
+STOP_ASKING = (
+    "No pasa nada, dejemos el número de pedido por ahora. Por tu seguridad no puedo buscar "
+    "pedidos en este chat solo con una dirección de correo. Cuando encuentres el número (tiene "
+    "este formato: ORD-123456, y está en el correo de confirmación del pedido o en Pedidos, en "
+    "la página de tu cuenta), envíamelo aquí; o inicia sesión en esta página y podré encontrar "
+    "tus pedidos sin él. ¿Te ayudo con algo más?"
+)
+
 
 class SpanishReplies(SpanishWords):
     """Everything the actions write, in Spanish (see :class:`actions.wording.Replies`)."""
@@ -163,6 +171,10 @@ class SpanishReplies(SpanishWords):
     def get_help(self) -> str:
         """Where to find the order number."""
         return GET_HELP
+
+    def stop_asking(self) -> str:
+        """The second "I don't have the number" in one form run: stop asking, say what works."""
+        return STOP_ASKING
 
     def pick_order(self) -> str:
         """A signed-in customer without the number picks from buttons."""

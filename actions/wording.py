@@ -70,6 +70,10 @@ class Replies(Protocol):
         """Where to find the order number."""
         ...
 
+    def stop_asking(self) -> str:
+        """The second "I don't have the number" in one form run: stop asking, say what works."""
+        ...
+
     def pick_order(self) -> str:
         """A signed-in customer without the number picks from buttons."""
         ...
@@ -153,6 +157,15 @@ GET_HELP = (
     "and I can find your orders without the number. Or, if you'd rather, I can bring in a "
     "person from our team."
 )
+# Orders are never looked up by e-mail address alone in the chat: an address is not proof of
+# identity (docs/data-protection.md).
+STOP_ASKING = (
+    "No problem, let's leave the order number for now. For your security I can't look up "
+    "orders in this chat from an email address alone. When you find the number (it looks like "
+    "ORD-123456, in your order confirmation email or under Orders on your account page), just "
+    "send it here; or sign in on this page and I can find your orders without it. Is there "
+    "anything else I can help with?"
+)
 PICK_ORDER = "No problem, you don't need the number: just pick the order."
 NO_PAYMENTS_COMING_UP = "You don't have any payments coming up."
 
@@ -201,6 +214,10 @@ class EnglishReplies:
     def get_help(self) -> str:
         """Where to find the order number."""
         return GET_HELP
+
+    def stop_asking(self) -> str:
+        """The second "I don't have the number" in one form run: stop asking, say what works."""
+        return STOP_ASKING
 
     def pick_order(self) -> str:
         """A signed-in customer without the number picks from buttons."""

@@ -99,6 +99,10 @@ DEFAULT_CALM_INTENTS: tuple[str, ...] = (
     "greet",
     "goodbye",
 )
+# "I don't have the order number" said again is a plain answer the bot understood (it says
+# where to find the number, then stops asking), not the customer asking the same thing again.
+# It is not a calm intent: the bot's replies still count as repeated answers, so an angry
+# "I TOLD you I don't have it" still adds up to a person.
 DEFAULT_REPEAT_IGNORED_INTENTS: tuple[str, ...] = (
     "acknowledge",
     "apologise",
@@ -111,6 +115,7 @@ DEFAULT_REPEAT_IGNORED_INTENTS: tuple[str, ...] = (
     "inform",
     "nlu_fallback",
     "request_human",
+    "no_order_number",
 )
 
 

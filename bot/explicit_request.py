@@ -15,6 +15,12 @@ to", "spoke with" and "agents" meet their base forms), see :func:`lemma_tokens`.
 
 Registered as a non-trainable ``MESSAGE_FEATURIZER`` so that it runs after the tokenizer in
 both the training and the prediction graph, with the spaCy pipeline provided by ``SpacyNLP``.
+
+:class:`DeclinedRequestFilter` runs after the intent classifier: when the matcher saw the
+customer say no person is needed ("sin necesidad de hablar con un agente, ¿cuánto debo?",
+``blocked: "no need: ..."``), ``request_human`` is taken out of the intent ranking (the rest
+keep their confidences), so the bot answers the question, or says it did not understand,
+instead of handing off.
 """
 
 from __future__ import annotations
@@ -27,10 +33,17 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.nlu.constants import SPACY_DOCS
 from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
 from rasa.shared.exceptions import InvalidConfigException
-from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.constants import (
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from spacy.language import Language
@@ -39,6 +52,7 @@ from spacy.tokens import Doc
 from bot.spacy_pipeline import analyse
 from common.explicit_request import (
     NO_MATCH,
+    NO_NEED_PREFIX,
     ExplicitRequestMatch,
     PhraseBook,
     PhraseListError,
@@ -52,6 +66,8 @@ from common.explicit_request import (
 logger = logging.getLogger(__name__)
 
 EXPLICIT_REQUEST_KEY = "explicit_request"
+# Added to the explicit_request record when the filter overruled the classifier.
+OVERRULED_KEY = "overruled_intent"
 
 
 def lemma_tokens(doc: Doc) -> list[Token]:
@@ -151,3 +167,90 @@ class ExplicitRequestMatcher(GraphComponent):  # type: ignore[misc]
         if self._matcher is None or self._matcher.nlp is not nlp:
             self._matcher = _LemmaMatcher(nlp, self._book)
         return self._matcher.match(text, doc)
+
+
+def declined(record: Any) -> bool:
+    """Whether an ``explicit_request`` record says the customer declined a person."""
+    if not isinstance(record, dict) or record.get("matched"):
+        return False
+    blocked = record.get("blocked")
+    return isinstance(blocked, str) and blocked.startswith(NO_NEED_PREFIX)
+
+
+def without_intent(
+    ranking: list[dict[str, Any]], intent: str
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """``ranking`` without ``intent``, and the new top intent (None when nothing is left).
+
+    The other confidences stay as the classifier gave them: scaling them up would turn a
+    faint second guess into a confident one (a topic that hands off), whereas left as they
+    are, ``FallbackClassifier`` reads a weak rest as "not understood", which is harmless.
+    """
+    rest = [dict(item) for item in ranking if item.get(INTENT_NAME_KEY) != intent]
+    if not rest:
+        return None, []
+    top = {
+        INTENT_NAME_KEY: rest[0][INTENT_NAME_KEY],
+        PREDICTED_CONFIDENCE_KEY: rest[0].get(PREDICTED_CONFIDENCE_KEY),
+    }
+    return top, rest
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class DeclinedRequestFilter(GraphComponent, IntentClassifier):  # type: ignore[misc]
+    """Takes ``request_human`` out of the ranking of a message that declines a person.
+
+    Goes after the intent classifier and before ``FallbackClassifier`` (which then judges the
+    renormalised top intent as usual).
+    """
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """Tunables: the intent that means "a person, please"."""
+        return {"intent": "request_human"}
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        """Remember which intent to take out."""
+        self._intent = str({**self.get_default_config(), **config}["intent"])
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> DeclinedRequestFilter:
+        """Create the component (nothing is trained or persisted)."""
+        return cls(config)
+
+    @classmethod
+    def required_components(cls) -> list[type]:
+        """An intent classifier (and the phrase matcher) must run first."""
+        return [IntentClassifier]
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Overrule the classifier's ``request_human`` where the customer declined a person."""
+        for message in messages:
+            record = message.get(EXPLICIT_REQUEST_KEY)
+            ranking = message.get(INTENT_RANKING_KEY) or []
+            if not declined(record) or not any(
+                item.get(INTENT_NAME_KEY) == self._intent for item in ranking
+            ):
+                continue
+            intent = message.get(INTENT) or {}
+            top, rest = without_intent(list(ranking), self._intent)
+            if intent.get(INTENT_NAME_KEY) == self._intent:
+                message.set(
+                    EXPLICIT_REQUEST_KEY,
+                    {**record, OVERRULED_KEY: intent.get(PREDICTED_CONFIDENCE_KEY)},
+                    add_to_output=True,
+                )
+                logger.debug("request_human overruled (%s): now %s", record.get("blocked"), top)
+                message.set(
+                    INTENT,
+                    top or {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0},
+                    add_to_output=True,
+                )
+            message.set(INTENT_RANKING_KEY, rest, add_to_output=True)
+        return messages

@@ -28,8 +28,14 @@ Reading the sentence, not single words (issue 15):
   letting office", "a representative APR") they are only a *mention*, reported in the record
   for the policy to weigh with the NLU's ``request_human`` confidence.
 * **Negation scope**: a frame or a mention right after a cue of ``negations`` in the same
-  clause ("no need to transfer me", "I don't need an agent", "nothing to escalate") is dropped
-  and reported as ``blocked``; a cue inside the phrase itself ("not a bot") is part of it.
+  clause ("don't bother escalating", "nothing to escalate") is dropped and reported as
+  ``blocked`` ("negated: ..."); a cue inside the phrase itself ("not a bot") is part of it.
+  The cues of ``no_need`` say outright that no person is wanted ("no need to transfer me",
+  "sin necesidad de hablar con un agente", "no quiero hablar con un agente") and are reported
+  as "no need: ..." (:data:`NO_NEED_PREFIX`): the bot then disregards the NLU's
+  ``request_human`` reading of that message. A word of ``reach_stops`` between the cue and the
+  phrase ("no entiendo nada quiero hablar con un agente") ends the cue's reach, and a person
+  word inside a negated phrase is not reported as a mention either.
 * **Other senses** (``not_requests``): a match inside one ("travel agent", "call me
   paranoid") is dropped and reported as ``blocked``.
 * **Languages**: English and Spanish (the bot's languages) always apply; German, French,
@@ -61,11 +67,19 @@ EXCLUSIONS_KEY = "not_requests"
 ALONE_KEY = "alone"
 FILLERS_KEY = "fillers"
 NEGATIONS_KEY = "negations"
+NO_NEED_KEY = "no_need"
+REACH_STOPS_KEY = "reach_stops"
+DECLINES_KEY = "declines"
 BREAKS_KEY = "clause_breaks"
 # Messages of at most this many words are matched against every language's phrases.
 SHORT_MESSAGE_WORDS = 4
 # A negation cue reaches a phrase that starts at most this many words after it.
 NEGATION_REACH = 3
+# ... and a ``no_need`` cue this many ("no quiero que me pasen con un asesor").
+NO_NEED_REACH = 5
+# How ``blocked`` starts when a ``no_need`` cue cancelled the phrase ("no need: sin necesidad").
+NO_NEED_PREFIX = "no need: "
+NEGATED_PREFIX = "negated: "
 _CLAUSE_PUNCTUATION = re.compile(r"[,.;:!?()\n]")
 
 _GROUP = re.compile(r"\{([^{}]*)\}")
@@ -111,8 +125,11 @@ class PhraseBook:
     """The loaded phrase list: request phrases per language plus the exclusions.
 
     ``alone`` phrases count only in a message of nothing but ``fillers``; ``negations`` are
-    the cues that cancel a phrase after them in the same clause, and ``breaks`` the words that
-    start a new clause ("but", "just", "pero").
+    the cues that cancel a phrase after them in the same clause, ``no_need`` the cues among
+    them that say no person is wanted, ``breaks`` the words that start a new clause ("but",
+    "just", "pero"), ``reach_stops`` the words that end a cue's reach when they stand
+    between it and the phrase ("quiero", "want"), and ``declines`` whole phrases that say no
+    person is wanted without a request phrase to negate ("no quiero hablar con nadie").
     """
 
     phrases: tuple[Phrase, ...]
@@ -120,6 +137,9 @@ class PhraseBook:
     fillers: tuple[str, ...] = ()
     negations: tuple[str, ...] = ()
     breaks: tuple[str, ...] = ()
+    no_need: tuple[str, ...] = ()
+    reach_stops: tuple[str, ...] = ()
+    declines: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -136,7 +156,8 @@ class ExplicitRequestMatch:
         """The JSON shape in docs/architecture.md (``explicit_request`` in parse data).
 
         ``mention``: a person word that is not a request on its own ("my agent said...");
-        ``blocked``: why a phrase did not count ("negated: no need", "other sense: travel agent").
+        ``blocked``: why a phrase did not count ("negated: dont", "no need: no need to",
+        "other sense: travel agent").
         """
         return {
             "matched": self.matched,
@@ -145,6 +166,14 @@ class ExplicitRequestMatch:
             "mention": self.mention,
             "blocked": self.blocked,
         }
+
+    @property
+    def declined(self) -> bool:
+        """The customer said no person is needed ("no need for an agent, just...").
+
+        A ``no_need`` cue cancelled the phrase, so an NLU ``request_human`` reading is wrong.
+        """
+        return not self.matched and (self.blocked or "").startswith(NO_NEED_PREFIX)
 
 
 NO_MATCH = ExplicitRequestMatch(matched=False)
@@ -289,7 +318,16 @@ def parse_phrase_book(document: Mapping[str, Any], *, source: str = "<memory>") 
     Raises:
         PhraseListError: for unknown keys, non-string entries or an empty list.
     """
-    keys = {EXCLUSIONS_KEY, ALONE_KEY, FILLERS_KEY, NEGATIONS_KEY, BREAKS_KEY}
+    keys = {
+        EXCLUSIONS_KEY,
+        ALONE_KEY,
+        FILLERS_KEY,
+        NEGATIONS_KEY,
+        BREAKS_KEY,
+        NO_NEED_KEY,
+        REACH_STOPS_KEY,
+        DECLINES_KEY,
+    }
     unknown = set(document) - {*LANGUAGES, *keys}
     if unknown:
         raise PhraseListError(f"{source}: unknown keys {sorted(unknown)}")
@@ -315,6 +353,9 @@ def parse_phrase_book(document: Mapping[str, Any], *, source: str = "<memory>") 
         expanded(FILLERS_KEY),
         expanded(NEGATIONS_KEY),
         expanded(BREAKS_KEY),
+        expanded(NO_NEED_KEY),
+        expanded(REACH_STOPS_KEY),
+        expanded(DECLINES_KEY),
     )
 
 
@@ -395,9 +436,15 @@ class PhraseMatcher:
         self._tokenize = tokenizer
         self._phrases = _Index(book.phrases, tokenizer)
         self._exclusions = _Index((Phrase(text, "") for text in book.exclusions), tokenizer)
-        self._negations = _Index((Phrase(text, "") for text in book.negations), tokenizer)
+        cues = (
+            *(Phrase(text, "") for text in book.negations),
+            *(Phrase(text, NO_NEED_KEY) for text in book.no_need),
+        )
+        self._negations = _Index(cues, tokenizer)
         self._fillers = frozenset(_keys(book.fillers, tokenizer))
         self._breaks = frozenset(_keys(book.breaks, tokenizer))
+        self._stops = frozenset(_keys(book.reach_stops, tokenizer))
+        self._declines = _Index((Phrase(text, NO_NEED_KEY) for text in book.declines), tokenizer)
 
     def match(self, text: str, tokenizer: Tokenizer | None = None) -> ExplicitRequestMatch:
         """Whether ``text`` asks for a person, and by which phrase of the list.
@@ -421,11 +468,12 @@ class PhraseMatcher:
         languages = _languages(variant, len(tokens))
         clause = _clauses(variant, words, tokens, self._breaks)
         excluded = [(c.start, c.end, c) for c in self._exclusions.find(tokens)]
-        cues = [(c.start, c.end, c) for c in self._negations.find(tokens)]
+        cues = sorted(self._negations.find(tokens), key=_cue_rank)
         requests: list[_Candidate] = []
         mentions: list[_Candidate] = []
+        negated: list[_Candidate] = []
         blocked: str | None = None
-        for cand in self._phrases.find(tokens):
+        for cand in sorted(self._phrases.find(tokens), key=_rank):
             if cand.entry.phrase.language not in languages:
                 continue
             inside = next(
@@ -435,18 +483,10 @@ class PhraseMatcher:
             if inside is not None:
                 blocked = blocked or f"other sense: {_span_text(words, inside)}"
                 continue
-            cue = next(
-                (
-                    c
-                    for s, e, c in cues
-                    if e <= cand.start
-                    and cand.start - e <= NEGATION_REACH
-                    and clause[s] == clause[cand.start]
-                ),
-                None,
-            )
+            cue = next((c for c in cues if self._reaches(c, cand, tokens, clause)), None)
             if cue is not None:
-                blocked = blocked or f"negated: {_span_text(words, cue)}"
+                negated.append(cand)
+                blocked = blocked or _negated_by(words, cue)
                 continue
             if cand.entry.phrase.alone and not self._only_fillers(tokens, cand, clause):
                 mentions.append(cand)
@@ -456,10 +496,32 @@ class PhraseMatcher:
             best = min(requests, key=_rank)
             phrase = best.entry.phrase
             return ExplicitRequestMatch(True, phrase.text, phrase.language)
+        # "sin necesidad de hablar con un agente": "agente" is part of the negated frame.
+        mentions = [m for m in mentions if not any(_overlap(m, n) for n in negated)]
         mention = min(mentions, key=_rank).entry.phrase.text if mentions else None
+        if blocked is None or not blocked.startswith(NO_NEED_PREFIX):
+            decline = min(self._declines.find(tokens), key=_rank, default=None)
+            blocked = _negated_by(words, decline) if decline is not None else blocked
         if mention is None and blocked is None:
             return NO_MATCH
         return ExplicitRequestMatch(False, mention=mention, blocked=blocked)
+
+    def _reaches(
+        self, cue: _Candidate, cand: _Candidate, tokens: Sequence[Token], clause: Sequence[int]
+    ) -> bool:
+        """Whether negation ``cue`` cancels the phrase ``cand``.
+
+        It does when it starts before the phrase and ends at most :data:`NEGATION_REACH`
+        (:data:`NO_NEED_REACH`) words before it or inside it ("no necesito un agente" against
+        "necesito un agente"), in the same clause, with no reach stop between.
+        """
+        no_need = cue.entry.phrase.language == NO_NEED_KEY
+        return (
+            cue.start < cand.start
+            and cand.start - cue.end <= (NO_NEED_REACH if no_need else NEGATION_REACH)
+            and clause[cue.start] == clause[cand.start]
+            and not any(token.key in self._stops for token in tokens[cue.end : cand.start])
+        )
 
     def _only_fillers(
         self, tokens: Sequence[Token], cand: _Candidate, clause: Sequence[int]
@@ -483,6 +545,20 @@ def _keys(texts: Iterable[str], tokenizer: Tokenizer) -> Iterator[str]:
 def _rank(cand: _Candidate) -> tuple[int, int, int, int]:
     """Longest first, then earliest, then typed most exactly as listed, then listed first."""
     return (cand.start - cand.end, cand.start, -cand.same_words, cand.entry.rank)
+
+
+def _cue_rank(cand: _Candidate) -> tuple[int, int, int]:
+    """``no_need`` cues first, then the longest, then the earliest."""
+    return (int(cand.entry.phrase.language != NO_NEED_KEY), cand.start - cand.end, cand.start)
+
+
+def _negated_by(words: Sequence[Word], cue: _Candidate) -> str:
+    prefix = NO_NEED_PREFIX if cue.entry.phrase.language == NO_NEED_KEY else NEGATED_PREFIX
+    return prefix + _span_text(words, cue)
+
+
+def _overlap(a: _Candidate, b: _Candidate) -> bool:
+    return a.start < b.end and b.start < a.end
 
 
 def _span_text(words: Sequence[Word], cand: _Candidate) -> str:

@@ -255,6 +255,22 @@ def test_calm_messages_never_count_towards_a_handoff(intent: str) -> None:
     assert decide(turns, SETTINGS) is None
 
 
+def test_saying_again_and_again_there_is_no_order_number_is_not_a_failure() -> None:
+    asked = "Which order is this about?"
+    help_text = "Your order number is in the order confirmation email we sent you."
+    stop = "No problem, let's leave the order number for now."
+    turns = turns_of(
+        {"intent": "refund_status", "bot_texts": (asked,)},
+        {"intent": "no_order_number", "bot_texts": (help_text, asked)},
+        {"intent": "no_order_number", "bot_texts": (stop,)},
+        {"intent": "no_order_number", "bot_texts": (help_text,)},
+        {"intent": "thank"},
+    )
+    assert consecutive_fallbacks(turns, SETTINGS) is None
+    assert repeated_intent(turns, SETTINGS) is None
+    assert decide(turns, SETTINGS) is None
+
+
 def test_a_person_is_offered_when_request_human_is_in_doubt_and_yes_hands_off() -> None:
     from bot.conversation_signals import should_offer_person
 

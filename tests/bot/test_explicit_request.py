@@ -14,7 +14,11 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from spacy.language import Language
 
-from bot.explicit_request import EXPLICIT_REQUEST_KEY, ExplicitRequestMatcher
+from bot.explicit_request import (
+    EXPLICIT_REQUEST_KEY,
+    DeclinedRequestFilter,
+    ExplicitRequestMatcher,
+)
 from bot.spacy_pipeline import analyse, build_pipeline
 from common.explicit_request import ExplicitRequestGuard, ExplicitRequestMatch, load_phrase_book
 from tests.handoff_eval.corpus import load_cases
@@ -231,3 +235,58 @@ def test_component_and_hub_guard_decide_alike(spacy_graph, guard, source):
             disagreements.append((text, bot, hub.as_dict()))
     assert texts
     assert disagreements == []
+
+
+# --- a customer who declines a person: request_human leaves the intent ranking ---------------
+
+
+def _classified(text: str, record: dict[str, Any], ranking: list[tuple[str, float]]) -> Message:
+    message = Message(data={"text": text})
+    message.set(EXPLICIT_REQUEST_KEY, record, add_to_output=True)
+    message.set("intent", {"name": ranking[0][0], "confidence": ranking[0][1]}, add_to_output=True)
+    message.set(
+        "intent_ranking",
+        [{"name": name, "confidence": confidence} for name, confidence in ranking],
+        add_to_output=True,
+    )
+    return message
+
+
+def test_declined_request_filter_takes_request_human_out_when_a_person_is_declined(guard):
+    text = "sin necesidad de hablar con un agente, ¿cuánto debo?"
+    record = guard.match(text).as_dict()
+    assert record["blocked"] == "no need: sin necesidad de"
+    message = _classified(
+        text, record, [("request_human", 0.91), ("next_payment", 0.05), ("thank", 0.01)]
+    )
+    DeclinedRequestFilter({}).process([message])
+    assert message.get("intent") == {"name": "next_payment", "confidence": 0.05}
+    assert [item["name"] for item in message.get("intent_ranking")] == ["next_payment", "thank"]
+    assert message.get(EXPLICIT_REQUEST_KEY)["overruled_intent"] == 0.91
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I want to talk to a person",  # a request: matched
+        "nothing to escalate, just curious",  # negated, but not a declined person
+        "my travel agent booked it",  # another sense
+        "what is my balance",  # nothing at all
+    ],
+)
+def test_declined_request_filter_leaves_other_messages_alone(guard, text):
+    ranking = [("request_human", 0.8), ("next_payment", 0.1)]
+    message = _classified(text, guard.match(text).as_dict(), ranking)
+    DeclinedRequestFilter({}).process([message])
+    assert message.get("intent") == {"name": "request_human", "confidence": 0.8}
+    assert len(message.get("intent_ranking")) == 2
+    assert "overruled_intent" not in message.get(EXPLICIT_REQUEST_KEY)
+
+
+def test_declined_request_filter_keeps_other_intents_when_request_human_is_not_on_top(guard):
+    text = "no need to transfer me, what's my next payment?"
+    ranking = [("next_payment", 0.7), ("request_human", 0.2), ("thank", 0.1)]
+    message = _classified(text, guard.match(text).as_dict(), ranking)
+    DeclinedRequestFilter({}).process([message])
+    assert message.get("intent") == {"name": "next_payment", "confidence": 0.7}
+    assert [item["name"] for item in message.get("intent_ranking")] == ["next_payment", "thank"]

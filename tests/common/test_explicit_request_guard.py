@@ -226,10 +226,17 @@ def test_phrase_matcher_matches_on_the_keys_its_tokenizer_gives():
 @pytest.mark.parametrize(
     ("text", "blocked"),
     [
-        ("no need to transfer me, what's my next payment?", "negated: no"),
-        ("I don't need an agent, just tell me the balance", "negated: dont"),
+        ("no need to transfer me, what's my next payment?", "no need: no need to"),
+        ("I don't need an agent, just tell me the balance", "no need: dont need"),
         ("nothing to escalate, just curious", "negated: nothing"),
-        ("no hace falta hablar con un agente", "negated: no"),
+        ("no hace falta hablar con un agente", "no need: no hace falta"),
+        ("sin necesidad de hablar con un agente, ¿cuánto debo?", "no need: sin necesidad de"),
+        ("no necesito un agente, solo la fecha del próximo pago", "no need: no necesito"),
+        ("no quiero hablar con nadie, solo dime cuánto debo", "no need: hablar con nadie"),
+        ("no quiero que me pasen con un asesor, solo la fecha", "no need: no quiero que"),
+        ("sem necessidade de falar com um atendente, só o saldo", "no need: sem necessidade de"),
+        ("non serve parlare con un operatore, voglio solo il saldo", "no need: non serve"),
+        ("pas besoin de parler à un conseiller, juste mon solde", "no need: pas besoin de"),
         ("my travel agent booked it", "other sense: travel agent"),
         ("call me paranoid, but was I charged twice?", "other sense: call me paranoid"),
         ("can I get a human-readable statement?", "other sense: human readable"),
@@ -239,6 +246,30 @@ def test_negated_phrases_and_other_senses_are_blocked_and_say_why(guard, text, b
     found = guard.match(text)
     assert not found.matched
     assert found.blocked == blocked
+
+
+def test_a_no_need_cue_declines_and_hides_the_person_word(guard):
+    found = guard.match("sin necesidad de hablar con un agente, solo quiero saber mi saldo")
+    assert found.declined
+    assert found.mention is None
+    assert not guard.match("don't bother escalating, I only need the refund date").matched
+    assert not guard.match("nothing to escalate, just curious").declined
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no entiendo nada quiero hablar con un agente",
+        "¿no puedo hablar con una persona?",
+        "nothing works want to talk to a person",
+        "I don't want to wait any longer get me an agent",
+        "I don't want a bot I want a human",
+    ],
+)
+def test_a_new_wish_after_a_negation_is_still_a_request(guard, text):
+    found = guard.match(text)
+    assert found.matched
+    assert not found.declined
 
 
 def test_a_negation_in_another_clause_does_not_reach_the_request(guard):
