@@ -249,7 +249,9 @@ def missed_gated_targets(outcomes: Sequence[Outcome]) -> bool:
     missed = False
     for split in GATED_SPLITS:
         for category, item in score(o for o in outcomes if o.case.split == split).items():
-            print(f"{split} {category}: {item.correct}/{item.cases} correct, figure {item.rate:.1%}")
+            print(
+                f"{split} {category}: {item.correct}/{item.cases} correct, figure {item.rate:.1%}"
+            )
             if not item.meets_target:
                 print(f"FAILED: the {split} split misses the {category} target")
                 missed = True
