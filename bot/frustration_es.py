@@ -43,6 +43,8 @@ EXCLAMATION_INCR = 0.292
 
 LANGUAGE_KEY = "language"
 LEXICON_LANGUAGES = ("en", "es")
+# Below this the detector's answer is "unsure" and both languages' lexicons apply.
+DETECTOR_MIN_PROBABILITY = 0.8
 
 
 def message_language(data: Mapping[str, object], text: str) -> str | None:
@@ -60,9 +62,9 @@ def message_language(data: Mapping[str, object], text: str) -> str | None:
 def detected_language(text: str) -> str | None:
     """The language ("en" / "es") ``common.language`` is sure of, else None."""
     choose = getattr(language_detection, "choose_language", None)
-    if choose is not None:
+    if choose is not None:  # the shared en/es decision (es-nlu), without priors here
         choice = choose(text, page_language=None, previous_language=None)
-        sure = getattr(choice, "source", "detector") == "detector"
+        sure = choice.source == "detector" and choice.probability >= DETECTOR_MIN_PROBABILITY
         return str(choice.code) if sure and choice.code in LEXICON_LANGUAGES else None
     detected = language_detection.detect(text)
     if detected.confident and detected.language in LEXICON_LANGUAGES:

@@ -3,7 +3,9 @@
 # below 95% or it hands off on more than 2% of calm messages. Then plays the corpus through the
 # trained bot (with a real action server) and the hub's guard, and prints recall / false-handoff
 # rate per category and family; fails if explicit-request recall in English and Spanish is below
-# 100% (pass --strict to also fail on the frustrated / calm / topic targets).
+# 100%, or if the Spanish split (corpus_es.yml) misses any of its targets: explicit 100%, topic
+# 100%, frustrated >= 95%, calm false handoffs <= 2% (pass --strict to also fail on the
+# frustrated / calm / topic targets of the other splits).
 source "$(dirname "$0")/env.sh"
 cd "${ROOT}"
 export PYTHONPATH="${ROOT}"
