@@ -306,10 +306,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         failed = failed or any(not item.meets_target for item in scores.values())
     if failed:
         print(
-            "FAILED: targets missed (explicit-request recall in English and Spanish must be 100%)."
+            "FAILED: targets missed (explicit-request recall in English and Spanish must be 100%,"
+            f" and every target of {', '.join(GATED_SPLITS)} met)."
         )
         return 1
-    print("OK: explicit-request recall 100% in English and Spanish.")
+    gated = [split for split in GATED_SPLITS if split in parse_splits(args.split)]
+    met = f"; every target met on {', '.join(gated)}" if gated else ""
+    print(f"OK: explicit-request recall 100% in English and Spanish{met}.")
     return 0
 
 
