@@ -69,8 +69,9 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 from bot.frustration_es import (
     DEFAULT_SPANISH_PATH,
     SpanishLexicon,
-    load_spanish_lexicon,
+    SpanishLexiconError,
     message_language,
+    shared_spanish_lexicon,
 )
 from bot.spacy_pipeline import analyse, build_phrase_matcher
 from common.explicit_request import expand_alternatives
@@ -261,9 +262,12 @@ class FrustrationSignals(GraphComponent):  # type: ignore[misc]
         self._phrases = load_frustration_phrases(Path(path) if path else DEFAULT_PHRASES_PATH)
         self._sentiment = SentimentIntensityAnalyzer()
         spanish = settings["spanish_path"]
-        self._spanish: SpanishLexicon = load_spanish_lexicon(
-            self._sentiment.lexicon, Path(spanish) if spanish else DEFAULT_SPANISH_PATH
-        )
+        try:
+            self._spanish: SpanishLexicon = shared_spanish_lexicon(
+                Path(spanish).resolve() if spanish else DEFAULT_SPANISH_PATH
+            )
+        except SpanishLexiconError as exc:
+            raise FrustrationConfigError(str(exc)) from exc
         self._matchers: _Matchers | None = None
 
     @classmethod

@@ -16,6 +16,7 @@ in the three words before it (VADER's ``N_SCALAR``), raised by a booster right b
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml  # type: ignore[import-untyped]
-from vaderSentiment.vaderSentiment import B_INCR, N_SCALAR, normalize
+from vaderSentiment.vaderSentiment import B_INCR, N_SCALAR, SentimentIntensityAnalyzer, normalize
 
 from common import language as language_detection
 from common.explicit_request import expand_alternatives
@@ -218,6 +219,16 @@ def _strings(document: Mapping[str, object], key: str, path: Path) -> list[str]:
     if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
         raise SpanishLexiconError(f"{path}: {key} must be a list of strings")
     return entries
+
+
+@functools.lru_cache(maxsize=4)
+def shared_spanish_lexicon(path: Path = DEFAULT_SPANISH_PATH) -> SpanishLexicon:
+    """The lexicon of ``path`` on vaderSentiment's own valences, built once per process.
+
+    Building it expands ~15k phrase forms (about 2 s); the training and the serving graph
+    each create the component, so they share one copy.
+    """
+    return load_spanish_lexicon(SentimentIntensityAnalyzer().lexicon, path)
 
 
 def load_spanish_lexicon(

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from rasa.nlu.utils.spacy_utils import SpacyModel
+from rasa.shared.exceptions import InvalidConfigException
 from rasa.shared.nlu.training_data.message import Message
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
@@ -251,3 +252,8 @@ def test_custom_spanish_file_and_prefix_words(tmp_path, model):
     assert names(scorer.score("¡Recorcholis!", model.model, None, "es")) == {"complaint"}
     assert names(scorer.score("eres un zopencote", model.model, None, "es")) == {"insult"}
     assert scorer.score("esto no sirve", model.model, None, "es")["score"] == 0.0
+
+
+def test_missing_spanish_file_is_a_config_error():
+    with pytest.raises(InvalidConfigException, match="cannot read the Spanish lexicon"):
+        FrustrationSignals({"spanish_path": "/nonexistent/frustration_es.yml"})
