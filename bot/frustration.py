@@ -24,6 +24,12 @@ Signals (each scored in [0, 1] as its contribution, weights in ``config.yml``):
 * ``complaint`` -- plain complaints ("I have been waiting for weeks", "still nothing", "nobody
   answers", "third time").
 
+The lexicons follow the message's language (``message.data["language"]["code"]`` from the
+language tagger, else ``common.language.detect``): English messages get VADER, better-profanity
+and ``frustration_phrases.yml`` (on spaCy lemmas); Spanish ones get the same signals from
+``frustration_es.yml`` (``bot/frustration_es.py``); a message whose language is unsure gets
+both, the stronger score of each signal kept. ``anger_form`` reads "¡¡" and "¿¿" like "!!", "??".
+
 Phrase signals count each distinct match (up to ``max_matches``) as independent evidence:
 ``1 - (1 - weight) ** n``. The message score combines the signals the same way
 (``1 - prod(1 - score)``), so it stays in [0, 1], grows with every extra signal and never lets
@@ -60,6 +66,13 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+from bot.frustration_es import (
+    DEFAULT_SPANISH_PATH,
+    SpanishLexicon,
+    SpanishLexiconError,
+    message_language,
+    shared_spanish_lexicon,
+)
 from bot.spacy_pipeline import analyse, build_phrase_matcher
 from common.explicit_request import expand_alternatives
 
@@ -78,6 +91,7 @@ SIGNAL_NAMES = (NEGATIVE_SENTIMENT, PROFANITY, INSULT, ANGER_FORM, FRUSTRATION_P
 PHRASE_SIGNALS = (INSULT, FRUSTRATION_PHRASE, COMPLAINT)
 
 _PUNCT_RUN = re.compile(r"[!?]{2,}")
+_INVERTED = str.maketrans("¡¿", "!?")
 _LETTERS = re.compile(r"[^\W\d_]+")
 
 
@@ -150,6 +164,9 @@ def profanity_words() -> list[str]:
     raise FrustrationConfigError("better-profanity is not installed (bot dependency group)")
 
 
+_NONE = Signal("", 0.0, "")
+
+
 def combine(scores: Iterable[float]) -> float:
     """Noisy-OR: ``1 - prod(1 - s)``; in [0, 1], and every extra signal raises it."""
     return 1.0 - math.prod(1.0 - min(1.0, max(0.0, score)) for score in scores)
@@ -219,6 +236,8 @@ class FrustrationSignals(GraphComponent):  # type: ignore[misc]
             "evidence_max_chars": 80,
             # None: bot/resources/frustration_phrases.yml.
             "phrases_path": None,
+            # None: bot/resources/frustration_es.yml (Spanish messages).
+            "spanish_path": None,
         }
 
     def __init__(self, config: Mapping[str, Any]) -> None:
@@ -242,6 +261,13 @@ class FrustrationSignals(GraphComponent):  # type: ignore[misc]
         path = settings["phrases_path"]
         self._phrases = load_frustration_phrases(Path(path) if path else DEFAULT_PHRASES_PATH)
         self._sentiment = SentimentIntensityAnalyzer()
+        spanish = settings["spanish_path"]
+        try:
+            self._spanish: SpanishLexicon = shared_spanish_lexicon(
+                Path(spanish).resolve() if spanish else DEFAULT_SPANISH_PATH
+            )
+        except SpanishLexiconError as exc:
+            raise FrustrationConfigError(str(exc)) from exc
         self._matchers: _Matchers | None = None
 
     @classmethod
@@ -274,17 +300,21 @@ class FrustrationSignals(GraphComponent):  # type: ignore[misc]
         """Add the ``frustration`` record to each message (empty text scores 0)."""
         for message in messages:
             text = message.get(TEXT) or ""
-            report = self.score(text, model.model, message.get(SPACY_DOCS[TEXT]))
+            language = message_language(message.data, text)
+            report = self.score(text, model.model, message.get(SPACY_DOCS[TEXT]), language)
             message.set(FRUSTRATION_KEY, report, add_to_output=True)
         return messages
 
-    def score(self, text: str, nlp: Language, doc: Doc | None = None) -> dict[str, Any]:
+    def score(
+        self, text: str, nlp: Language, doc: Doc | None = None, language: str | None = "en"
+    ) -> dict[str, Any]:
         """Score one message.
 
         Args:
             text: The message as typed (capitals matter for ``anger_form``).
-            nlp: The spaCy pipeline (lemmas for the phrase matchers).
+            nlp: The spaCy pipeline (lemmas for the English phrase matchers).
             doc: The lower-cased doc ``SpacyNLP`` already made, reused when present.
+            language: "en" or "es" picks that language's lexicons; None (unsure) applies both.
 
         Returns:
             ``{"score": float, "signals": [{"name", "score", "evidence"}, ...]}``, strongest
@@ -292,18 +322,19 @@ class FrustrationSignals(GraphComponent):  # type: ignore[misc]
         """
         if not text.strip():
             return {"score": 0.0, "signals": []}
-        if doc is None:
-            doc = analyse(nlp, text.lower())
-        signals = [
-            signal
-            for signal in (
-                self._negative_sentiment(text),
-                self._anger_form(text),
-                *self._phrase_signals(text, doc, nlp),
-            )
-            if signal is not None and signal.score > 0.0
-        ]
-        signals.sort(key=lambda sig: -sig.score)
+        found: list[Signal | None] = [self._anger_form(text)]
+        if language != "es":
+            if doc is None:
+                doc = analyse(nlp, text.lower())
+            found += [self._negative_sentiment(text), *self._phrase_signals(text, doc, nlp)]
+        if language != "en":
+            found += [self._sentiment_signal(self._spanish.compound(text), text)]
+            found += self._spanish_phrase_signals(text)
+        strongest: dict[str, Signal] = {}
+        for signal in found:
+            if signal is not None and signal.score > strongest.get(signal.name, _NONE).score:
+                strongest[signal.name] = signal
+        signals = sorted(strongest.values(), key=lambda sig: -sig.score)
         return {
             "score": round(combine(sig.score for sig in signals), 3),
             "signals": [sig.as_dict() for sig in signals],
@@ -316,7 +347,11 @@ class FrustrationSignals(GraphComponent):  # type: ignore[misc]
         return text[: self._evidence_max - 1].rstrip() + "…"
 
     def _negative_sentiment(self, text: str) -> Signal | None:
-        compound = float(self._sentiment.polarity_scores(text)["compound"])
+        return self._sentiment_signal(
+            float(self._sentiment.polarity_scores(text)["compound"]), text
+        )
+
+    def _sentiment_signal(self, compound: float, text: str) -> Signal | None:
         threshold = self._sentiment_threshold
         if compound > -threshold or threshold >= 1.0:
             return None
@@ -335,7 +370,7 @@ class FrustrationSignals(GraphComponent):  # type: ignore[misc]
                 parts.append(0.5 + 0.5 * (ratio - self._caps_ratio) / (1.0 - self._caps_ratio))
                 evidence.append(f"capitals {ratio:.0%}")
         punct = 0.0
-        for run in _PUNCT_RUN.findall(text):
+        for run in _PUNCT_RUN.findall(text.translate(_INVERTED)):
             if "!" in run and "?" in run:
                 minimum = 2
             elif "!" in run:
@@ -350,6 +385,18 @@ class FrustrationSignals(GraphComponent):  # type: ignore[misc]
         if not parts:
             return None
         return Signal(ANGER_FORM, self._weights[ANGER_FORM] * combine(parts), ", ".join(evidence))
+
+    def _spanish_phrase_signals(self, text: str) -> list[Signal]:
+        found: dict[str, list[str]] = {}
+        for match in self._spanish.find(text):
+            found.setdefault(match.signal, []).append(match.text)
+        return [self._phrase_signal(name, quoted) for name, quoted in found.items()]
+
+    def _phrase_signal(self, name: str, quoted: list[str]) -> Signal:
+        distinct = list(dict.fromkeys(quoted))
+        count = min(len(distinct), self._max_matches)
+        strength = 1.0 - (1.0 - self._weights[name]) ** count
+        return Signal(name, strength, self._evidence("; ".join(distinct)))
 
     def _matchers_for(self, nlp: Language) -> _Matchers:
         if self._matchers is None or self._matchers.nlp is not nlp:
@@ -370,13 +417,6 @@ class FrustrationSignals(GraphComponent):  # type: ignore[misc]
             # "this is useless" also contains "useless": overlapping matches are one piece of
             # evidence, the longest one.
             kept = sorted(filter_spans(spans), key=lambda span: span.start)
-            distinct = list(
-                dict.fromkeys(
-                    text[span.start_char : span.end_char] if same_offsets else span.text
-                    for span in kept
-                )
-            )
-            count = min(len(distinct), self._max_matches)
-            strength = 1.0 - (1.0 - self._weights[name]) ** count
-            signals.append(Signal(name, strength, self._evidence("; ".join(distinct))))
+            quoted = [text[s.start_char : s.end_char] if same_offsets else s.text for s in kept]
+            signals.append(self._phrase_signal(name, quoted))
         return signals

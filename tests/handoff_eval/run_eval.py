@@ -50,6 +50,9 @@ logger = logging.getLogger("handoff_eval")
 REPO = Path(__file__).resolve().parents[2]
 HANDOFF_ACTION = "action_handoff"
 BOT_LANGUAGE_FAMILIES = frozenset({"explicit_en", "explicit_es", "explicit"})
+# Splits gated on every target even without --strict (issue 19: the Spanish set must meet
+# explicit 100%, topic 100%, frustrated >= 95% and calm false handoffs <= 2%).
+GATED_SPLITS = ("es",)
 
 
 def free_port() -> int:
@@ -241,6 +244,20 @@ def _split_spec(value: str) -> str:
     return value
 
 
+def missed_gated_targets(outcomes: Sequence[Outcome]) -> bool:
+    """Print and flag every target a :data:`GATED_SPLITS` split misses (all four are gated)."""
+    missed = False
+    for split in GATED_SPLITS:
+        for category, item in score(o for o in outcomes if o.case.split == split).items():
+            print(
+                f"{split} {category}: {item.correct}/{item.cases} correct, figure {item.rate:.1%}"
+            )
+            if not item.meets_target:
+                print(f"FAILED: the {split} split misses the {category} target")
+                missed = True
+    return missed
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -284,14 +301,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if explicit is not None:
         print(f"explicit recall, English and Spanish: {explicit.correct}/{explicit.cases}")
     failed = explicit is not None and not explicit.meets_target
+    failed = missed_gated_targets(outcomes) or failed
     if args.strict:
         failed = failed or any(not item.meets_target for item in scores.values())
     if failed:
         print(
-            "FAILED: targets missed (explicit-request recall in English and Spanish must be 100%)."
+            "FAILED: targets missed (explicit-request recall in English and Spanish must be 100%,"
+            f" and every target of {', '.join(GATED_SPLITS)} met)."
         )
         return 1
-    print("OK: explicit-request recall 100% in English and Spanish.")
+    gated = [split for split in GATED_SPLITS if split in parse_splits(args.split)]
+    met = f"; every target met on {', '.join(gated)}" if gated else ""
+    print(f"OK: explicit-request recall 100% in English and Spanish{met}.")
     return 0
 
 
