@@ -116,7 +116,7 @@ async def test_bad_tokens_make_an_anonymous_session(hub, clients, fake_rasa, tok
         },
     )
     await customer.wait_for("bot_uttered")
-    assert fake_rasa.webhook_calls[0]["metadata"] == {"channel": "hub"}
+    assert fake_rasa.webhook_calls[0]["metadata"] == {"channel": "hub", "language": "en"}
 
 
 async def test_a_customer_cannot_join_another_customers_session(hub, clients, fake_rasa):
