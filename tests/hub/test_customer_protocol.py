@@ -83,6 +83,7 @@ async def test_metadata_token_is_verified_and_forwarded(hub, clients, fake_rasa)
         "channel": "hub",
         "customer_token": token,
         "customer_ref": "cus_bob",
+        "language": "en",
     }
 
 
@@ -213,7 +214,7 @@ async def test_client_message_ids_make_retries_idempotent(hub, clients, fake_ras
     first = await customer.call("user_uttered", body)
     await customer.wait_for("bot_uttered")
     second = await customer.call("user_uttered", body)
-    assert second == {"id": first["id"], "duplicate": True}
+    assert second == {"id": first["id"], "duplicate": True, "language": "en"}
     messages, _ = await _stored(hub, confirm["session_id"])
     assert [m.text for m in messages if m.sender_type == "customer"] == ["where is my order"]
     assert len(fake_rasa.webhook_calls) == 1
