@@ -35,6 +35,7 @@ class SessionGrant:
     state: str
     customer_ref: str | None
     identity_required: bool = False
+    language: str | None = None  # the conversation's language once a message decided it
 
 
 @dataclass(frozen=True)

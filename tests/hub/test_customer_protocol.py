@@ -188,7 +188,7 @@ async def test_the_session_id_rejoins_an_anonymous_conversation(hub, clients, fa
     again, rejoined = await new_customer(
         clients, hub, session={"session_id": first["session_id"], "last_seen_id": None}
     )
-    assert rejoined == {"session_id": first["session_id"], "state": "bot"}
+    assert rejoined == {"session_id": first["session_id"], "state": "bot", "language": "en"}
     # A client with a cursor gets the whole transcript back, its own messages included.
     assert [e["text"] for e in again.of("user_uttered")] == ["hi"]
     assert [e["text"] for e in again.of("bot_uttered")] == ["bot reply to: hi"]

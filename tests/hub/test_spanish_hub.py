@@ -142,7 +142,7 @@ async def test_the_language_survives_a_restart(hub_factory, clients, fake_rasa):
     second = await hub_factory()  # same database, new process state
     assert second.service.sessions.get_conversation(conv).language == "es"
     back, again = await new_customer(clients, second, session={"session_id": sid})
-    assert again["session_id"] == sid
+    assert (again["session_id"], again["language"]) == (sid, "es")  # the widget continues in it
     await back.call("user_uttered", {"message": "ok", "session_id": sid})  # no page tag now
     await back.wait_for("bot_uttered", lambda d: d["text"].endswith("ok"))
     assert fake_rasa.webhook_calls[-1]["metadata"] == {

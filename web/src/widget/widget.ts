@@ -364,6 +364,9 @@ export class ChatWidget {
             this.freshStart = true; // the next session_confirm is a new chat: keep the screen
             this.renderNotice(this.t.signInAgain);
           }
+          if (ackRec.identity_required !== true) {
+            this.useLanguage(ackRec.language); // a reloaded page continues in the chat's language
+          }
           const state = stringOrNull(ackRec.state);
           if (state !== null && state !== this.mode && ackRec.identity_required !== true) {
             this.applyConversationState(state);
