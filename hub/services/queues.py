@@ -62,14 +62,14 @@ class QueueReader:
         """Whether routing gives ``conv`` to ``agent`` by language (``routing.may_offer``)."""
         language = served_language(conv.language)
         languages = agent_languages(agent.languages) or ("en",)
-        if speaks(languages, language):
-            return True
-        if not self._config.language_fallback:
-            return False
-        return may_offer(
-            languages, language, fallback=True,
-            speaker_free=self.speaker_free(s, str(conv.queue), language, now),
-        )  # fmt: skip
+        fallback = self._config.language_fallback
+        # Who else has room is only read when it can change the answer.
+        free = (
+            fallback
+            and not speaks(languages, language)
+            and self.speaker_free(s, str(conv.queue), language, now)
+        )
+        return may_offer(languages, language, speaker_free=free, fallback=fallback)
 
     def offer_for(
         self, s: Session, agent: m.Agent, queues: Sequence[str], now: datetime
