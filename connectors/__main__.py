@@ -48,18 +48,19 @@ def write_demo_credentials(path: Path, accounts: list[tuple[str, str]]) -> None:
 
     Args:
         path: Target file, e.g. ``var/demo-agent.json``.
-        accounts: ``[(agent_username, password), (supervisor_username, password)]``.
+        accounts: ``[(agent_username, password), (supervisor_username, password)]``, then
+            optionally the Spanish-speaking agent's ``(username, password)``.
     """
     (username, password), (supervisor_username, supervisor_password) = accounts[:2]
-    body = json.dumps(
-        {
-            "username": username,
-            "password": password,
-            "supervisor_username": supervisor_username,
-            "supervisor_password": supervisor_password,
-        },
-        indent=2,
-    )
+    logins = {
+        "username": username,
+        "password": password,
+        "supervisor_username": supervisor_username,
+        "supervisor_password": supervisor_password,
+    }
+    if len(accounts) > 2:
+        logins.update(spanish_username=accounts[2][0], spanish_password=accounts[2][1])
+    body = json.dumps(logins, indent=2)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -83,7 +84,9 @@ def prepare_demo_accounts(services: HubServices, settings: HubSettings, out: Tex
     accounts = services.agents.ensure_demo_accounts()
     write_demo_credentials(path, accounts)
     console = f"http://{settings.host}:{settings.port}/console"
-    for role, (username, password) in zip(("agent", "supervisor"), accounts, strict=False):
+    for role, (username, password) in zip(
+        ("agent", "supervisor", "Spanish-speaking agent"), accounts, strict=False
+    ):
         out.write(f"Demo {role} console: {console} username {username} password {password}\n")
     out.flush()
 

@@ -21,6 +21,7 @@ from argon2 import PasswordHasher
 
 from common.explicit_request import ExplicitRequestGuard, ExplicitRequestMatch, default_guard
 from common.identity import verify_customer_token
+from common.language import choose_language
 from connectors.agent import AgentNamespace
 from connectors.client_address import parse_networks
 from connectors.customer import CustomerNamespace
@@ -153,6 +154,8 @@ def create_app(
         engineio_logger=False,
     )
 
+    # The language decision's model loads once, here, not inside the first customer's ack.
+    choose_language("hola, buenos días", page_language=None, previous_language=None)
     agent_push = AgentPush(sio, settings.policy.queues)
     notices = Notices(services.messages, calls, CustomerPush(sio), agent_push)
     escalation = Escalation(

@@ -224,7 +224,10 @@ class CustomerNamespace(SessionBinding):
         """Store the customer's message, acknowledge it, then route it in the background.
 
         The ack carries ``text`` when the stored text differs from what was sent (card numbers
-        and the like are masked before anything stores them).
+        and the like are masked before anything stores them), and ``language``: the
+        conversation's language as decided on this message (the widget's texts follow it).
+        The page's language tag is read from the metadata (``page_language``, or the
+        ``language``/``locale``/``lang`` a Rasa web chat host puts in ``customData``).
         """
         utterance = self.parser.user_uttered(data)
         session = await self.get_session(sid)
@@ -250,10 +253,13 @@ class CustomerNamespace(SessionBinding):
             utterance.message,
             utterance.client_msg_id,
             self._rasa_metadata(session, utterance.metadata),
+            utterance.page_language,
         )
         # Every lower id of the conversation reaches this socket before the ack's id does.
         await self.delivery.acknowledge(sid, stored.message)
         ack: dict[str, Any] = {"id": stored.message.id, "duplicate": not stored.created}
+        if stored.language is not None:
+            ack["language"] = stored.language  # the conversation's language now (issue 19)
         if stored.message.text != utterance.message:
             ack["text"] = stored.message.text  # masked: the client shows this instead
         return ack

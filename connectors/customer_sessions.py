@@ -111,8 +111,10 @@ class SessionBinding(GuardedNamespace):
         """Join the conversation, confirm it, replay what the client missed, say where it is.
 
         ``session_confirm`` carries the bare session id, as Rasa's channel sends it; the ack
-        (which Rasa clients do not ask for) adds ``state``. A verified customer's conversation
-        presented without their token is confirmed but not joined (``identity_required``).
+        (which Rasa clients do not ask for) adds ``state`` and, once a message decided it, the
+        conversation's ``language`` (not for a conversation held back for its customer). A
+        verified customer's conversation presented without their token is confirmed but not
+        joined (``identity_required``).
         """
         previous = session.get("conversation_id")
         if previous is not None and previous != grant.conversation_id:
@@ -131,6 +133,8 @@ class SessionBinding(GuardedNamespace):
             await self.emit("session_confirm", grant.session_id, to=sid)
             log_event(logger, "customer.identity_required", conversation_id=grant.conversation_id)
             return {**confirm, "identity_required": True}
+        if grant.language is not None:
+            confirm["language"] = grant.language
         baseline = None
         if not grant.created:  # read before joining the room: later messages come as pushes
             conversation = await self.calls.call(

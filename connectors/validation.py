@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from hub.domain.language import page_language_from, page_language_tag
 from hub.domain.policy import HubConfig
 from hub.domain.views import PRESENCES
 
@@ -170,6 +171,9 @@ class UserUttered:
     session_id: str | None
     metadata: dict[str, Any]
     client_msg_id: str | None
+    # The host page's language tag (BCP 47): the hub's widget sends ``page_language`` beside
+    # the message, Rasa web chat hosts put it in their metadata (issue 19); None when absent.
+    page_language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -239,15 +243,20 @@ class EventParser:
 
         The metadata is read from the configured key (``metadata``, as Rasa's default;
         ``customData`` for rasa-webchat), an object or (as Rasa accepts) a JSON string. A
-        missing, null or blank ``message`` is an empty message (None), not an error.
+        missing, null or blank ``message`` is an empty message (None), not an error. The
+        page's language: a well-formed ``page_language`` field, else one in the metadata
+        (``hub.domain.language.PAGE_LANGUAGE_KEYS``); anything malformed is ignored.
         """
         fields = _mapping(data, "user_uttered")
         message = _text(fields, "message", max_chars=self.max_text_chars, required=False)
+        metadata = _metadata(fields.get(self.metadata_key))
         return UserUttered(
             message=message if message is not None and message.strip() else None,
             session_id=self._id(fields, "session_id"),
-            metadata=_metadata(fields.get(self.metadata_key)),
+            metadata=metadata,
             client_msg_id=self._id(fields, "client_msg_id"),
+            page_language=page_language_tag(fields.get("page_language"))
+            or page_language_from(metadata),
         )
 
     def session_only(self, data: Any, event: str) -> str | None:

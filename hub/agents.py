@@ -3,7 +3,8 @@ r"""Operators' command for agent accounts.
 Usage::
 
     python -m hub.agents create --username ana --display-name "Ana" --role agent \
-        --queues payments,disputes [--capacity 3] [--password-stdin]
+        --queues payments,disputes [--languages en,es] [--capacity 3] [--password-stdin]
+    python -m hub.agents set-languages --username ana --languages es,en
     python -m hub.agents set-password --username ana [--password-stdin]
     python -m hub.agents list
     python -m hub.agents deactivate --username ana
@@ -51,11 +52,17 @@ def _build_parser() -> argparse.ArgumentParser:
     create.add_argument("--queues", default="", help="comma-separated queue names (skills)")
     create.add_argument("--capacity", type=int, default=None)
     create.add_argument(
+        "--languages", default="en", help="comma-separated languages spoken (default: en)"
+    )
+    create.add_argument(
         "--password-stdin", action="store_true", help="read the password from stdin"
     )
     set_pw = sub.add_parser("set-password", help="replace a password (ends the account's sessions)")
     set_pw.add_argument("--username", required=True)
     set_pw.add_argument("--password-stdin", action="store_true")
+    set_lang = sub.add_parser("set-languages", help="replace the languages an agent speaks")
+    set_lang.add_argument("--username", required=True)
+    set_lang.add_argument("--languages", required=True, help="comma-separated, e.g. es,en")
     sub.add_parser("list", help="list accounts")
     for name, text in (("deactivate", "disable an account"), ("activate", "re-enable an account")):
         cmd = sub.add_parser(name, help=text)
@@ -77,18 +84,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             queues = [q.strip() for q in args.queues.split(",") if q.strip()]
             password = _read_password(args.password_stdin)
             view = directory.create(
-                args.username, args.display_name, args.role, queues, password, args.capacity
-            )
+                args.username, args.display_name, args.role, queues, password, args.capacity,
+                _split(args.languages),
+            )  # fmt: skip
             print(f"created {view.role} {view.username} (id {view.agent_id})")
         elif args.command == "set-password":
             directory.set_password(args.username, _read_password(args.password_stdin))
             print(f"password updated for {args.username}")
+        elif args.command == "set-languages":
+            view = directory.set_languages(args.username, _split(args.languages))
+            print(f"{view.username} speaks {','.join(view.languages)}")
         elif args.command == "list":
             for a in directory.list_agents():
                 state = "active" if a.active else "disabled"
                 print(
                     f"{a.agent_id}\t{a.username}\t{a.role}\t{','.join(a.queues) or '*'}"
-                    f"\tcap={a.capacity}\t{a.presence}\t{state}\t{a.display_name}"
+                    f"\tcap={a.capacity}\tlang={','.join(a.languages)}\t{a.presence}\t{state}"
+                    f"\t{a.display_name}"
                 )
         else:
             directory.set_active(args.username, args.command == "activate")
@@ -99,6 +111,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         store.dispose()
     return 0
+
+
+def _split(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 if __name__ == "__main__":

@@ -41,6 +41,11 @@ def main() -> None:
                 f"  Demo supervisor login:        {agent['supervisor_username']} / "
                 f"{agent['supervisor_password']}"
             )
+        if agent.get("spanish_username"):
+            lines.append(
+                f"  Demo Spanish-speaking agent:  {agent['spanish_username']} / "
+                f"{agent['spanish_password']}"
+            )
     lines += [
         f"  Health:                       {args.hub}/health",
         "  Metrics (operators only; or open it signed in as the supervisor):",

@@ -125,6 +125,9 @@ class HubConfig:
         wait_window: How far back wait times count for the estimate.
         wait_min_samples: Fewer recent waits than this means "unknown", never a guess.
         retention: How long each kind of data is kept (``retention:``, issue 17).
+        language_fallback: A conversation in a language no reachable agent of its queue
+            speaks (with room for it) is offered to anyone who serves the queue; False: it
+            waits for an agent who speaks it (issue 19, ``language_fallback_to_anyone``).
     """
 
     queues: dict[str, QueueConfig] = field(default_factory=_default_queues)
@@ -152,6 +155,7 @@ class HubConfig:
     wait_min_samples: int = 3
     # --- data protection (issue 17) ---
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
+    language_fallback: bool = True
 
     def __post_init__(self) -> None:
         if self.default_queue not in self.queues:
@@ -295,4 +299,12 @@ def config_from_mapping(raw: dict[str, Any]) -> HubConfig:
         wait_window=_seconds(raw, "wait_window_seconds", defaults.wait_window),
         wait_min_samples=_positive_int(raw, "wait_min_samples", defaults.wait_min_samples),
         retention=retention_from_mapping(raw.get("retention")),  # issue 17
+        language_fallback=_flag(raw, "language_fallback_to_anyone", defaults.language_fallback),
     )
+
+
+def _flag(raw: dict[str, Any], key: str, default: bool) -> bool:
+    value = raw.get(key, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{key} must be true or false")
+    return value

@@ -52,6 +52,23 @@ def serves(role: str, skills: Iterable[str], queue: str) -> bool:
     return role == "supervisor" or queue in set(skills)
 
 
+def speaks(languages: Iterable[str], language: str) -> bool:
+    """Whether an agent with these language skills speaks the conversation's language."""
+    return language in set(languages)
+
+
+def may_offer(
+    languages: Iterable[str], language: str, *, speaker_free: bool, fallback: bool
+) -> bool:
+    """Whether a conversation in ``language`` goes to an agent with these languages.
+
+    To one who speaks it, always; to anyone else only when no reachable agent of the queue who
+    speaks it has room (``speaker_free`` False) and the hub is configured to fall back
+    (``language_fallback_to_anyone``); otherwise it waits for a speaker.
+    """
+    return speaks(languages, language) or (fallback and not speaker_free)
+
+
 def visible_queues(role: str, skills: Sequence[str], config: HubConfig) -> tuple[str, ...]:
     """The queues an agent's console shows: all for a supervisor, else their known skills."""
     if role == "supervisor":

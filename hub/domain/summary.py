@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final, Protocol
 
 from common.customer_input import parse_order_ref
+from hub.domain.language import language_note
 
 MAX_SUMMARY_CHARS: Final = 600
 CUSTOMER_QUOTES: Final = 3
@@ -162,6 +163,8 @@ def build_summary(
     customer_ref: str | None,
     signals: Sequence[Mapping[str, Any]] = (),
     max_chars: int = MAX_SUMMARY_CHARS,
+    language: str | None = None,
+    page_language: str | None = None,
 ) -> str:
     """Summarise a conversation for the agent who will take it over.
 
@@ -172,11 +175,14 @@ def build_summary(
         signals: The handoff signals (say whether the button, the phrase guard or a bot
             failure triggered it).
         max_chars: Hard limit of the result.
+        language: The conversation's language (``en``, ``es``); None leaves it out.
+        page_language: The host page's language tag, said with the language when known.
 
     Returns:
         At most ``max_chars`` characters, e.g. ``Handoff: the customer asked for a person
         ("Talk to a person" button). Customer: verified, cus_alice. Orders mentioned:
-        ORD-104233. Customer said: "my card was declined" Bot last said: "..."``
+        ORD-104233. Customer said: "my card was declined" Bot last said: "..."``; with a
+        ``language``, ``Language: Spanish.`` follows the customer.
     """
     customer_texts = [
         line.text for line in transcript if line.sender_type == "customer" and line.text
@@ -188,6 +194,8 @@ def build_summary(
         if customer_ref
         else "Customer: anonymous (not verified)."
     )
+    if language is not None:
+        parts.append(language_note(language, page_language))
     refs = order_refs(customer_texts)
     if refs:
         more = f" (+{len(refs) - MAX_ORDERS} more)" if len(refs) > MAX_ORDERS else ""

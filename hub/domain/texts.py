@@ -1,12 +1,14 @@
-"""What the hub itself tells customers, in one place.
+"""What the hub itself tells customers, in one place, in the conversation's language.
 
 Handoff notices are stored as system messages, so clients that only show ``bot_uttered``
-(Rasa web chat) still see them; newer clients also get ``handoff_status``.
+(Rasa web chat) still see them; newer clients also get ``handoff_status``. Every text is
+written by hand in each language we serve (English and Spanish, issue 19; the queue notices in
+a few more, for explicit requests the hub's guard recognises in them); nothing is translated
+at run time. A key we have no text for in a language is said in English.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from typing import Final
 
@@ -29,15 +31,44 @@ STATUS_TEXT: Final[Mapping[str, str]] = {
     ),
     "ticket_created": "Thanks, we've got your details and will contact you.",
     "closed": "This conversation is closed. How did we do? Rate us from 1 to 5.",
+    # System messages after a failed bot turn (not handoff states).
+    "bot_retry": "Sorry, I couldn't process that just now. Could you send it again?",
+    "bot_busy_retry": (
+        "Sorry, we're very busy and couldn't get to your message. Could you send it again in a "
+        "minute?"
+    ),
+    "bot_failure": "I'm having technical trouble, so I'm bringing in a person to help you.",
 }
-# The handoff notices in the customer's language, when we know it (the hub's guard reports the
-# language of the phrase book a request matched in); English otherwise.
+# The notices in the conversation's language (Spanish: every one, tuteo as the bot speaks);
+# the queue notices also in the languages of the hub guard's phrase books; English otherwise.
 LOCALISED_STATUS_TEXT: Final[Mapping[str, Mapping[str, str]]] = {
     "es": {
         "queued": "Te estoy pasando con una persona. Eres el número {position} en la cola.",
+        "requeued": (
+            "Tu agente se ha desconectado, así que eres el primero en la cola para la siguiente "
+            "persona."
+        ),
+        "transferred": "Te estoy pasando a nuestro equipo de {queue}.",
         "no_agents": (
             "Ahora mismo no hay nadie de nuestro equipo disponible. Déjanos tu email o tu "
             "teléfono y te contactaremos."
+        ),
+        "agent_joined": "{name} se ha unido a la conversación.",
+        "agent_left": "{name} ha salido de la conversación.",
+        "bot_resumed": "Vuelves a estar con el asistente. ¿En qué te puedo ayudar?",
+        "bot_busy": (
+            "Un momento, por favor: ahora mismo nos escriben muchos clientes. Tu mensaje está en "
+            "la cola y el asistente te responderá enseguida."
+        ),
+        "ticket_created": "Gracias, tenemos tus datos y nos pondremos en contacto contigo.",
+        "closed": "Esta conversación está cerrada. ¿Qué tal lo hicimos? Puntúanos del 1 al 5.",
+        "bot_retry": "Perdona, no he podido procesar eso ahora. ¿Puedes enviarlo otra vez?",
+        "bot_busy_retry": (
+            "Perdona, estamos muy ocupados y no hemos podido atender tu mensaje. ¿Puedes "
+            "enviarlo otra vez dentro de un minuto?"
+        ),
+        "bot_failure": (
+            "Estoy teniendo problemas técnicos, así que te paso con una persona para que te ayude."
         ),
     },
     "de": {
@@ -82,16 +113,25 @@ LOCALISED_STATUS_TEXT: Final[Mapping[str, Mapping[str, str]]] = {
 }
 
 
+# Queue names as customers read them in a transfer notice (English: the queue's own name).
+QUEUE_NAMES: Final[Mapping[str, Mapping[str, str]]] = {
+    "es": {"payments": "pagos", "disputes": "reclamaciones", "collections": "cobros"},
+}
+
+
+def queue_name(queue: str, language: str | None) -> str:
+    """A queue's name in ``language`` when we have one, else the queue's own name."""
+    return QUEUE_NAMES.get(language or "en", {}).get(queue, queue)
+
+
 def status_text(key: str, language: str | None = None) -> str:
     """The notice ``key`` of :data:`STATUS_TEXT`, in ``language`` when we have it."""
     return LOCALISED_STATUS_TEXT.get(language or "en", {}).get(key, STATUS_TEXT[key])
 
 
-BOT_RETRY_TEXT: Final = "Sorry, I couldn't process that just now. Could you send it again?"
-BOT_BUSY_RETRY_TEXT: Final = (
-    "Sorry, we're very busy and couldn't get to your message. Could you send it again in a minute?"
-)
-BOT_FAILURE_TEXT: Final = "I'm having technical trouble, so I'm bringing in a person to help you."
+BOT_RETRY_TEXT: Final = STATUS_TEXT["bot_retry"]
+BOT_BUSY_RETRY_TEXT: Final = STATUS_TEXT["bot_busy_retry"]
+BOT_FAILURE_TEXT: Final = STATUS_TEXT["bot_failure"]
 HANDBACK_FAILED_SUMMARY: Final = "The bot could not resume after a hand-back."
 
 # Once per conversation, after the hub masked a card number or other sensitive number in what
@@ -114,24 +154,12 @@ MASKED_NOTE_TEXT: Final[Mapping[tuple[str, str], str]] = {
         "Nunca necesitamos tus datos bancarios completos ni tu documento en el chat."
     ),
 }
-# Words common in Spanish and rare in English: two of them make a message Spanish.
-_SPANISH_WORDS: Final = frozenset(
-    {
-        *("mi", "mis", "tu", "el", "la", "los", "las", "del", "que", "qué", "por", "porque"),
-        *("para", "con", "una", "es", "está", "esta", "fue", "tengo", "quiero", "hola"),
-        *("gracias", "ayuda", "tarjeta", "cuenta", "pago", "cobro", "cobraron", "dinero"),
-        *("número", "numero", "código", "codigo", "seguridad", "rechazada", "rechazado"),
-    }
-)
-_WORD: Final = re.compile(r"[^\W\d_]+")
 
 
-def masked_note(text: str, kinds: Iterable[str]) -> str:
-    """The note for a customer whose message had numbers masked, in the message's language.
+def masked_note(kinds: Iterable[str], language: str | None) -> str:
+    """The note for a customer whose message had numbers masked, in the conversation's language.
 
-    Spanish when the (masked) message has at least two common Spanish words, else English;
-    the card text when a card number or security code was among what was masked.
+    The card text when a card number or security code was among what was masked.
     """
-    spanish = sum(w in _SPANISH_WORDS for w in set(_WORD.findall(text.lower()))) >= 2
     subject = "other" if CARD_KINDS.isdisjoint(kinds) else "card"
-    return MASKED_NOTE_TEXT["es" if spanish else "en", subject]
+    return MASKED_NOTE_TEXT.get((language or "en", subject), MASKED_NOTE_TEXT["en", subject])

@@ -35,6 +35,7 @@ class SessionGrant:
     state: str
     customer_ref: str | None
     identity_required: bool = False
+    language: str | None = None  # the conversation's language once a message decided it
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,8 @@ class PendingTurn:
     session_id: str
     turn_state: str
     handoff: dict[str, Any] | None
+    language: str | None = None
+    page_language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,10 @@ class ConversationView:
     updated_at: datetime
     closed_at: datetime | None
     last_message_id: int | None
+    # The customer's language ("en", "es"; English until a message says otherwise) and the host
+    # page's BCP-47 tag as last reported (issue 19).
+    language: str = "en"
+    page_language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -171,6 +178,7 @@ class AgentSession:
     role: Role
     queues: tuple[str, ...]
     expires_at: datetime
+    languages: tuple[str, ...] = ("en",)
 
 
 @dataclass(frozen=True)
@@ -186,6 +194,7 @@ class AgentView:
     presence: Presence
     active: bool
     active_conversations: int = 0
+    languages: tuple[str, ...] = ("en",)  # languages spoken (routing skills)
 
 
 @dataclass(frozen=True)
@@ -200,6 +209,7 @@ class WaitingItem:
     position: int
     wait_seconds: float
     requeued: bool
+    language: str = "en"  # the customer's language (issue 19)
 
 
 @dataclass(frozen=True)
@@ -277,6 +287,10 @@ class StoredMessage:
     masked: frozenset[str] = frozenset()
     # A customer message's turn (``pending``, ``answered``, ``done``); None for other senders.
     turn_state: str | None = None
+    # The conversation's language once the message was stored (decided on it for a new
+    # customer message) and the page's language tag (issue 19); None when not read.
+    language: str | None = None
+    page_language: str | None = None
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ _CONVERSATION_BY_SESSION: Final = select(
     _CONVERSATIONS.c.customer_ref,
     _CONVERSATIONS.c.session_key_hash,
     _CONVERSATIONS.c.state,
+    _CONVERSATIONS.c.language,
 ).where(_CONVERSATIONS.c.session_id == bindparam("session_id"))
 _INSERT_CONVERSATION: Final = insert(_CONVERSATIONS)
 _TRANSITIONS: Final = m.Transition.__table__
@@ -74,7 +75,7 @@ class ConversationRepository:
         """The row bound to a customer-facing session id, if any.
 
         Only the columns that decide who may resume it: ``id``, ``session_id``,
-        ``customer_ref``, ``session_key_hash`` and ``state``.
+        ``customer_ref``, ``session_key_hash`` and ``state``; ``language`` for the client.
         """
         return s.execute(_CONVERSATION_BY_SESSION, {"session_id": session_id}).one_or_none()
 

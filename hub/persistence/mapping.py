@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from hub.domain.language import DEFAULT_LANGUAGE, agent_languages, served_language
 from hub.domain.views import (
     PRESENCES,
     AgentView,
@@ -47,6 +48,7 @@ def agent_view(row: m.Agent, active_conversations: int = 0) -> AgentView:
         display_name=str(row.display_name),
         role="supervisor" if row.role == "supervisor" else "agent",
         queues=tuple(row.queues or ()),
+        languages=agent_languages(row.languages) or (DEFAULT_LANGUAGE,),
         capacity=int(row.capacity),
         presence=row.presence if row.presence in PRESENCES else "offline",
         active=bool(row.active),
@@ -88,6 +90,8 @@ def conversation_view(
         updated_at=conv.updated_at,
         closed_at=conv.closed_at,
         last_message_id=None if conv.last_message_id is None else int(conv.last_message_id),
+        language=served_language(conv.language),
+        page_language=conv.page_language,
     )
 
 

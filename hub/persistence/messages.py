@@ -20,18 +20,34 @@ _MESSAGE_ROW_BY_CLIENT_ID: Final = select(_MESSAGES).where(
 _INSERT_MESSAGE: Final = insert(_MESSAGES)
 _MESSAGE_TARGET: Final = (
     select(
+        _CONVERSATIONS.c.id,
         _CONVERSATIONS.c.state,
         _CONVERSATIONS.c.owner_agent_id,
         _CONVERSATIONS.c.handoff_id,
         _CONVERSATIONS.c.last_message_id,
+        _CONVERSATIONS.c.language,
+        _CONVERSATIONS.c.page_language,
     )
     .where(_CONVERSATIONS.c.id == bindparam("conversation_id"))
     .with_for_update()
 )
+_SET_LANGUAGE: Final = (
+    update(_CONVERSATIONS)
+    .where(_CONVERSATIONS.c.id == bindparam("conversation_id"))
+    .values(language=bindparam("language"), page_language=bindparam("page_language"))
+)
+_LANGUAGE: Final = select(_CONVERSATIONS.c.language).where(
+    _CONVERSATIONS.c.id == bindparam("conversation_id")
+)
 # Turns whose answer is not (fully) delivered: re-driven after a restart, oldest first.
 OPEN_TURN_STATES: Final = ("pending", "answered")
 _OPEN_TURNS: Final = (
-    select(_MESSAGES, _CONVERSATIONS.c.session_id)
+    select(
+        _MESSAGES,
+        _CONVERSATIONS.c.session_id,
+        _CONVERSATIONS.c.language,
+        _CONVERSATIONS.c.page_language,
+    )
     .join(_CONVERSATIONS, _CONVERSATIONS.c.id == _MESSAGES.c.conversation_id)
     .where(_MESSAGES.c.turn_state.in_(OPEN_TURN_STATES))
     .order_by(_MESSAGES.c.id)
@@ -61,13 +77,35 @@ class MessageRepository:
     def message_target(self, s: Session | Connection, conversation_id: str) -> Row:
         """What storing a message depends on, with the conversation's row locked for update.
 
-        Returns ``state``, ``owner_agent_id``, ``handoff_id`` and ``last_message_id`` (the
-        message the next one follows); raises NotFound.
+        Returns ``state``, ``owner_agent_id``, ``handoff_id``, ``last_message_id`` (the
+        message the next one follows), ``language`` and ``page_language``; raises NotFound.
         """
         row = s.execute(_MESSAGE_TARGET, {"conversation_id": conversation_id}).one_or_none()
         if row is None:
             raise NotFound("conversation", conversation_id)
         return row
+
+    def set_language(
+        self,
+        s: Session | Connection,
+        conversation_id: str,
+        language: str,
+        page_language: str | None,
+    ) -> None:
+        """Keep the conversation's language and the page's tag (the caller holds the row lock)."""
+        s.execute(
+            _SET_LANGUAGE,
+            {
+                "conversation_id": conversation_id,
+                "language": language,
+                "page_language": page_language,
+            },
+        )
+
+    def language(self, s: Session | Connection, conversation_id: str) -> str | None:
+        """The conversation's stored language (None: not decided yet, or no such conversation)."""
+        value = s.execute(_LANGUAGE, {"conversation_id": conversation_id}).scalar_one_or_none()
+        return None if value is None else str(value)
 
     def message_row_by_client_id(
         self, s: Session | Connection, conversation_id: str, client_msg_id: str

@@ -76,6 +76,8 @@ class Agent(Base):  # type: ignore[misc]
     display_name = Column(String(120), nullable=False)
     role = Column(String(16), nullable=False)  # agent | supervisor
     queues = Column(JSON, nullable=False)  # list of queue names (skills)
+    # Languages spoken, e.g. ["en", "es"] (skills for routing); English unless told otherwise.
+    languages = Column(JSON, nullable=False, default=lambda: ["en"])
     capacity = Column(Integer, nullable=False)
     password_hash = Column(String(255), nullable=False)
     active = Column(Boolean, nullable=False, default=True)
@@ -128,6 +130,10 @@ class Conversation(Base):  # type: ignore[misc]
     updated_at = Column(UTCDateTime(), nullable=False)
     closed_at = Column(UTCDateTime(), nullable=True)
     last_message_id = Column(BigInteger, nullable=True)
+    # The customer's language ("en", "es"), decided per message (common.language); NULL until
+    # the first message. The host page's BCP-47 tag as the client last reported it.
+    language = Column(String(8), nullable=True)
+    page_language = Column(String(35), nullable=True)
 
     __table_args__ = (Index("ix_hub_conversations_waiting", "state", "queue", "queued_at"),)
 

@@ -25,6 +25,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from hub.domain.errors import NotFound, ValidationFailed
+from hub.domain.language import agent_languages
 from hub.domain.policy import HubConfig
 from hub.domain.views import AgentSession, AgentView, Role
 from hub.persistence import models as m
@@ -40,6 +41,8 @@ ROLES: Final[tuple[Role, ...]] = ("agent", "supervisor")
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 DEMO_AGENT: Final = "demo"
 DEMO_SUPERVISOR: Final = "demo-supervisor"
+DEMO_SPANISH_AGENT: Final = "demo-es"
+_LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
 
 
 def hash_token(token: str) -> str:
@@ -89,6 +92,14 @@ class AgentDirectory:
             raise ValidationFailed("queues", "an agent needs at least one queue")
         return list(dict.fromkeys(queues))
 
+    @staticmethod
+    def _check_languages(languages: Sequence[str] | None) -> list[str]:
+        codes = list(agent_languages(languages if languages is not None else ["en"]))
+        bad = [c for c in codes if not _LANGUAGE_CODE.match(c)]
+        if bad or not codes:
+            raise ValidationFailed("languages", "one or more ISO 639-1 codes, e.g. en,es")
+        return codes
+
     def create(
         self,
         username: str,
@@ -97,11 +108,13 @@ class AgentDirectory:
         queues: Sequence[str],
         password: str,
         capacity: int | None = None,
+        languages: Sequence[str] | None = None,
     ) -> AgentView:
-        """Create an agent or supervisor.
+        """Create an agent or supervisor; ``languages`` they speak (default English).
 
         Raises:
-            ValidationFailed: Bad username, role, queue, capacity or password; taken username.
+            ValidationFailed: Bad username, role, queue, language, capacity or password;
+                taken username.
         """
         username = username.strip().lower()
         if not _USERNAME.match(username):
@@ -112,6 +125,7 @@ class AgentDirectory:
         if not display_name or len(display_name) > 120:
             raise ValidationFailed("display_name", "1-120 characters")
         skills = self._check_queues(role, queues)
+        spoken = self._check_languages(languages)
         capacity = self._config.default_capacity if capacity is None else capacity
         if capacity < 1 or capacity > 50:
             raise ValidationFailed("capacity", "between 1 and 50")
@@ -125,6 +139,7 @@ class AgentDirectory:
                 display_name=display_name,
                 role=role,
                 queues=skills,
+                languages=spoken,
                 capacity=capacity,
                 password_hash=password_hash,
                 active=True,
@@ -149,6 +164,16 @@ class AgentDirectory:
             row.failed_logins = 0
             row.locked_until = None
             self._revoke_all(s, int(row.id), now)
+
+    def set_languages(self, username: str, languages: Sequence[str]) -> AgentView:
+        """Replace the languages an agent speaks (routing offers them conversations in these)."""
+        spoken = self._check_languages(languages)
+        with self._store.transaction() as s:
+            row = self._store.agents.agent_by_username(s, username.strip().lower(), lock=True)
+            if row is None:
+                raise NotFound("agent", username)
+            row.languages = spoken
+            return agent_view(row)
 
     def set_active(self, username: str, active: bool) -> None:
         """Enable or disable an account; disabling ends its sessions."""
@@ -251,6 +276,7 @@ class AgentDirectory:
             role=view.role,
             queues=view.queues,
             expires_at=expires_at,
+            languages=view.languages,
         )
 
     def authenticate(self, token: str) -> AgentView | None:
@@ -301,19 +327,22 @@ class AgentDirectory:
             return int(session.agent_id)
 
     def ensure_demo_accounts(self) -> list[tuple[str, str]]:
-        """Create or refresh the demo agent and supervisor with fresh random passwords.
+        """Create or refresh the demo accounts with fresh random passwords.
 
+        The demo agent (English), the demo supervisor (English and Spanish) and a
+        Spanish-speaking demo agent (``demo-es``: Spanish and English), all on every queue.
         Only the run command's demo mode calls this; it prints the credentials. Each call
         replaces the passwords, so a password printed by an earlier run stops working.
 
         Returns:
-            ``[(agent_username, password), (supervisor_username, password)]``.
+            ``[(username, password), ...]``: the agent, the supervisor, the Spanish agent.
         """
         accounts: list[tuple[str, str]] = []
         all_queues = list(self._config.queues)
-        for username, display, role in (
-            (DEMO_AGENT, "Demo Agent", "agent"),
-            (DEMO_SUPERVISOR, "Demo Supervisor", "supervisor"),
+        for username, display, role, languages in (
+            (DEMO_AGENT, "Demo Agent", "agent", ["en"]),
+            (DEMO_SUPERVISOR, "Demo Supervisor", "supervisor", ["en", "es"]),
+            (DEMO_SPANISH_AGENT, "Lucía (demo)", "agent", ["es", "en"]),
         ):
             password = secrets.token_urlsafe(12)
             with self._store.transaction() as s:
@@ -321,7 +350,8 @@ class AgentDirectory:
             if exists:
                 self.set_password(username, password)
                 self.set_active(username, True)
+                self.set_languages(username, languages)
             else:
-                self.create(username, display, role, all_queues, password)
+                self.create(username, display, role, all_queues, password, None, languages)
             accounts.append((username, password))
         return accounts

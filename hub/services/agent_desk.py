@@ -12,7 +12,7 @@ from datetime import datetime
 
 from hub.domain.errors import NotAllowed
 from hub.domain.privacy import Actor
-from hub.domain.texts import STATUS_TEXT
+from hub.domain.texts import queue_name
 from hub.domain.views import AgentView, ContextPacket, ConversationView, StoredMessage, TicketView
 from hub.logging import log_event
 from hub.services.blocking import BlockingCalls
@@ -67,10 +67,10 @@ class AgentDesk:
             agent_id=agent.agent_id,
             wait_seconds=packet.wait_seconds,
         )
-        await self._notices.status(
+        await self._notices.announce(
             conversation_id,
             "agent_joined",
-            STATUS_TEXT["agent_joined"].format(name=agent.display_name),
+            values={"name": agent.display_name},
             agent_name=agent.display_name,
         )
         await self._notices.agents.queues_changed([packet.conversation.queue or ""])
@@ -133,10 +133,12 @@ class AgentDesk:
             agent_id=agent.agent_id,
             queue=conversation.queue,
         )
-        await self._notices.status(
+        language = await self._notices.language(conversation_id)
+        await self._notices.announce(
             conversation_id,
             "queued",
-            STATUS_TEXT["transferred"].format(queue=conversation.queue),
+            key="transferred",
+            values={"queue": queue_name(str(conversation.queue), language)},
             queue=conversation.queue,
             reason="transfer",
         )
@@ -158,10 +160,10 @@ class AgentDesk:
         log_event(
             logger, "agent.handed_back", conversation_id=conversation_id, agent_id=agent.agent_id
         )
-        await self._notices.status(
+        await self._notices.announce(
             conversation_id,
             "agent_left",
-            STATUS_TEXT["agent_left"].format(name=agent.display_name),
+            values={"name": agent.display_name},
             agent_name=agent.display_name,
         )
         await self._turns.resume_after_handback(conversation_id)
@@ -188,7 +190,7 @@ class AgentDesk:
             agent_id=agent.agent_id,
             disposition=disposition,
         )
-        await self._notices.status(conversation_id, "closed", STATUS_TEXT["closed"])
+        await self._notices.announce(conversation_id, "closed")
         await self._notices.agents.queues_changed()
         return conversation
 
@@ -215,8 +217,8 @@ class AgentDesk:
         requeued: list[str] = await self._calls.call(self._services.work.requeue_expired, now)
         for conversation_id in requeued:
             log_event(logger, "agent.requeued", conversation_id=conversation_id)
-            await self._notices.status(
-                conversation_id, "queued", STATUS_TEXT["requeued"], requeued=True, position=1
+            await self._notices.announce(
+                conversation_id, "queued", key="requeued", requeued=True, position=1
             )
         if requeued:
             await self._notices.agents.queues_changed()

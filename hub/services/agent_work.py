@@ -94,8 +94,8 @@ class AgentWork:
             if self._store.conversations.owned_count(s, agent_id) >= int(agent.capacity):
                 return None
             queues = visible_queues(str(agent.role), list(agent.queues or ()), self._config)
-            waiting = self._store.conversations.waiting(s, queues)
-            return conversation_view(self._store, s, waiting[0]) if waiting else None
+            offer = self._queues.offer_for(s, agent, queues, now)
+            return conversation_view(self._store, s, offer) if offer is not None else None
 
     def claim(
         self, agent_id: int, conversation_id: str, actor: Actor | None = None
@@ -117,6 +117,8 @@ class AgentWork:
                 raise ClaimConflict(conversation_id)
             if not serves(str(agent.role), agent.queues or (), str(conv.queue)):
                 raise NotAllowed("the agent does not serve this queue")
+            if agent.role != "supervisor" and not self._queues.language_allows(s, agent, conv, now):
+                raise NotAllowed("the conversation waits for an agent who speaks its language")
             if self._store.conversations.owned_count(s, agent_id) >= int(agent.capacity):
                 raise CapacityReached(agent_id, int(agent.capacity))
             agent.last_seen_at = now  # acting through a live socket

@@ -25,14 +25,7 @@ from typing import Any, Final, Protocol
 
 from hub.domain.errors import InvalidState, Overloaded
 from hub.domain.state import goes_to_rasa
-from hub.domain.texts import (
-    BOT_BUSY_RETRY_TEXT,
-    BOT_FAILURE_TEXT,
-    BOT_RETRY_TEXT,
-    HANDBACK_FAILED_SUMMARY,
-    STATUS_TEXT,
-    masked_note,
-)
+from hub.domain.texts import HANDBACK_FAILED_SUMMARY, masked_note
 from hub.domain.views import HandoffOutcome, MessageView, StoredMessage
 from hub.logging import log_event
 from hub.persistence.messages import OPEN_TURN_STATES
@@ -40,6 +33,7 @@ from hub.services.answers import Answers
 from hub.services.blocking import BlockingCalls
 from hub.services.busy_notice import BusyNotice
 from hub.services.escalation import Escalation
+from hub.services.languages import with_language
 from hub.services.messages import MessageService
 from hub.services.notices import Notices
 from hub.services.ports import Bot, BotBusy, BotError, BotUnavailable
@@ -139,8 +133,13 @@ class BotTurns:
         text: str,
         client_msg_id: str | None,
         metadata: dict[str, Any],
+        page_language: str | None = None,
     ) -> StoredMessage:
         """Store a customer's message and start its turn; returns what was stored.
+
+        The message decides the conversation's language (stored with it; ``page_language``:
+        the host page's tag the client sent); the bot gets it as ``metadata.language`` and
+        ``metadata.page_language``, and the hub's own texts follow it.
 
         A repeat of a client id returns the stored message (``created=False``) and starts
         nothing, unless that message's turn never finished and does not run in this process
@@ -156,11 +155,13 @@ class BotTurns:
             raise Overloaded(self._waiting)
         changes_before = self._state_changes()  # before the store call: see ``_route``
         stored = await self._calls.short(
-            self._messages.record_customer_message, conversation_id, text, client_msg_id
-        )
+            self._messages.record_customer_message,
+            conversation_id, text, client_msg_id, page_language,
+        )  # fmt: skip
+        metadata = with_language(metadata, stored.language, stored.page_language)
         if stored.masked:
             # Once per conversation (the store refuses a second note), before the bot answers.
-            note = masked_note(stored.message.text or "", stored.masked)
+            note = masked_note(stored.masked, stored.language)
             await self._notices.system_message(conversation_id, note, once=MASKED_NOTE_KEY)
         if stored.created:
             turn = _Turn(
@@ -190,8 +191,9 @@ class BotTurns:
         for item in pending:
             if item.message.id in self._running:
                 continue
+            metadata = with_language({"channel": "hub"}, item.language, item.page_language)
             turn = _Turn(
-                item.message.conversation_id, item.session_id, item.message, {"channel": "hub"},
+                item.message.conversation_id, item.session_id, item.message, metadata,
                 "bot", REREAD_STATE, item.turn_state,
             )  # fmt: skip
             self._start(turn)
@@ -234,7 +236,7 @@ class BotTurns:
                     conversation_id=conversation_id,
                     kind=exc.kind,
                 )
-                await self._notices.system_message(conversation_id, BOT_FAILURE_TEXT)
+                await self._notices.say(conversation_id, "bot_failure")
                 signal = {"name": "bot_failure", "score": 1.0, "evidence": exc.kind}
                 await self._escalation.hand_off(
                     conversation_id,
@@ -250,9 +252,7 @@ class BotTurns:
                 # The bot says it is back in its own words; no second notice.
                 await self._notices.transient_status(conversation_id, "bot_resumed")
             else:
-                await self._notices.status(
-                    conversation_id, "bot_resumed", STATUS_TEXT["bot_resumed"]
-                )
+                await self._notices.announce(conversation_id, "bot_resumed")
             await self._answers.deliver(conversation_id, replies)
 
     async def drain(self) -> None:
@@ -358,7 +358,7 @@ class BotTurns:
             log_event(
                 logger, "customer.bot_busy", level=logging.WARNING, conversation_id=conversation_id
             )
-            await self._notices.system_message(conversation_id, BOT_BUSY_RETRY_TEXT)
+            await self._notices.say(conversation_id, "bot_busy_retry")
             return
         # --- end overload ---
         streak = self._bot.record_failure(exc)
@@ -371,10 +371,10 @@ class BotTurns:
             streak=streak,
         )
         if isinstance(exc, BotUnavailable) or streak >= self._failure_threshold:
-            await self._notices.system_message(conversation_id, BOT_FAILURE_TEXT)
+            await self._notices.say(conversation_id, "bot_failure")
             signal = {"name": "bot_failure", "score": 1.0, "evidence": exc.kind}
             await self._escalation.hand_off(
                 conversation_id, "bot_failure", None, [signal], None, None
             )
         else:
-            await self._notices.system_message(conversation_id, BOT_RETRY_TEXT)
+            await self._notices.say(conversation_id, "bot_retry")

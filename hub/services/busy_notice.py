@@ -13,7 +13,6 @@ import time
 from collections.abc import Coroutine
 from typing import Any, Final
 
-from hub.domain.texts import STATUS_TEXT
 from hub.services.notices import Notices
 from hub.services.ports import BotReply
 
@@ -50,7 +49,7 @@ class BusyNotice:
             told = self._told.get(conversation_id)
             if told is None or now - told > BUSY_SPELL_SECONDS:
                 self._remember(conversation_id, now)
-                await self._notices.status(conversation_id, "bot_busy", STATUS_TEXT["bot_busy"])
+                await self._notices.announce(conversation_id, "bot_busy")
             return await task
         finally:
             if not task.done():

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from hub.domain.texts import STATUS_TEXT, status_text
 from hub.domain.views import ConversationView, HandoffOutcome, TicketView
 from hub.logging import log_event
 from hub.services.blocking import BlockingCalls
@@ -61,8 +60,10 @@ class Escalation:
 
         ``paused_bot`` says the request came from the bot, which paused its conversation; if
         nobody can take over, the pause is undone so the bot keeps helping. ``language``: the
-        customer's language when known (the notice is in it if we have one, else English).
+        language of the phrase book the hub's guard matched the request in; the notice is in it
+        when it is not English and we have texts for it, else in the conversation's language.
         """
+        language = language if language not in (None, "en") else None
         outcome = await self._calls.call(
             self._handoffs.request_handoff,
             conversation_id,
@@ -85,19 +86,20 @@ class Escalation:
         if outcome.state == "no_agents":
             if paused_bot:
                 await self._unpause_bot(conversation_id)
-            await self._notices.status(
+            await self._notices.announce(
                 conversation_id,
                 "no_agents",
-                status_text("no_agents", language),
+                language=language,
                 queue=outcome.queue,
                 within_hours=outcome.within_hours,
                 next_open_at=outcome.next_open_at,
             )
         elif outcome.state == "queued":
-            await self._notices.status(
+            await self._notices.announce(
                 conversation_id,
                 "queued",
-                status_text("queued", language).format(position=outcome.position),
+                values={"position": outcome.position},
+                language=language,
                 queue=outcome.queue,
                 reason=reason,
                 position=outcome.position,
@@ -110,7 +112,7 @@ class Escalation:
     async def cancel(self, conversation_id: str) -> ConversationView:
         """The waiting customer goes back to the bot."""
         conversation = await self._calls.call(self._handoffs.cancel_handoff, conversation_id)
-        await self._notices.status(conversation_id, "bot_resumed", STATUS_TEXT["bot_resumed"])
+        await self._notices.announce(conversation_id, "bot_resumed")
         await self._notices.agents.queues_changed(
             [conversation.queue] if conversation.queue else None
         )
@@ -123,12 +125,7 @@ class Escalation:
         ticket = await self._calls.call(
             self._tickets.create_ticket, conversation_id, email, phone, note
         )
-        await self._notices.status(
-            conversation_id,
-            "ticket_created",
-            STATUS_TEXT["ticket_created"],
-            ticket_id=ticket.ticket_id,
-        )
+        await self._notices.announce(conversation_id, "ticket_created", ticket_id=ticket.ticket_id)
         await self._notices.agents.queues_changed([ticket.queue])
         return ticket
 

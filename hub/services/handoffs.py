@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
+from hub.domain.language import DEFAULT_LANGUAGE, language_note, served_language
 from hub.domain.policy import HANDOFF_REASONS, HubConfig
 from hub.domain.routing import NORMAL_PRIORITY, is_open, next_open
 from hub.domain.summary import build_summary
@@ -98,7 +99,11 @@ class HandoffService:
             clean_signals = [
                 dict(sig) for sig in (signals or [])[:MAX_SIGNALS] if isinstance(sig, dict)
             ]
-            summary = (summary or "").strip() or self._hub_summary(s, conv, reason, clean_signals)
+            summary = (summary or "").strip()
+            if summary and served_language(conv.language) != DEFAULT_LANGUAGE:
+                # The bot's own summary; an agent must see at once it is not in English.
+                summary = f"{language_note(conv.language, conv.page_language)} {summary}"
+            summary = summary or self._hub_summary(s, conv, reason, clean_signals)
             context: dict[str, Any] = {
                 "handoff_reason": reason,
                 "handoff_signals": clean_signals,
@@ -162,7 +167,12 @@ class HandoffService:
             message_view(r) for r in self._store.messages.messages_after(s, str(conv.id), None)
         ]
         return build_summary(
-            transcript, reason=reason, customer_ref=conv.customer_ref, signals=signals
+            transcript,
+            reason=reason,
+            customer_ref=conv.customer_ref,
+            signals=signals,
+            language=served_language(conv.language),
+            page_language=conv.page_language,
         )
 
     def queue_status(self, conversation_id: str) -> HandoffOutcome | None:

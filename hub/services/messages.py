@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from common.sensitive import mask_sensitive
 from hub.domain.errors import NotAllowed, NotFound, SessionEnded, ValidationFailed
+from hub.domain.language import served_language
 from hub.domain.policy import HubConfig
 from hub.domain.state import bot_may_speak
 from hub.domain.views import MessageView, PendingTurn, StoredMessage, TurnAnswer
@@ -30,6 +31,7 @@ from hub.persistence.messages import OPEN_TURN_STATES
 from hub.persistence.store import HubStore
 from hub.services.accounts import AgentDirectory
 from hub.services.clock import Clock, utc_now
+from hub.services.languages import decide_language, pending_turn
 
 SENDER_TYPES: Final = ("customer", "bot", "agent", "system")
 # Whose typed text is masked before it is stored (the bot only ever sees masked text).
@@ -66,10 +68,28 @@ class MessageService:
         return stored.message, stored.created
 
     def record_customer_message(
-        self, conversation_id: str, text: str, client_msg_id: str | None
+        self,
+        conversation_id: str,
+        text: str,
+        client_msg_id: str | None,
+        page_language: str | None = None,
     ) -> StoredMessage:
-        """Store a customer's message and say in which state the conversation now is."""
-        return self.record(conversation_id, "customer", text, None, None, client_msg_id)
+        """Store a customer's message and say in which state the conversation now is.
+
+        The conversation's language is decided on this message in the same transaction
+        (``common.language.choose_language``: the page's language and the conversation's
+        previous language are the priors) and kept with the conversation; ``page_language``
+        is the host page's tag the client sent with it (None: the one reported before).
+        """
+        return self.record(
+            conversation_id, "customer", text, None, None, client_msg_id,
+            page_language=page_language,
+        )  # fmt: skip
+
+    def conversation_language(self, conversation_id: str) -> str:
+        """The language the hub speaks in this conversation (English until decided)."""
+        with self._store.read_connection() as conn:
+            return served_language(self._store.messages.language(conn, conversation_id))
 
     def agent_reply(
         self,
@@ -108,6 +128,7 @@ class MessageService:
         agent_id: int | None = None,
         *,
         token: str | None = None,
+        page_language: str | None = None,
     ) -> StoredMessage:
         """Store one message under the conversation's row lock.
 
@@ -136,7 +157,7 @@ class MessageService:
         try:
             return self._record(
                 conversation_id, sender_type, text, payload, sender_name, client_msg_id,
-                agent_id, token, now, masked,
+                agent_id, token, now, masked, page_language,
             )  # fmt: skip
         except IntegrityError:
             # Another process stored the same client id between our look-up and insert.
@@ -172,6 +193,7 @@ class MessageService:
         token: str | None,
         now: datetime,
         masked: frozenset[str],
+        page_language: str | None = None,
     ) -> StoredMessage:
         first_reply: float | None = None
         with self._unit_of_work(sender_type) as tx:
@@ -193,6 +215,8 @@ class MessageService:
                         None,
                         target.state,
                         turn_state=existing.turn_state,
+                        language=target.language,
+                        page_language=target.page_language,
                     )
             if sender_type == "bot" and not bot_may_speak(target.state):
                 raise NotAllowed("the bot may not speak while an agent owns the conversation")
@@ -204,6 +228,9 @@ class MessageService:
                 state = self._store.conversations.transition_row(
                     tx, conversation_id, state, "reopen", now=now, reason="customer_returned"
                 )
+            language, page = target.language, target.page_language
+            if sender_type == "customer" and text:
+                language, page = decide_language(self._store, tx, target, text, page_language)
             name = (sender_name or None) and sender_name[:MAX_SENDER_NAME_CHARS]
             # Every customer message is a turn, pending until answered (same transaction).
             turn_state = "pending" if sender_type == "customer" else None
@@ -232,7 +259,7 @@ class MessageService:
             created_at=now,
             previous_id=target.last_message_id or 0,  # 0: the first
         )
-        return StoredMessage(message, True, first_reply, state, masked, turn_state)
+        return StoredMessage(message, True, first_reply, state, masked, turn_state, language, page)
 
     def _agent_turn(
         self, s: Session, target: Any, agent_id: int | None, author: Any, now: datetime
@@ -313,10 +340,7 @@ class MessageService:
     def open_turns(self) -> list[PendingTurn]:
         """Customer messages whose turn is not done (the hub stopped mid-turn), oldest first."""
         with self._store.read_connection() as conn:
-            return [
-                PendingTurn(message_view(r), str(r.session_id), r.turn_state, r.turn_handoff)
-                for r in self._store.messages.open_turns(conn)
-            ]
+            return [pending_turn(r) for r in self._store.messages.open_turns(conn)]
 
     def messages_after(self, conversation_id: str, after_id: int | None) -> list[MessageView]:
         """Messages after a server id, in order (all when ``after_id`` is None)."""

@@ -1,5 +1,8 @@
 """What the hub says in a conversation: system messages and handoff notices.
 
+The hub's own texts are said in the conversation's language (``hub.domain.texts``; the
+language is stored with the conversation, decided on each customer message).
+
 A notice is stored as a system message before it is sent (so it is replayed after a reconnect
 and shows in transcripts), delivered to the customer's clients, and shown to the agents
 working the conversation.
@@ -9,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hub.domain.texts import status_text
 from hub.domain.views import MessageView
 from hub.services.blocking import BlockingCalls
 from hub.services.messages import MessageService
@@ -79,3 +83,33 @@ class Notices:
     async def transient_status(self, conversation_id: str, state: str, **fields: Any) -> None:
         """Send a ``handoff_status`` that is not stored (e.g. ``agent_typing``)."""
         await self.customers.push_status(conversation_id, {"state": state, **fields})
+
+    async def language(self, conversation_id: str) -> str:
+        """The language the hub speaks in this conversation."""
+        return await self._calls.short(self._messages.conversation_language, conversation_id)
+
+    async def say(
+        self, conversation_id: str, key: str, *, once: str | None = None
+    ) -> MessageView | None:
+        """A system message of ``hub.domain.texts`` in the conversation's language."""
+        text = status_text(key, await self.language(conversation_id))
+        return await self.system_message(conversation_id, text, once=once)
+
+    async def announce(
+        self,
+        conversation_id: str,
+        state: str,
+        *,
+        key: str | None = None,
+        values: dict[str, Any] | None = None,
+        language: str | None = None,
+        **fields: Any,
+    ) -> None:
+        """:meth:`status` with the text ``key`` (default: ``state``) in the conversation's language.
+
+        ``values`` fill the text's placeholders; ``language`` overrides the stored language
+        (a language the hub's guard recognised in the message that asked for a person).
+        """
+        language = language or await self.language(conversation_id)
+        text = status_text(key or state, language).format(**(values or {}))
+        await self.status(conversation_id, state, text, language=language, **fields)

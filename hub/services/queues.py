@@ -11,8 +11,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from hub.domain.language import agent_languages, served_language
 from hub.domain.policy import HubConfig
-from hub.domain.routing import REQUEUED_PRIORITY, estimate_wait, is_open, serves
+from hub.domain.routing import REQUEUED_PRIORITY, estimate_wait, is_open, may_offer, serves, speaks
 from hub.domain.views import HandoffOutcome, QueueStats, WaitingItem
 from hub.persistence import models as m
 from hub.persistence.store import HubStore
@@ -45,6 +46,43 @@ class QueueReader:
             for a in self._store.agents.online_agents(s, self.seen_since(now))
             if serves(str(a.role), a.queues or (), queue)
         )
+
+    def speaker_free(self, s: Session, queue: str, language: str, now: datetime) -> bool:
+        """Whether a reachable agent of ``queue`` who speaks ``language`` has room for one more."""
+        return any(
+            serves(str(a.role), a.queues or (), queue)
+            and speaks(agent_languages(a.languages), language)
+            and self._store.conversations.owned_count(s, int(a.id)) < int(a.capacity)
+            for a in self._store.agents.online_agents(s, self.seen_since(now))
+        )
+
+    def language_allows(
+        self, s: Session, agent: m.Agent, conv: m.Conversation, now: datetime
+    ) -> bool:
+        """Whether routing gives ``conv`` to ``agent`` by language (``routing.may_offer``)."""
+        language = served_language(conv.language)
+        languages = agent_languages(agent.languages) or ("en",)
+        fallback = self._config.language_fallback
+        # Who else has room is only read when it can change the answer.
+        free = (
+            fallback
+            and not speaks(languages, language)
+            and self.speaker_free(s, str(conv.queue), language, now)
+        )
+        return may_offer(languages, language, speaker_free=free, fallback=fallback)
+
+    def offer_for(
+        self, s: Session, agent: m.Agent, queues: Sequence[str], now: datetime
+    ) -> m.Conversation | None:
+        """The first waiting conversation of these queues that routing gives to ``agent``.
+
+        In queue order, skipping conversations in a language the agent does not speak while
+        an agent who speaks it has room (or always, without ``language_fallback_to_anyone``).
+        """
+        for conv in self._store.conversations.waiting(s, queues):
+            if self.language_allows(s, agent, conv, now):
+                return conv
+        return None
 
     def is_open(self, queue: str, now: datetime) -> bool:
         """Business hours of a queue; a queue no longer in the config counts as open."""
@@ -90,6 +128,7 @@ class QueueReader:
                     position=positions[queue],
                     wait_seconds=(now - conv.queued_at).total_seconds() if conv.queued_at else 0.0,
                     requeued=int(conv.priority or 0) >= REQUEUED_PRIORITY,
+                    language=served_language(conv.language),
                 )
             )
         return items

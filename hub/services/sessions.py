@@ -107,6 +107,7 @@ class SessionService:
                             state=str(row.state),
                             customer_ref=owner,
                             identity_required=owner is not None and customer_ref is None,
+                            language=row.language,
                         )
                     requested = None  # someone else's: never reveal it, never reuse the id
             if not may_create:

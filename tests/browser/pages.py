@@ -11,17 +11,41 @@ from dataclasses import dataclass
 from playwright.sync_api import Locator, Page, expect
 
 TIMEOUT_MS = 30_000
+# The widget's labels the page objects find it by, per page language (web/src/widget/strings.ts).
+WIDGET_LABELS = {
+    "en": {
+        "open": "Open chat",
+        "message": "Your message",
+        "human": "Talk to a person",
+        "online": "Online",
+    },
+    "es": {
+        "open": "Abrir chat",
+        "message": "Tu mensaje",
+        "human": "Hablar con una persona",
+        "online": "En línea",
+    },
+}
 
 
 @dataclass
 class WidgetPage:
-    """The demo merchant page with the PayAssist widget embedded."""
+    """The demo merchant page with the PayAssist widget embedded.
+
+    ``language``: the demo page's ``<html lang>`` (``/?lang=es``); the widget starts in it.
+    """
 
     page: Page
     hub_url: str
+    language: str = "en"
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return WIDGET_LABELS[self.language]
 
     def goto(self, customer_ref: str | None = None) -> None:
-        self.page.goto(f"{self.hub_url}/")
+        query = "" if self.language == "en" else f"?lang={self.language}"
+        self.page.goto(f"{self.hub_url}/{query}")
         if customer_ref is not None:
             self.page.select_option("#demo-customer", customer_ref)
             self.page.click("#demo-form button[type=submit]")
@@ -30,7 +54,7 @@ class WidgetPage:
 
     @property
     def launcher(self) -> Locator:
-        return self.page.get_by_role("button", name="Open chat")
+        return self.page.get_by_role("button", name=self.labels["open"])
 
     @property
     def panel(self) -> Locator:
@@ -38,11 +62,11 @@ class WidgetPage:
 
     @property
     def input(self) -> Locator:
-        return self.page.get_by_label("Your message")
+        return self.page.get_by_label(self.labels["message"])
 
     @property
     def human_button(self) -> Locator:
-        return self.page.get_by_role("button", name="Talk to a person")
+        return self.page.get_by_role("button", name=self.labels["human"])
 
     @property
     def banner(self) -> Locator:
@@ -59,7 +83,7 @@ class WidgetPage:
         if not self.panel.is_visible():
             self.launcher.click()
         expect(self.panel).to_be_visible()
-        expect(self.page.locator(".status")).to_have_text("Online", timeout=TIMEOUT_MS)
+        expect(self.page.locator(".status")).to_have_text(self.labels["online"], timeout=TIMEOUT_MS)
 
     def send(self, text: str) -> None:
         self.input.fill(text)

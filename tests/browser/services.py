@@ -148,26 +148,31 @@ def wait_http(service: Service, url: str, timeout: float) -> None:
 
 
 def warm_up(service: Service, rasa_url: str) -> None:
-    """Send one message straight to Rasa so its first (slow) prediction is not a test's.
+    """Send messages straight to Rasa so its first (slow) predictions are not a test's.
 
     The first prediction after start-up loads the spaCy pipeline and builds the policy
     graphs; on a shared machine that can exceed the hub's bot timeout and trigger the
     fail-open path, which is not what these tests are about.
     """
-    body = json.dumps({"sender": "warm-up", "message": "hello"}).encode()
-    request = urllib.request.Request(  # noqa: S310 - local http
-        f"{rasa_url}/webhooks/rest/webhook",
-        data=body,
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=180) as response:  # noqa: S310
-            response.read()
-    except (urllib.error.URLError, OSError) as exc:
-        raise StackError(
-            f"Rasa did not answer the warm-up message ({exc}):\n{service.tail()}"
-        ) from exc
+    # One message per language: each language's spaCy side loads on its first message.
+    for sender, message, metadata in (
+        ("warm-up", "hello", {"language": "en"}),
+        ("warm-up-es", "hola, buenos días", {"language": "es", "page_language": "es"}),
+    ):
+        body = json.dumps({"sender": sender, "message": message, "metadata": metadata}).encode()
+        request = urllib.request.Request(  # noqa: S310 - local http
+            f"{rasa_url}/webhooks/rest/webhook",
+            data=body,
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=180) as response:  # noqa: S310
+                response.read()
+        except (urllib.error.URLError, OSError) as exc:
+            raise StackError(
+                f"Rasa did not answer the warm-up message ({exc}):\n{service.tail()}"
+            ) from exc
 
 
 def newest_model(models_dir: Path) -> Path:

@@ -35,6 +35,7 @@ HUB_YML = """\
 default_queue: payments
 grace_period_seconds: {grace}
 presence_timeout_seconds: {presence}
+language_fallback_to_anyone: {fallback}
 queues:
   payments: {{display_name: Payments, hours: always}}
   disputes: {{display_name: Disputes, hours: always}}
@@ -99,8 +100,11 @@ def make_settings(
 ) -> HubSettings:
     grace = overrides.pop("grace_seconds", 60)
     presence = overrides.pop("presence_timeout_seconds", 60)
+    fallback = "true" if overrides.pop("language_fallback", True) else "false"
     config = tmp_path / "hub.yml"
-    config.write_text(HUB_YML.format(grace=grace, presence=presence), encoding="utf-8")
+    config.write_text(
+        HUB_YML.format(grace=grace, presence=presence, fallback=fallback), encoding="utf-8"
+    )
     values: dict[str, Any] = {
         "database_url": database_url,
         "rasa_url": rasa_url,
@@ -205,9 +209,12 @@ async def online_agent(
     *,
     role: str = "agent",
     queues: tuple[str, ...] = ("payments", "disputes"),
+    languages: tuple[str, ...] = ("en",),
 ) -> RecordingClient:
     """Create an agent account, log in, connect to /agent and go online."""
-    hub.service.agents.create(username, username.capitalize(), role, list(queues), AGENT_PASSWORD)
+    hub.service.agents.create(
+        username, username.capitalize(), role, list(queues), AGENT_PASSWORD, None, list(languages)
+    )
     session = await login(hub, username)
     agent = make(hub.url, "/agent")
     await agent.connect(auth={"token": session["token"]})

@@ -83,6 +83,7 @@ async def test_metadata_token_is_verified_and_forwarded(hub, clients, fake_rasa)
         "channel": "hub",
         "customer_token": token,
         "customer_ref": "cus_bob",
+        "language": "en",
     }
 
 
@@ -116,7 +117,7 @@ async def test_bad_tokens_make_an_anonymous_session(hub, clients, fake_rasa, tok
         },
     )
     await customer.wait_for("bot_uttered")
-    assert fake_rasa.webhook_calls[0]["metadata"] == {"channel": "hub"}
+    assert fake_rasa.webhook_calls[0]["metadata"] == {"channel": "hub", "language": "en"}
 
 
 async def test_a_customer_cannot_join_another_customers_session(hub, clients, fake_rasa):
@@ -187,7 +188,7 @@ async def test_the_session_id_rejoins_an_anonymous_conversation(hub, clients, fa
     again, rejoined = await new_customer(
         clients, hub, session={"session_id": first["session_id"], "last_seen_id": None}
     )
-    assert rejoined == {"session_id": first["session_id"], "state": "bot"}
+    assert rejoined == {"session_id": first["session_id"], "state": "bot", "language": "en"}
     # A client with a cursor gets the whole transcript back, its own messages included.
     assert [e["text"] for e in again.of("user_uttered")] == ["hi"]
     assert [e["text"] for e in again.of("bot_uttered")] == ["bot reply to: hi"]
@@ -213,7 +214,7 @@ async def test_client_message_ids_make_retries_idempotent(hub, clients, fake_ras
     first = await customer.call("user_uttered", body)
     await customer.wait_for("bot_uttered")
     second = await customer.call("user_uttered", body)
-    assert second == {"id": first["id"], "duplicate": True}
+    assert second == {"id": first["id"], "duplicate": True, "language": "en"}
     messages, _ = await _stored(hub, confirm["session_id"])
     assert [m.text for m in messages if m.sender_type == "customer"] == ["where is my order"]
     assert len(fake_rasa.webhook_calls) == 1

@@ -24,7 +24,7 @@ async def test_routine_question_is_answered_by_the_bot(hub, clients, fake_rasa):
         {
             "sender": session_ref(confirm["session_id"]),  # never the session id itself
             "message": "when is my next payment",
-            "metadata": {"channel": "hub"},
+            "metadata": {"channel": "hub", "language": "en"},
         }
     ]
     conversation = hub.service.sessions.get_conversation(

@@ -46,7 +46,7 @@ async def test_a_typed_card_number_is_masked_everywhere_and_noted_once(hub, clie
     ack = await customer.call(
         "user_uttered", {"message": TYPED, "session_id": sid, "client_msg_id": "m1"}
     )
-    assert ack == {"id": ack["id"], "duplicate": False, "text": MASKED}
+    assert ack == {"id": ack["id"], "duplicate": False, "text": MASKED, "language": "en"}
     reply = await customer.wait_for("bot_uttered", lambda d: sender_of(d) == "bot")
     assert reply["text"] == f"bot reply to: {MASKED}"
     assert [call["message"] for call in fake_rasa.webhook_calls] == [MASKED]
@@ -55,7 +55,7 @@ async def test_a_typed_card_number_is_masked_everywhere_and_noted_once(hub, clie
     again = await customer.call(
         "user_uttered", {"message": TYPED, "session_id": sid, "client_msg_id": "m1"}
     )
-    assert again == {"id": ack["id"], "duplicate": True, "text": MASKED}
+    assert again == {"id": ack["id"], "duplicate": True, "text": MASKED, "language": "en"}
 
     # More card details later in the conversation: masked, but no second note.
     second = await customer.call(

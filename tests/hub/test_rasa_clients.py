@@ -123,7 +123,7 @@ async def test_custom_data_identity_with_the_configured_metadata_key(
         {"message": "hello", "metadata": {"customer_token": token}, "session_id": other_sid},
     )
     await other.wait_for("bot_uttered")
-    assert fake_rasa.webhook_calls[1]["metadata"] == {"channel": "hub"}
+    assert fake_rasa.webhook_calls[1]["metadata"] == {"channel": "hub", "language": "en"}
 
     # Reload: the verified conversation is confirmed but held back until the customer's
     # next message proves them again with customData; then it continues, with the replay.

@@ -67,8 +67,10 @@ def _after_store(
     """Make ``record_customer_message`` run ``then(conversation_id)`` right after storing."""
     real = service.messages.record_customer_message
 
-    def store_then(conversation_id: str, text: str, client_msg_id: str | None) -> StoredMessage:
-        stored = real(conversation_id, text, client_msg_id)
+    def store_then(
+        conversation_id: str, text: str, client_msg_id: str | None, page: str | None = None
+    ) -> StoredMessage:
+        stored = real(conversation_id, text, client_msg_id, page)
         then(conversation_id)
         return stored
 

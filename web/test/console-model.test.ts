@@ -3,9 +3,12 @@ import { describe, it } from "node:test";
 
 import {
   Announcer,
+  conversationLanguage,
   customerLabel,
   dispositionLabel,
   dispositionsOf,
+  languageLabel,
+  languagesOf,
   money,
   reasonLabel,
   summariseInstalments,
@@ -75,5 +78,19 @@ describe("dispositions", () => {
     assert.equal(dispositionLabel("follow_up"), "Needs follow-up");
     assert.equal(dispositionLabel("callback_booked"), "Callback booked");
     assert.equal(dispositionLabel("___"), "___");
+  });
+});
+
+describe("languages (issue 19)", () => {
+  it("names a conversation's language with the page's tag", () => {
+    assert.equal(conversationLanguage({ language: "es", page_language: "es-MX" }), "Spanish (page es-MX)");
+    assert.equal(conversationLanguage({ language: "en" }), "English");
+    assert.equal(conversationLanguage({}), "English");
+    assert.equal(languageLabel("de"), "DE");
+  });
+
+  it("reads an agent's languages", () => {
+    assert.deepEqual(languagesOf(["es", "en", 3, ""]), ["es", "en"]);
+    assert.deepEqual(languagesOf(undefined), []);
   });
 });

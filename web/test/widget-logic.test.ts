@@ -5,6 +5,7 @@ import { Throttle, formatDuration } from "../src/shared/format";
 import { validateContact } from "../src/widget/contact";
 import { type ChatMessage, MessageLog, parseServerMessage } from "../src/widget/messages";
 import { SessionStore } from "../src/widget/session";
+import { pageLanguage, stringsFor, widgetLanguage } from "../src/widget/strings";
 
 class MapStorage {
   readonly data = new Map<string, string>();
@@ -176,5 +177,35 @@ describe("Throttle", () => {
     assert.equal(t.accept(11_999), false);
     assert.equal(t.accept(12_000), true);
     assert.equal(t.accept(12_001), false);
+  });
+});
+
+describe("languages (issue 19)", () => {
+  it("reads Spanish from any Spanish tag and English otherwise", () => {
+    assert.equal(widgetLanguage("es-MX"), "es");
+    assert.equal(widgetLanguage("ES_es"), "es");
+    assert.equal(widgetLanguage("en-GB"), "en");
+    assert.equal(widgetLanguage("fr"), "en");
+    assert.equal(widgetLanguage(null), "en");
+    assert.equal(widgetLanguage("estonian"), "en");
+  });
+
+  it("reports the configured language, else <html lang>, and nothing malformed", () => {
+    assert.equal(pageLanguage(undefined, "es-MX"), "es-MX");
+    assert.equal(pageLanguage("es", "en"), "es");
+    assert.equal(pageLanguage(undefined, ""), null);
+    assert.equal(pageLanguage(undefined, "<script>"), null);
+  });
+
+  it("has a Spanish text for every English one, including busy", () => {
+    const en = stringsFor("en");
+    const es = stringsFor("es");
+    assert.deepEqual(Object.keys(es).sort(), Object.keys(en).sort());
+    assert.match(es.busy, /ocupados/);
+    for (const key of Object.keys(en) as (keyof typeof en)[]) {
+      if (typeof en[key] === "string" && key !== "link") {
+        assert.notEqual(es[key], en[key], key);
+      }
+    }
   });
 });

@@ -129,10 +129,12 @@ def test_presence_validation(service, ana):
 
 def test_demo_accounts_get_fresh_random_passwords(service):
     first = service.agents.ensure_demo_accounts()
-    assert [u for u, _ in first] == ["demo", "demo-supervisor"]
+    assert [u for u, _ in first] == ["demo", "demo-supervisor", "demo-es"]
     assert all(len(pw) >= 16 for _, pw in first)
     assert service.agents.login("demo", first[0][1]).role == "agent"
     assert service.agents.login("demo-supervisor", first[1][1]).role == "supervisor"
+    spanish = service.agents.login("demo-es", first[2][1])
+    assert (spanish.role, spanish.languages) == ("agent", ("es", "en"))
     username, password = service.agents.ensure_demo_accounts()[0]
     assert username == "demo"
     assert password != first[0][1]

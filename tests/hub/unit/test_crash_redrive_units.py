@@ -72,7 +72,8 @@ async def test_start_up_redrives_every_unfinished_turn_in_order(hub, service):
     # In order within a conversation (other conversations may run in between).
     own = service.sessions.get_conversation(conv).session_id
     assert [text for sid, text in sent if sid == own] == ["first", "second"]
-    assert all(meta == {"channel": "hub"} for _sid, _text, meta in hub.bot.sent)  # no identity
+    # No identity; the conversation's stored language only.
+    assert all(meta == {"channel": "hub", "language": "en"} for _s, _t, meta in hub.bot.sent)
     assert [t for s, t in _rows(service, conv) if s == "bot"] == ["Here you go."] * 2
     assert service.messages.open_turns() == []
     assert await hub.turns.redrive() == 0

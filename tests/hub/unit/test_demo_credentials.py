@@ -15,8 +15,14 @@ def test_demo_mode_prints_and_saves_working_logins(service, tmp_path):
     out = io.StringIO()
     prepare_demo_accounts(service, HubSettings(demo=True, demo_credentials_path=path), out)
     saved = json.loads(path.read_text(encoding="utf-8"))
-    assert set(saved) == {"username", "password", "supervisor_username", "supervisor_password"}
+    assert set(saved) == {
+        *("username", "password", "supervisor_username", "supervisor_password"),
+        *("spanish_username", "spanish_password"),
+    }
     assert (saved["username"], saved["supervisor_username"]) == ("demo", "demo-supervisor")
+    assert saved["spanish_username"] == "demo-es"
+    spanish = service.agents.login(saved["spanish_username"], saved["spanish_password"])
+    assert "es" in spanish.languages
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert service.agents.login(saved["username"], saved["password"]).role == "agent"
     assert service.agents.login(

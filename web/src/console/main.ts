@@ -15,10 +15,13 @@ import { append, clear, h, richText } from "../shared/dom";
 import { formatClock, formatDuration, randomId } from "../shared/format";
 import {
   Announcer,
+  conversationLanguage,
   customerLabel,
   dispositionLabel,
   dispositionsOf,
   type Json,
+  languageLabel,
+  languagesOf,
   list,
   money,
   num,
@@ -37,6 +40,7 @@ interface LoginInfo {
   displayName: string;
   role: string;
   queues: string[];
+  languages: string[];
 }
 
 interface ConversationState {
@@ -121,6 +125,7 @@ function loadLogin(): LoginInfo | null {
       displayName: str(data.displayName) ?? "",
       role: str(data.role) ?? "agent",
       queues: Array.isArray(data.queues) ? data.queues.filter((q): q is string => typeof q === "string") : [],
+      languages: languagesOf(data.languages),
     };
   } catch {
     return null;
@@ -177,6 +182,7 @@ async function login(username: string, password: string): Promise<LoginInfo> {
     displayName: str(body.display_name) ?? username,
     role: str(body.role) ?? "agent",
     queues: Array.isArray(body.queues) ? body.queues.filter((q): q is string => typeof q === "string") : [],
+    languages: languagesOf(body.languages),
   };
 }
 
@@ -226,7 +232,8 @@ function startConsole(info: LoginInfo): void {
   me = info;
   ui.loginView.hidden = true;
   ui.app.hidden = false;
-  ui.me.textContent = `${info.displayName}${info.role === "supervisor" ? " (supervisor)" : ""}`;
+  const speaks = info.languages.length > 0 ? ` · speaks ${info.languages.map(languageLabel).join(", ")}` : "";
+  ui.me.textContent = `${info.displayName}${info.role === "supervisor" ? " (supervisor)" : ""}${speaks}`;
   ui.statsHeading.textContent = info.role === "supervisor" ? "All queues" : "My queues";
   // No token: the hub reads the HttpOnly session cookie of this (same-origin) page.
   const s = io("/agent", { reconnectionDelayMax: 5000, transports: ["websocket", "polling"] });
@@ -416,6 +423,7 @@ function renderQueue(): void {
           "div",
           { class: "row" },
           h("span", { class: "tag" }, str(item.queue) ?? "—"),
+          h("span", { class: "tag lang", title: "Customer's language", "data-language": str(item.language) ?? "en" }, languageLabel(item.language)),
           h("span", {}, reasonLabel(item.reason)),
           h("span", { class: "wait", "data-wait": index }, liveWait(item, waitingReceivedAt, "wait_seconds")),
         ),
@@ -445,7 +453,13 @@ function renderMine(): void {
           open,
           conv.unread > 0 ? h("span", { class: "unread", "aria-label": `${conv.unread} unread` }, String(conv.unread)) : null,
         ),
-        h("div", { class: "row" }, h("span", { class: "tag" }, str(conv.view.queue) ?? "—"), h("span", {}, str(conv.view.state) ?? "")),
+        h(
+          "div",
+          { class: "row" },
+          h("span", { class: "tag" }, str(conv.view.queue) ?? "—"),
+          h("span", { class: "tag lang", title: "Customer's language", "data-language": str(conv.view.language) ?? "en" }, languageLabel(conv.view.language)),
+          h("span", {}, str(conv.view.state) ?? ""),
+        ),
       ),
     );
   }
@@ -688,7 +702,9 @@ function renderConversationHeader(): void {
   const v = state.view;
   const ctxCustomer = rec(state.context?.customer);
   ui.convTitle.textContent = `Conversation with ${str(ctxCustomer.name) ?? customerLabel(v)}`;
-  ui.convMeta.textContent = `Queue: ${str(v.queue) ?? "—"} · State: ${str(v.state) ?? "—"} · Reason: ${reasonLabel(v.reason)}`;
+  ui.convMeta.textContent =
+    `Queue: ${str(v.queue) ?? "—"} · State: ${str(v.state) ?? "—"} · Reason: ${reasonLabel(v.reason)}` +
+    ` · Language: ${conversationLanguage(v)}`;
   const mine = v.state === "agent";
   ui.replyForm.hidden = !mine;
   ui.actions.hidden = !mine;

@@ -57,6 +57,25 @@ export function summariseInstalments(order: Json): InstalmentSummary {
 }
 
 /** The customer label used in lists: name if known, else the ref, else "Anonymous". */
+const LANGUAGE_NAMES: Record<string, string> = { en: "English", es: "Spanish" };
+
+/** A language code as agents read it ("es" -> "Spanish"); English when missing. */
+export function languageLabel(code: unknown): string {
+  const value = typeof code === "string" && code !== "" ? code.toLowerCase() : "en";
+  return LANGUAGE_NAMES[value] ?? value.toUpperCase();
+}
+
+/** The conversation's language with the page's tag when known: "Spanish (page es-MX)". */
+export function conversationLanguage(view: Json): string {
+  const page = typeof view.page_language === "string" && view.page_language !== "" ? view.page_language : null;
+  return `${languageLabel(view.language)}${page !== null ? ` (page ${page})` : ""}`;
+}
+
+/** An agent's languages from the hub's JSON ("languages": ["es", "en"]). */
+export function languagesOf(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string" && v !== "") : [];
+}
+
 export function customerLabel(item: Json): string {
   return str(item.customer_name) ?? str(item.customer_ref) ?? "Anonymous visitor";
 }

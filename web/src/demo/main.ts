@@ -15,6 +15,18 @@ interface PayAssistApi {
 }
 
 const CHOICE_KEY = "payassist-demo:customer";
+const LANGUAGES = new Set(["en", "es"]);
+
+/**
+ * `?lang=es` makes this a Spanish page (`<html lang="es">`), as a merchant's Spanish site would
+ * be; the widget reads the page's language when it starts (issue 19).
+ */
+function applyPageLanguage(): void {
+  const wanted = new URLSearchParams(window.location.search).get("lang");
+  if (wanted !== null && LANGUAGES.has(wanted)) {
+    document.documentElement.lang = wanted;
+  }
+}
 
 function payAssist(): PayAssistApi {
   return (window as unknown as { PayAssist: PayAssistApi }).PayAssist;
@@ -71,6 +83,7 @@ async function start(customerRef: string, status: HTMLElement): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  applyPageLanguage();
   const select = byId<HTMLSelectElement>("demo-customer");
   const form = byId<HTMLFormElement>("demo-form");
   const status = byId<HTMLElement>("demo-status");

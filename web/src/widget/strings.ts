@@ -1,4 +1,8 @@
-/** User-facing widget strings (English and Spanish); the host picks with `language`. */
+/**
+ * User-facing widget strings (English and Spanish), written by hand. The widget starts in the
+ * host's configured `language` or the page's `<html lang>`, then follows the conversation's
+ * language as the hub reports it (issue 19).
+ */
 
 export interface Strings {
   title: string;
@@ -44,6 +48,9 @@ export interface Strings {
   signInAgain: string;
   rateLimited: string;
   tooLarge: string;
+  busy: string;
+  identityMismatch: string;
+  rejected: string;
   newMessages: string;
   unread: (n: number) => string;
   link: string;
@@ -96,6 +103,9 @@ const en: Strings = {
   signInAgain: "Your earlier chat belongs to your account: sign in again to see it. You can start a new chat here.",
   rateLimited: "Too many new chats from here. Please wait a minute and try again.",
   tooLarge: "That message is too long to send. Please shorten it.",
+  busy: "We're very busy right now and couldn't take your message. Please send it again in a moment.",
+  identityMismatch: "This chat belongs to a different customer. Start a new chat to continue.",
+  rejected: "This message couldn't be sent.",
   newMessages: "New messages",
   unread: (n) => `${n} unread message${n === 1 ? "" : "s"}`,
   link: "link",
@@ -148,12 +158,27 @@ const es: Strings = {
   signInAgain: "Tu chat anterior pertenece a tu cuenta: inicia sesión de nuevo para verlo. Puedes empezar un chat nuevo aquí.",
   rateLimited: "Demasiados chats nuevos desde aquí. Espera un minuto e inténtalo de nuevo.",
   tooLarge: "Ese mensaje es demasiado largo para enviarlo. Acórtalo, por favor.",
+  busy: "Ahora mismo estamos muy ocupados y no hemos podido recibir tu mensaje. Envíalo otra vez dentro de un momento.",
+  identityMismatch: "Este chat pertenece a otro cliente. Empieza un chat nuevo para continuar.",
+  rejected: "No se ha podido enviar este mensaje.",
   newMessages: "Mensajes nuevos",
   unread: (n) => `${n} mensaje${n === 1 ? "" : "s"} sin leer`,
   link: "enlace",
 };
 
+/** The language we have strings for: "es" for any Spanish tag ("es-MX", "es_ES"), else "en". */
+export function widgetLanguage(language: string | null | undefined): "en" | "es" {
+  const primary = (language ?? "en").toLowerCase().split(/[-_]/)[0];
+  return primary === "es" ? "es" : "en";
+}
+
 /** Strings for a BCP 47 tag ("es-MX" -> Spanish); English otherwise. */
-export function stringsFor(language: string | undefined): Strings {
-  return (language ?? "en").toLowerCase().startsWith("es") ? es : en;
+export function stringsFor(language: string | null | undefined): Strings {
+  return widgetLanguage(language) === "es" ? es : en;
+}
+
+/** The page's language for the hub: the host's configured one, else `<html lang>`; null if none. */
+export function pageLanguage(configured: string | undefined, documentLang: string): string | null {
+  const tag = (configured ?? documentLang).trim();
+  return /^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8}){0,4}$/.test(tag) ? tag : null;
 }

@@ -14,7 +14,7 @@ import { safeHref } from "../shared/text";
 import { validateContact } from "./contact";
 import { type ChatMessage, MessageLog, parseServerMessage } from "./messages";
 import { type KeyValueStorage, SessionStore } from "./session";
-import { type Strings, stringsFor } from "./strings";
+import { type Strings, pageLanguage, stringsFor, widgetLanguage } from "./strings";
 import { WIDGET_CSS } from "./styles";
 
 export interface WidgetOptions {
@@ -25,6 +25,11 @@ export interface WidgetOptions {
   title?: string;
   /** CSS colour overrides: primary, onPrimary, bot, agent, customer, focus... */
   colors?: Record<string, string>;
+  /**
+   * The page's language (BCP 47, e.g. "es-MX"); default: the page's `<html lang>`. It picks the
+   * widget's first strings and goes to the hub with each message (`metadata.page_language`);
+   * the widget then follows the conversation's language as the hub decides it.
+   */
   language?: string;
   /** Open the panel at start. */
   open?: boolean;
@@ -72,7 +77,11 @@ function agentNameOf(data: Record<string, unknown>): string | null {
 export class ChatWidget {
   readonly host: HTMLElement;
   private readonly root: ShadowRoot;
-  private readonly t: Strings;
+  private t: Strings;
+  private language: "en" | "es";
+  private readonly pageLanguage: string | null;
+  /** Re-apply every translated label (after the conversation's language changed). */
+  private readonly labels: Array<() => void> = [];
   private readonly hubUrl: string;
   private readonly store: SessionStore;
   private readonly log = new MessageLog();
@@ -98,16 +107,18 @@ export class ChatWidget {
   private readonly banner: HTMLElement;
   private readonly list: HTMLOListElement;
   private readonly typing: HTMLElement;
-  private readonly contactForm: HTMLFormElement;
+  private contactForm: HTMLFormElement;
   private readonly csat: HTMLElement;
   private readonly composer: HTMLFormElement;
   private readonly input: HTMLTextAreaElement;
 
   constructor(options: WidgetOptions, storage: KeyValueStorage | null) {
-    this.t = stringsFor(options.language);
+    this.pageLanguage = pageLanguage(options.language, document.documentElement.lang ?? "");
+    this.language = widgetLanguage(this.pageLanguage);
+    this.t = stringsFor(this.language);
     this.hubUrl = (options.hubUrl ?? window.location.origin).replace(/\/+$/, "");
     this.store = new SessionStore(storage, this.hubUrl);
-    const title = options.title ?? this.t.title;
+    const title = (t: Strings): string => options.title ?? t.title;
 
     this.host = h("div", { "data-payassist": "widget" });
     this.root = this.host.attachShadow({ mode: "open" });
@@ -127,21 +138,22 @@ export class ChatWidget {
       "button",
       { type: "button", class: "launcher", "aria-expanded": "false", "aria-controls": "pa-panel" },
       h("span", { "aria-hidden": "true" }, "💬"),
-      h("span", {}, this.t.open),
+      this.label(h("span", {}), (t) => t.open),
       this.badge,
     );
     this.status = h("p", { class: "status", role: "status" }, this.t.connecting);
-    this.humanBtn = h("button", { type: "button", class: "human" }, this.t.talkToPerson);
-    const closeBtn = h("button", { type: "button", class: "x", "aria-label": this.t.close, title: this.t.close }, "×");
+    this.humanBtn = this.label(h("button", { type: "button", class: "human" }), (t) => t.talkToPerson);
+    const closeBtn = h("button", { type: "button", class: "x" }, "×");
+    this.attrs(closeBtn, (t) => ({ "aria-label": t.close, title: t.close }));
     this.banner = h("div", { class: "banner", role: "status", hidden: true });
     this.list = h("ol", {
       class: "log",
       role: "log",
       "aria-live": "polite",
       "aria-relevant": "additions",
-      "aria-label": this.t.conversation,
       tabindex: "0",
     });
+    this.attrs(this.list, (t) => ({ "aria-label": t.conversation }));
     this.typing = h("div", { class: "typing", "aria-live": "polite" });
     this.contactForm = this.buildContactForm();
     this.csat = this.buildCsat();
@@ -149,23 +161,23 @@ export class ChatWidget {
       id: "pa-input",
       rows: 1,
       maxlength: 4000,
-      placeholder: this.t.placeholder,
       autocomplete: "off",
     });
+    this.attrs(this.input, (t) => ({ placeholder: t.placeholder }));
     this.composer = h(
       "form",
       { class: "composer" },
-      h("label", { class: "sr", for: "pa-input" }, this.t.messageLabel),
+      this.label(h("label", { class: "sr", for: "pa-input" }), (t) => t.messageLabel),
       this.input,
-      h("button", { type: "submit", class: "send" }, this.t.send),
+      this.label(h("button", { type: "submit", class: "send" }), (t) => t.send),
     );
     this.panel = h(
       "section",
-      { id: "pa-panel", class: "panel", role: "dialog", "aria-label": title, hidden: true },
+      { id: "pa-panel", class: "panel", role: "dialog", hidden: true },
       h(
         "header",
         {},
-        h("div", { class: "row" }, h("h2", {}, title), closeBtn),
+        h("div", { class: "row" }, this.label(h("h2", {}), title), closeBtn),
         h("div", { class: "row" }, this.status, this.humanBtn),
       ),
       this.banner,
@@ -175,6 +187,7 @@ export class ChatWidget {
       this.csat,
       this.composer,
     );
+    this.attrs(this.panel, (t) => ({ "aria-label": title(t) }));
     const wrapper = h("div", { class: "pa" }, this.panel, this.launcher);
     for (const [name, value] of Object.entries(options.colors ?? {})) {
       const cssVar = COLOR_VARS[name];
@@ -216,6 +229,58 @@ export class ChatWidget {
 
     if (options.open === true || this.readOpenFlag()) {
       this.open(false);
+    }
+  }
+
+  /** Sets an element's text from the strings now and whenever the language changes. */
+  private label<E extends HTMLElement>(el: E, text: (t: Strings) => string): E {
+    const apply = (): void => {
+      el.textContent = text(this.t);
+    };
+    apply();
+    this.labels.push(apply);
+    return el;
+  }
+
+  /** Sets attributes from the strings now and whenever the language changes. */
+  private attrs(el: HTMLElement, values: (t: Strings) => Record<string, string>): void {
+    const apply = (): void => {
+      for (const [name, value] of Object.entries(values(this.t))) {
+        el.setAttribute(name, value);
+      }
+    };
+    apply();
+    this.labels.push(apply);
+  }
+
+  /**
+   * Follows the conversation's language as the hub reports it (the `user_uttered` ack, a
+   * `handoff_status`): every label, the contact form and the rating switch to it. Banners
+   * already shown stay as they are; the next ones are in the new language.
+   */
+  private useLanguage(language: unknown): void {
+    if (typeof language !== "string" || language === "") {
+      return;
+    }
+    const next = widgetLanguage(language);
+    if (next === this.language) {
+      return;
+    }
+    this.language = next;
+    this.t = stringsFor(next);
+    for (const apply of this.labels) {
+      apply();
+    }
+    if (this.ready) {
+      this.setStatus(this.t.connected);
+    }
+    const fresh = this.buildContactForm(); // its own inputs and submit handler
+    fresh.hidden = this.contactForm.hidden;
+    this.contactForm.replaceWith(fresh);
+    this.contactForm = fresh;
+    if (this.csat.querySelector(".stars") !== null) {
+      clear(this.csat);
+      this.resetCsat();
     }
   }
 
@@ -298,6 +363,9 @@ export class ChatWidget {
             clear(this.list);
             this.freshStart = true; // the next session_confirm is a new chat: keep the screen
             this.renderNotice(this.t.signInAgain);
+          }
+          if (ackRec.identity_required !== true) {
+            this.useLanguage(ackRec.language); // a reloaded page continues in the chat's language
           }
           const state = stringOrNull(ackRec.state);
           if (state !== null && state !== this.mode && ackRec.identity_required !== true) {
@@ -418,6 +486,7 @@ export class ChatWidget {
   }
 
   private onHandoffStatus(data: Record<string, unknown>): void {
+    this.useLanguage(data.language);
     const state = stringOrNull(data.state);
     switch (state) {
       case "queued": {
@@ -531,9 +600,16 @@ export class ChatWidget {
       .timeout(ACK_TIMEOUT_MS)
       .emit(
         "user_uttered",
-        { message: payload, session_id: this.sessionId, client_msg_id: clientMsgId, metadata: {} },
+        {
+          message: payload,
+          session_id: this.sessionId,
+          client_msg_id: clientMsgId,
+          metadata: {},
+          ...(this.pageLanguage !== null ? { page_language: this.pageLanguage } : {}),
+        },
         (err: unknown, ack: unknown) => {
           const ackRec = asRecord(ack);
+          this.useLanguage(ackRec.language);
           const id = numberOrNull(ackRec.id);
           const code = stringOrNull(asRecord(ackRec.error).code);
           if (code === "conversation_closed") {
@@ -546,13 +622,15 @@ export class ChatWidget {
             this.onSessionEnded();
             return;
           }
-          if (code === "rate_limited" || code === "too_large") {
-            this.markRejected(clientMsgId, code === "rate_limited" ? this.t.rateLimited : this.t.tooLarge);
+          if (code === "rate_limited" || code === "too_large" || code === "busy") {
+            const text = { rate_limited: this.t.rateLimited, too_large: this.t.tooLarge, busy: this.t.busy }[code];
+            this.markRejected(clientMsgId, text);
             return;
           }
           if (code !== null && code !== "unavailable" && code !== "internal") {
-            // Rejected for good (too long, malformed...): say so instead of retrying forever.
-            this.markRejected(clientMsgId, stringOrNull(asRecord(ackRec.error).message));
+            // Rejected for good (malformed, another customer's chat...): say so, in the
+            // widget's language, instead of retrying forever.
+            this.markRejected(clientMsgId, code === "identity_mismatch" ? this.t.identityMismatch : this.t.rejected);
             return;
           }
           if (err === null && id !== null) {

@@ -1,0 +1,70 @@
+"""The conversation's language, decided on each customer message and kept with it (issue 19).
+
+The decision is the one shared with the bot (``common.language.choose_language``): the host
+page's language and the conversation's previous language are its priors, so "ok", "gracias"
+or an order number alone do not flip it. It runs inside the transaction that stores the
+customer's message, under the conversation's row lock, so concurrent messages of one
+conversation decide in order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from common.language import choose_language
+from hub.domain.language import served_language
+from hub.domain.views import PendingTurn
+from hub.persistence.mapping import message_view
+from hub.persistence.store import HubStore
+
+
+def decide_language(
+    store: HubStore, tx: Session | Connection, target: Any, text: str, page_language: str | None
+) -> tuple[str, str | None]:
+    """The conversation's language after this customer message; stored when it changed.
+
+    Args:
+        store: The hub store.
+        tx: The transaction storing the message (holding the conversation's row lock).
+        target: The conversation's row as ``MessageRepository.message_target`` read it.
+        text: The (masked) message.
+        page_language: The page's tag sent with this message; None keeps the one stored.
+
+    Returns:
+        ``(language, page_language)`` now stored with the conversation.
+    """
+    page = page_language or target.page_language
+    choice = choose_language(text, page_language=page, previous_language=target.language)
+    language = served_language(choice.code)
+    if (language, page) != (target.language, target.page_language):
+        store.messages.set_language(tx, str(target.id), language, page)
+    return language, page
+
+
+def pending_turn(row: Any) -> PendingTurn:
+    """A row of ``MessageRepository.open_turns`` as a pending turn, with its language."""
+    return PendingTurn(
+        message_view(row),
+        str(row.session_id),
+        row.turn_state,
+        row.turn_handoff,
+        row.language,
+        row.page_language,
+    )
+
+
+def with_language(
+    metadata: dict[str, Any], language: str | None, page_language: str | None
+) -> dict[str, Any]:
+    """The bot's metadata with the hub's decision: ``language`` and ``page_language``.
+
+    The bot's language tagger trusts ``metadata.language`` (docs/protocol.md, "Language");
+    ``page_language`` is left out when no client reported one.
+    """
+    extra: dict[str, Any] = {"language": served_language(language)}
+    if page_language:
+        extra["page_language"] = page_language
+    return {**metadata, **extra}
