@@ -1,10 +1,14 @@
-"""Rasa's ``SpacyNLP`` with one spaCy pipeline per language, picked per message.
+"""Rasa's ``SpacyNLP`` with one spaCy pipeline per language, and the step that uses them.
 
 ``config.yml`` names the English pipeline as ``model`` (as for stock ``SpacyNLP``) and the
-others under ``models`` (language code -> path). Each message gets its ``spacy_doc`` from
-the pipeline of the language ``bot.language_tagger.LanguageTagger`` gave it, in training and
-in serving, so tokens and lemmas are Spanish for a Spanish message. English messages get
-exactly the doc stock ``SpacyNLP`` makes.
+others under ``models`` (language code -> path). :class:`SpacyNLP` loads them all and gives
+every message the English doc, exactly as stock ``SpacyNLP`` does: the phrase matchers that
+come next (``bot.explicit_request``, ``bot.frustration``) key their multilingual phrase books
+by the English pipeline's lemmas, so they must see that doc. :class:`LanguageDocs`, after
+them, gives each message tagged with another language (``bot.language_tagger``) the doc of
+that language's pipeline, in training and in serving, so the tokenizer, the featurizers and
+the entity extractor read a Spanish message with Spanish tokens, lemmas and patterns. An
+English message is not touched (no cost).
 
 Components that take the provided model (``model_from="SpacyNLP"``) get a
 :class:`LanguageSpacyModel`: its ``model`` is the English pipeline, as before, and
@@ -14,11 +18,10 @@ Components that take the provided model (``model_from="SpacyNLP"``) get a
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext
+from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
@@ -63,7 +66,7 @@ def pipeline_for(model: spacy_utils.SpacyModel, message: Message) -> Language:
     model_from="SpacyNLP",
 )
 class SpacyNLP(spacy_utils.SpacyNLP):  # type: ignore[misc]
-    """Stock ``SpacyNLP`` with a pipeline per language (module docstring)."""
+    """Stock ``SpacyNLP`` that also loads a pipeline per language (module docstring)."""
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
@@ -97,38 +100,70 @@ class SpacyNLP(spacy_utils.SpacyNLP):  # type: ignore[misc]
         names = "+".join([str(config.get("model")), *(str(paths[c]) for c in sorted(paths))])
         return cls(LanguageSpacyModel(default.model, names, models), config)
 
-    def _docs(self, nlp: Language, texts: list[str]) -> list[Any]:
-        # Stock SpacyNLP pipes non-empty texts in batches of 50 and gives "" an empty doc.
-        from spacy.tokens import Doc
 
-        piped = iter(nlp.pipe([t for t in texts if t], batch_size=50))
-        return [next(piped) if text else Doc(nlp.vocab) for text in texts]
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False, model_from="SpacyNLP"
+)
+class LanguageDocs(GraphComponent):  # type: ignore[misc]
+    """Replaces the English doc of a message in another language with its language's doc."""
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> LanguageDocs:
+        """Create the component (nothing is trained or persisted)."""
+        return cls(config)
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        """Prepare texts as ``SpacyNLP`` does (lower-cased unless ``case_sensitive``)."""
+        self._case_sensitive = bool({**self.get_default_config(), **config}["case_sensitive"])
+
+    def _text(self, message: Message, attribute: str) -> str:
+        text = message.get(attribute) or ""
+        return str(text) if self._case_sensitive else str(text).lower()
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """Same ``case_sensitive`` option as ``SpacyNLP`` (set both alike)."""
+        return {"case_sensitive": False}
+
+    @classmethod
+    def required_components(cls) -> list[type]:
+        """The pipelines must be loaded (and the English docs made) first."""
+        return [SpacyNLP]
+
+    def _others(
+        self, messages: list[Message], model: spacy_utils.SpacyModel
+    ) -> dict[int, tuple[Language, list[Message]]]:
+        groups: dict[int, tuple[Language, list[Message]]] = {}
+        for message in messages:
+            nlp = pipeline_for(model, message)
+            if nlp is not model.model:
+                groups.setdefault(id(nlp), (nlp, []))[1].append(message)
+        return groups
 
     def process_training_data(
         self, training_data: TrainingData, model: spacy_utils.SpacyModel
     ) -> TrainingData:
-        """Stock docs for training examples, each from its language's pipeline."""
-        by_language: dict[int, list[Message]] = defaultdict(list)
-        pipelines: dict[int, Language] = {}
-        for example in training_data.training_examples:
-            nlp = pipeline_for(model, example)
-            pipelines[id(nlp)] = nlp
-            by_language[id(nlp)].append(example)
-        for key, examples in by_language.items():
+        """Training examples in another language get that language's docs, piped in batches."""
+        for nlp, examples in self._others(training_data.training_examples, model).values():
             for attribute in DENSE_FEATURIZABLE_ATTRIBUTES:
-                texts = [self._get_text(e, attribute) for e in examples]
-                for example, doc in zip(examples, self._docs(pipelines[key], texts), strict=True):
-                    if len(doc):
-                        example.set(SPACY_DOCS[attribute], doc)
+                texts = [self._text(e, attribute) for e in examples]
+                piped = iter(nlp.pipe([t for t in texts if t], batch_size=50))
+                for example, text in zip(examples, texts, strict=True):
+                    if text:
+                        example.set(SPACY_DOCS[attribute], next(piped))
         return training_data
 
     def process(self, messages: list[Message], model: spacy_utils.SpacyModel) -> list[Message]:
-        """Stock docs for messages, each from its language's pipeline."""
-        for message in messages:
-            nlp = pipeline_for(model, message)
-            for attribute in DENSE_FEATURIZABLE_ATTRIBUTES:
-                if message.get(attribute):
-                    message.set(
-                        SPACY_DOCS[attribute], self._doc_for_text(nlp, message.get(attribute))
-                    )
+        """Messages in another language get that language's docs."""
+        for nlp, group in self._others(messages, model).values():
+            for message in group:
+                for attribute in DENSE_FEATURIZABLE_ATTRIBUTES:
+                    if message.get(attribute):
+                        message.set(SPACY_DOCS[attribute], nlp(self._text(message, attribute)))
         return messages

@@ -97,12 +97,19 @@ _SPANISH_MARKERS = _word_set(
     hola buenas buenos dias tardes noches gracias porfa porfavor favor vale claro perfecto
     listo genial bueno sí si adios adiós chao chau hasta luego ayuda ayudame ayúdame necesito
     quiero puedo tengo estoy donde dónde cuando cuándo cuanto cuánto cuánta cuanta como cómo
-    que qué por para pero pues entonces ahora ya mi mis tu tus su sus el la los las un una
+    que qué por para pero pues entonces ahora mi mis tu tus su sus el la los las un una
     unos unas del al es esta está estan están eso esto nada nunca tambien también todavia
     todavía aun aún pago pagos cuota cuotas plazo plazos pedido pedidos tarjeta reembolso
     devolucion devolución cuenta factura cargo cobro cobraron dinero persona humano agente
     asesor operador hablar llamar señor señora oye mira vos sos tenés querés podés bien mal
     muy mucho muchas muchos seguro entiendo entendí verdad cierto correo recibo cancelar
+    de en con sin ni feliz amable se te lo le les nos os hay han ha he has son soy eres fue sea ser
+    estás tiene tienes tengas puede puedes quieres hacer hace hice dije dijo veo ver
+    ola holis holaa alo aló grax grac sip sipi dale nel nop okey joya jaja jajaja jeje
+    porfis chido chévere chevere vale venga bacán bacan disculpa disculpe disculpas perdón
+    perdon perdona siento molestia acuerdo correcto exacto obvio cancela chau noche buena
+    buen día finde toma aquí aqui allí alli ahí ahi nadie alguien algo mismo otra otro
+    después despues antes hoy mañana ayer semana mes dónde cobrado cobraron quitaron
     """
 )
 _ENGLISH_MARKERS = _word_set(
@@ -113,6 +120,12 @@ _ENGLISH_MARKERS = _word_set(
     it i you we they with from of to for and but just still not dont don't cant can't
     payment payments due order orders card refund account bill charge charged money person
     human agent someone talk speak call right now done got okay alright understood
+    do does did doing have has had in on at by into about up out off be been am will
+    there their them our us he she his her its so if or sorry see go going get make
+    makes like know think same next late open new much more any some all too very really
+    again after before then than as only also here ahead question thing bike charges fees
+    ta fee declined transaction experience difficulty financial music clue hello translate
+    english french instalment instalments dispute charges twice wrong paid pay off
     """
 )
 
