@@ -43,8 +43,13 @@ def _current_language(tracker: DialogueStateTracker, parse_data: dict[str, Any])
     record = parse_data.get(LANGUAGE_KEY)
     if isinstance(record, dict) and record.get("source") == "metadata":
         return str(record["code"])
-    page = (metadata or {}).get(PAGE_LANGUAGE_KEY)
     previous = tracker.get_slot(LANGUAGE_SLOT)
+    # The tagger decided without the conversation: when it found the previous language, or
+    # there is none, the prior cannot change its answer (no second detection).
+    tagged = record.get("code") if isinstance(record, dict) else None
+    if tagged is not None and previous in (None, tagged):
+        return str(tagged)
+    page = (metadata or {}).get(PAGE_LANGUAGE_KEY)
     return choose_language(
         tracker.latest_message.text or "" if tracker.latest_message else "",
         page_language=page if isinstance(page, str) else None,
