@@ -11,7 +11,8 @@ That is checked once per loaded pipeline, not assumed: the shortcut is taken onl
 component is an attribute ruler, a lemmatizer or an entity ruler, and every entity-ruler
 pattern reads only tokenizer attributes. Any other pipeline (a statistical ``ner``, a pattern
 on ``LEMMA``...) gets stock behaviour. Output, configuration (``dimensions``) and training are
-stock ``SpacyEntityExtractor``'s.
+stock ``SpacyEntityExtractor``'s; with one pipeline per language (``bot.spacy_languages``)
+each message is read by its language's pipeline.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from spacy.language import Language
 from spacy.tokens import Doc
+
+from bot.spacy_languages import pipeline_for
 
 # Components whose output the entity ruler cannot see unless a pattern reads what they set.
 _TOKEN_ANNOTATORS = frozenset({"attribute_ruler", "lemmatizer"})
@@ -114,7 +117,8 @@ class RulerEntityExtractor(SpacyEntityExtractor):  # type: ignore[misc]
     def process(self, messages: list[Message], model: SpacyModel) -> list[Message]:
         """Stock ``process``, with the document built by :meth:`_doc`."""
         for message in messages:
-            doc = self._doc(model.model, message.get(TEXT))
+            # The pipeline of the message's language (the only one for a plain SpacyModel).
+            doc = self._doc(pipeline_for(model, message), message.get(TEXT))
             extracted = self.filter_irrelevant_entities(
                 self.add_extractor_name(self._extract_entities(doc)), self._config["dimensions"]
             )

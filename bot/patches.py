@@ -56,6 +56,7 @@ PATCHES: tuple[Patch, ...] = (
         ("rasa", "structlog"),
     ),
     Patch("bot.warm_start", "one warm-up parse after the model loads"),
+    Patch("bot.language_slots", "language and locale slots set in action_extract_slots"),
 )
 
 _applied: list[Patch] = []

@@ -1,7 +1,8 @@
-"""Build the project's English spaCy pipeline (``python -m bot.spacy_pipeline --out DIR``).
+"""Build the project's spaCy pipelines (``python -m bot.spacy_pipeline --language en|es``).
 
 Rasa's ``SpacyNLP`` needs a spaCy pipeline on disk, and nothing may be downloaded at run time,
-so the pipeline is assembled here from ``spacy.blank("en")`` and official Explosion data only:
+so each pipeline is assembled here from ``spacy.blank(language)`` and official Explosion data
+only. English (``build/spacy/en_payments``):
 
 * ``attribute_ruler`` -- gives the tokenizer's contraction pieces real lemmas (``'re`` -> ``be``,
   ``n't`` / ``nt`` -> ``not``), so that "you're not helping", "you are not helping" and
@@ -10,6 +11,11 @@ so the pipeline is assembled here from ``spacy.blank("en")`` and official Explos
   the saved pipeline (so only the build needs that package);
 * ``entity_ruler`` -- rule-based entities labelled exactly like the Rasa entities
   (``order_number``, ``email``, ``money``, ``date``) for ``SpacyEntityExtractor``.
+
+Spanish (``build/spacy/es_payments``, patterns in ``bot/spacy_es.py``) is built the same way:
+``spacy.blank("es")``, an attribute ruler with lemma fixes, the ``es_lemma_lookup`` table, and
+an entity ruler for the same labels (shared order-number and e-mail patterns, Spanish money
+and dates). ``bot.spacy_languages`` gives each message the doc of its language's pipeline.
 
 Rasa's ``SpacyNLP`` lower-cases text before running the pipeline, while ``SpacyEntityExtractor``
 runs it again on the text as typed, so every pattern matches on ``LOWER`` (or a
@@ -29,6 +35,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import importlib.metadata
+import json
 import logging
 import shutil
 import sys
@@ -41,11 +48,15 @@ from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
+from bot import spacy_es
+
 logger = logging.getLogger(__name__)
 
 PIPELINE_NAME = "payments"
 PIPELINE_VERSION = "1.0.0"
-DEFAULT_OUT = Path(__file__).resolve().parents[1] / "build" / "spacy" / "en_payments"
+LANGUAGES = ("en", "es")
+BUILD_DIR = Path(__file__).resolve().parents[1] / "build" / "spacy"
+DEFAULT_OUT = BUILD_DIR / "en_payments"
 FINGERPRINT_FILE = "payassist_fingerprint.txt"
 
 # Entity labels: the Rasa entity names (docs/architecture.md, "Rasa domain contract").
@@ -210,14 +221,17 @@ def _date_patterns() -> list[Pattern]:
     ]
 
 
-def entity_patterns() -> list[Pattern]:
-    """Entity-ruler patterns for every Rasa entity the pipeline extracts."""
-    return [
-        *_order_number_patterns(),
-        *_email_patterns(),
-        *_money_patterns(),
-        *_date_patterns(),
-    ]
+def default_out(language: str) -> Path:
+    """Where ``make spacy`` puts a language's pipeline (``build/spacy/<language>_payments``)."""
+    return BUILD_DIR / f"{language}_{PIPELINE_NAME}"
+
+
+def entity_patterns(language: str = "en") -> list[Pattern]:
+    """Entity-ruler patterns for every Rasa entity the ``language`` pipeline extracts."""
+    shared = [*_order_number_patterns(), *_email_patterns()]
+    if language == "es":
+        return [*shared, *spacy_es.money_patterns(), *spacy_es.date_patterns()]
+    return [*shared, *_money_patterns(), *_date_patterns()]
 
 
 def contraction_lemma_patterns() -> list[Pattern]:
@@ -264,13 +278,15 @@ def contraction_lemma_patterns() -> list[Pattern]:
     return patterns
 
 
-def build_pipeline() -> Language:
+def build_pipeline(language: str = "en") -> Language:
     """Assemble the pipeline in memory (no disk access beyond the installed lookups data)."""
-    nlp = spacy.blank("en")
+    if language not in LANGUAGES:
+        raise ValueError(f"no spaCy pipeline for language {language!r}; have {LANGUAGES}")
+    nlp = spacy.blank(language)
     nlp.meta["name"] = PIPELINE_NAME
     nlp.meta["version"] = PIPELINE_VERSION
     nlp.meta["description"] = (
-        "Blank English tokenizer + contraction lemmas + lookup lemmatizer + entity ruler "
+        f"Blank {language} tokenizer + lemma fixes + lookup lemmatizer + entity ruler "
         f"for {', '.join(LABELS)} (built by bot/spacy_pipeline.py)."
     )
     ruler = nlp.add_pipe("attribute_ruler")
@@ -279,9 +295,10 @@ def build_pipeline() -> Language:
     # Loads the lookup table from spacy-lookups-data (to_disk then stores it with the
     # pipeline). It also clears both rulers, so their patterns are added afterwards.
     nlp.initialize()
-    for entry in contraction_lemma_patterns():
+    lemma_patterns = spacy_es.lemma_fixes() if language == "es" else contraction_lemma_patterns()
+    for entry in lemma_patterns:
         ruler.add(**entry)  # type: ignore[attr-defined]
-    entity_ruler.add_patterns(entity_patterns())  # type: ignore[attr-defined]
+    entity_ruler.add_patterns(entity_patterns(language))  # type: ignore[attr-defined]
     return nlp
 
 
@@ -328,18 +345,24 @@ def source_fingerprint() -> str:
     """Hash of everything the built pipeline depends on."""
     digest = hashlib.sha256()
     digest.update(Path(__file__).read_bytes())
+    digest.update(Path(spacy_es.__file__).read_bytes())
     for package in ("spacy", "spacy-lookups-data"):
         digest.update(f"{package}=={importlib.metadata.version(package)}\n".encode())
     return digest.hexdigest()
 
 
-def is_up_to_date(out: Path) -> bool:
-    """Whether ``out`` holds a pipeline built from the current sources."""
-    marker = out / FINGERPRINT_FILE
-    return marker.is_file() and marker.read_text(encoding="utf-8").strip() == source_fingerprint()
+def is_up_to_date(out: Path, language: str = "en") -> bool:
+    """Whether ``out`` holds a ``language`` pipeline built from the current sources."""
+    marker, meta = out / FINGERPRINT_FILE, out / "meta.json"
+    if not (marker.is_file() and meta.is_file()):
+        return False
+    built_for = json.loads(meta.read_text(encoding="utf-8")).get("lang")
+    return built_for == language and marker.read_text(encoding="utf-8").strip() == (
+        source_fingerprint()
+    )
 
 
-def ensure_pipeline(out: Path, *, force: bool = False) -> bool:
+def ensure_pipeline(out: Path, *, force: bool = False, language: str = "en") -> bool:
     """Build the pipeline into ``out`` unless it is already up to date.
 
     The new pipeline is written to a sibling directory and swapped in afterwards, so a
@@ -349,13 +372,13 @@ def ensure_pipeline(out: Path, *, force: bool = False) -> bool:
     Returns:
         ``True`` when a build happened, ``False`` when the existing pipeline was kept.
     """
-    if not force and is_up_to_date(out):
+    if not force and is_up_to_date(out, language):
         return False
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.with_name(f".{out.name}.building")
     if staging.exists():
         shutil.rmtree(staging)
-    nlp = build_pipeline()
+    nlp = build_pipeline(language)
     nlp.to_disk(staging)
     (staging / FINGERPRINT_FILE).write_text(source_fingerprint() + "\n", encoding="utf-8")
     if out.exists():
@@ -367,12 +390,13 @@ def ensure_pipeline(out: Path, *, force: bool = False) -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point used by ``make setup`` / ``make spacy``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory")
+    parser.add_argument("--language", choices=LANGUAGES, default="en")
+    parser.add_argument("--out", type=Path, help="output directory (default: build/spacy/...)")
     parser.add_argument("--force", action="store_true", help="rebuild even if up to date")
     args = parser.parse_args(argv)
-    out: Path = args.out.resolve()
-    built = ensure_pipeline(out, force=args.force)
-    print(f"spaCy pipeline {'built' if built else 'up to date'}: {out}")
+    out: Path = (args.out or default_out(args.language)).resolve()
+    built = ensure_pipeline(out, force=args.force, language=args.language)
+    print(f"spaCy pipeline ({args.language}) {'built' if built else 'up to date'}: {out}")
     return 0
 
 

@@ -4,9 +4,11 @@
 source "$(dirname "$0")/env.sh"
 cd "${ROOT}"
 [ -x "${BOT_PY}" ] || bash "${ROOT}/scripts/setup.sh"
-"${BOT_PY}" -m bot.spacy_pipeline --out "${ROOT}/build/spacy/en_payments"
+"${BOT_PY}" -m bot.spacy_pipeline --language en --out "${ROOT}/build/spacy/en_payments"
+"${BOT_PY}" -m bot.spacy_pipeline --language es --out "${ROOT}/build/spacy/es_payments"
 export PYTHONPATH="${ROOT}"
-# Rasa identifies the spaCy model by its path only: when the pipeline itself was rebuilt, cached
+# Rasa identifies the spaCy model by its path only: when the pipelines were rebuilt (one
+# fingerprint covers both languages), cached
 # features would be stale, so force a full retrain then.
 fingerprint="${ROOT}/build/spacy/en_payments/payassist_fingerprint.txt"
 trained_with="${ROOT}/models/.spacy_fingerprint"

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import rasa.core.agent
 import rasa.core.processor
-from rasa.core.actions.action import RemoteAction
+from rasa.core.actions.action import ActionExtractSlots, RemoteAction
 from rasa.core.policies.rule_policy import RulePolicy
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.slots import Slot
@@ -37,6 +37,7 @@ def _patched_attributes() -> dict[str, Any]:
         "slot copy": Slot.__dict__.get("__copy__"),
         "processor copy": rasa.core.processor.copy,
         "load_agent": rasa.core.agent.load_agent,
+        "extract slots": ActionExtractSlots.run,
     }
 
 
