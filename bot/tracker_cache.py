@@ -11,7 +11,7 @@ and its highest id. When both match what this process last read or wrote, the re
 (the ``data`` JSON strings of the current session, decoded afresh each time exactly as stock
 decodes them) are used; when another process changed the conversation (a second Rasa server
 after a failover, the hub's retention purge or erasure), the rows are read again with Rasa's
-own query. New events are written with plain inserts in one transaction.
+own query. New events are written with one multi-row insert in one transaction.
 
 Nothing is served from memory that the database does not still hold: the check runs on every
 retrieve and save, so a purge, an erasure or another server's turn is seen at once.
@@ -38,7 +38,6 @@ DEFAULT_CACHE_SIZE = 2048
 
 @dataclass(frozen=True)
 class _Row:
-    id: int
     type_name: str
     timestamp: float | None
     data: str
@@ -122,7 +121,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):  # type: ignore[misc]
     def _read(self, connection: Any, sender_id: str, after: int | None) -> list[_Row]:
         params = {"sender_id": sender_id, "after": -1 if after is None else after}
         return [
-            _Row(int(row.id), str(row.type_name), row.timestamp, str(row.data))
+            _Row(str(row.type_name), row.timestamp, str(row.data))
             for row in connection.execute(self._newer, params)
         ]
 
@@ -144,27 +143,32 @@ class CachedSQLTrackerStore(SQLTrackerStore):  # type: ignore[misc]
         sender_id = tracker.sender_id
         with self.engine.begin() as connection:
             known = self._refresh(connection, sender_id)
-            stored = len(known.session) if known is not None else 0
-            count = known.count if known is not None else 0
             session = list(known.session) if known is not None else []
-            max_id = known.max_id if known is not None else None
-            for event in list(tracker.events)[stored:]:
-                data = event.as_dict()
-                text = json.dumps(data)
-                intent = (data.get("parse_data") or {}).get("intent") or {}
-                values = {
-                    "sender_id": sender_id,
-                    "type_name": event.type_name,
-                    "timestamp": data.get("timestamp"),
-                    "intent_name": intent.get(INTENT_NAME_KEY),
-                    "action_name": data.get("name"),
-                    "data": text,
-                }
-                result = connection.execute(self._table.insert(), values)
-                row_id = int(result.inserted_primary_key[0])
-                session.append(_Row(row_id, event.type_name, values["timestamp"], text))
-                count += 1
-                max_id = row_id
-        # Committed: remember what the database now holds (a failed commit raised above and
-        # left the old entry, which the next call re-checks against the database anyway).
-        self._remember(sender_id, count, max_id, _current_session(session))
+            stored_count = known.count if known is not None else 0
+            values = [
+                self._row_values(sender_id, event) for event in list(tracker.events)[len(session) :]
+            ]
+            if not values:
+                return
+            connection.execute(self._table.insert(), values)  # one executemany
+            count, max_id = connection.execute(self._stats, {"sender_id": sender_id}).one()
+        session.extend(_Row(row["type_name"], row["timestamp"], row["data"]) for row in values)
+        if count == stored_count + len(values):
+            # Committed, and nobody else wrote to this conversation meanwhile: remember it.
+            self._remember(sender_id, count, max_id, _current_session(session))
+        else:
+            self._known.pop(sender_id, None)  # read it again from the database next time
+
+    @staticmethod
+    def _row_values(sender_id: str, event: Any) -> dict[str, Any]:
+        """The columns stock ``save`` writes for one event."""
+        data = event.as_dict()
+        intent = (data.get("parse_data") or {}).get("intent") or {}
+        return {
+            "sender_id": sender_id,
+            "type_name": event.type_name,
+            "timestamp": data.get("timestamp"),
+            "intent_name": intent.get(INTENT_NAME_KEY),
+            "action_name": data.get("name"),
+            "data": json.dumps(data),
+        }
