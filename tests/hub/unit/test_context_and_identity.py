@@ -78,8 +78,10 @@ def test_handoff_without_summary_gets_the_hubs_summary(service, make_agent, give
         reason="explicit_request",
         customer_ref="cus_alice",
         signals=signals,
+        language="en",  # a conversation's language is always stored (English by default)
     )
     assert "ORD-104233" in summary
+    assert "Language: English." in summary
     assert "verified, cus_alice" in summary
 
 
