@@ -203,9 +203,20 @@ async def single_sender_rounds(
     return out
 
 
-def bot_env(database_url: str, secret: str) -> dict[str, str]:
+def bot_env(database_url: str, secret: str, tracker_store_url: str) -> dict[str, str]:
+    """The bot's environment: its own store, token secret and tracker store for this run.
+
+    The tracker store is a fresh file in the run's work folder: by default ``bot.server`` keeps
+    conversations in the repository's ``var/tracker.db``, which grows with every run, test and
+    ``make run`` on the machine, so a run would measure whatever was left there.
+    """
     env = dict(os.environ)
-    env.update(DATABASE_URL=database_url, CUSTOMER_TOKEN_SECRET=secret, PYTHONPATH=str(REPO))
+    env.update(
+        DATABASE_URL=database_url,
+        CUSTOMER_TOKEN_SECRET=secret,
+        PYTHONPATH=str(REPO),
+        TRACKER_STORE_URL=tracker_store_url,
+    )
     return env
 
 
@@ -217,7 +228,7 @@ def start_project(
         result.update(not_measured("no spaCy pipeline in build/spacy (run `make setup`)"))
         return None
     secret = secrets.token_urlsafe(24)
-    env = bot_env(f"sqlite:///{work / 'bench.db'}", secret)
+    env = bot_env(f"sqlite:///{work / 'bench.db'}", secret, f"sqlite:///{work / 'tracker.db'}")
     result["env"] = {"secret": secret, "database_url": env["DATABASE_URL"]}
     code, _ = run_timed([str(BOT_PY), "-m", "store.seed"], work / "seed.log", env=env)
     if code != 0:
