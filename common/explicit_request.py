@@ -44,7 +44,8 @@ Reading the sentence, not single words (issue 15):
   its stem or lemma, since "talked" and "talk" share both.
 * **Languages**: English and Spanish (the bot's languages) always apply; German, French,
   Portuguese, Italian and Dutch apply when ``common.language`` detects the message in that
-  language, and to short messages (detectors are unreliable on a few words).
+  language (its best guess, even when unsure), and to messages of at most
+  :data:`SHORT_MESSAGE_WORDS` words (detectors are unreliable on a few words).
 * **Grammar** (``grammar``): a request is a request verb or form and a person, whichever words
   name them: a *head* ("talk to", "get me", "I need", "quiero que me atienda", "parlare con")
   followed by a *person* ("your boss", "someone more senior", "alguien de soporte", "un
@@ -96,8 +97,10 @@ RESPELL_KEY = "respell"
 # At most this many ``modifiers`` words stand between a head (or a tail) and its person.
 MAX_MODIFIERS = 4
 GRAMMAR_PARTS = ("heads", "tails", "persons", "modifiers")
-# Messages of at most this many words are matched against every language's phrases.
-SHORT_MESSAGE_WORDS = 4
+# Messages of at most this many words are matched against every language's phrases: requests
+# in the languages the bot does not speak are short ("preciso falar com um atendente", "ik wil
+# met iemand praten"), and the detector is least reliable on short texts.
+SHORT_MESSAGE_WORDS = 6
 # A negation cue reaches a phrase that starts at most this many words after it.
 NEGATION_REACH = 3
 # ... and a ``no_need`` cue this many ("no quiero que me pasen con un asesor").
@@ -724,13 +727,14 @@ def _span_text(words: Sequence[Word], cand: _Candidate) -> str:
 
 
 def _languages(variant: str, word_count: int) -> frozenset[str]:
-    """The phrase books that apply: the bot's languages, plus the detected one or all if short."""
+    """The phrase books that apply: the bot's languages and the detected one, or all if short.
+
+    The detector's best guess applies even when it is unsure: another language's phrases are
+    made of that language's words, so they rarely match a text in English or Spanish.
+    """
     if word_count <= SHORT_MESSAGE_WORDS:
         return frozenset(LANGUAGES)
-    found = detect(variant)
-    if found.confident:
-        return frozenset((*BOT_LANGUAGES, found.language))
-    return frozenset(BOT_LANGUAGES)
+    return frozenset((*BOT_LANGUAGES, detect(variant).language))
 
 
 def _clauses(
