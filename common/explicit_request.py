@@ -38,9 +38,27 @@ Reading the sentence, not single words (issue 15):
   word inside a negated phrase is not reported as a mention either.
 * **Other senses** (``not_requests``): a match inside one ("travel agent", "call me
   paranoid") is dropped and reported as ``blocked``.
+* **Reports** (``reports``): a match with a word typed in a past form of the list ("I spoke to
+  someone yesterday and...", "you called me back") tells what happened, it does not ask; it
+  is dropped and reported as ``blocked`` ("reported: ..."). The typed word is compared, not
+  its stem or lemma, since "talked" and "talk" share both.
 * **Languages**: English and Spanish (the bot's languages) always apply; German, French,
   Portuguese, Italian and Dutch apply when ``common.language`` detects the message in that
-  language, and to short messages (detectors are unreliable on a few words).
+  language (its best guess, even when unsure), and to messages of at most
+  :data:`SHORT_MESSAGE_WORDS` words (detectors are unreliable on a few words).
+* **Grammar** (``grammar``): a request is a request verb or form and a person, whichever words
+  name them: a *head* ("talk to", "get me", "I need", "quiero que me atienda", "parlare con")
+  followed by a *person* ("your boss", "someone more senior", "alguien de soporte", "un
+  vostro collega"), or a person followed by a *tail* ("... I can deal with", "... to ring
+  me", "que me pueda atender", "m'appelle", "zurückrufen"), with at most
+  :data:`MAX_MODIFIERS` words of ``modifiers`` between them ("one of your senior staff"). The
+  persons of every language meet the heads and tails of every language, so code-switched
+  requests ("can I talk to alguien de soporte", "pásame con someone real") are read too.
+  Tails are compared as typed, not by stem or lemma, so that a past tense ("someone called
+  me", "el asesor me llamó") is not read as a request.
+* **Respelling** (``respell``, :mod:`common.respelling`): txt-speak and common misspellings
+  ("thru", "sum1", "kiero", "ablar", "x favor") are rewritten to their standard spelling in
+  the text and in the phrases before anything is matched.
 """
 
 from __future__ import annotations
@@ -57,6 +75,7 @@ from typing import Any, NamedTuple
 import yaml  # type: ignore[import-untyped]
 
 from common.language import SUPPORTED, detect
+from common.respelling import Respeller
 
 DEFAULT_PHRASES_PATH = (
     Path(__file__).resolve().parents[1] / "bot" / "resources" / "explicit_request_phrases.yml"
@@ -71,8 +90,17 @@ NO_NEED_KEY = "no_need"
 REACH_STOPS_KEY = "reach_stops"
 DECLINES_KEY = "declines"
 BREAKS_KEY = "clause_breaks"
-# Messages of at most this many words are matched against every language's phrases.
-SHORT_MESSAGE_WORDS = 4
+GRAMMAR_KEY = "grammar"
+REPORTS_KEY = "reports"
+REPORTED_PREFIX = "reported: "
+RESPELL_KEY = "respell"
+# At most this many ``modifiers`` words stand between a head (or a tail) and its person.
+MAX_MODIFIERS = 4
+GRAMMAR_PARTS = ("heads", "tails", "persons", "modifiers")
+# Messages of at most this many words are matched against every language's phrases: requests
+# in the languages the bot does not speak are short ("preciso falar com um atendente", "ik wil
+# met iemand praten"), and the detector is least reliable on short texts.
+SHORT_MESSAGE_WORDS = 6
 # A negation cue reaches a phrase that starts at most this many words after it.
 NEGATION_REACH = 3
 # ... and a ``no_need`` cue this many ("no quiero que me pasen con un asesor").
@@ -118,6 +146,8 @@ class Phrase:
     text: str
     language: str
     alone: bool = False
+    part: str = ""
+    """For the grammar: which of its parts the phrase is ("heads", "tails", "persons")."""
 
 
 @dataclass(frozen=True)
@@ -140,6 +170,12 @@ class PhraseBook:
     no_need: tuple[str, ...] = ()
     reach_stops: tuple[str, ...] = ()
     declines: tuple[str, ...] = ()
+    heads: tuple[Phrase, ...] = ()
+    tails: tuple[Phrase, ...] = ()
+    persons: tuple[Phrase, ...] = ()
+    modifiers: tuple[str, ...] = ()
+    respell: tuple[tuple[str, str], ...] = ()
+    reports: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -290,10 +326,19 @@ def word_spans(text: str) -> list[Word]:
     A word is a run of letters and digits; apostrophes inside it are dropped ("don't" is
     "dont"), everything else separates words. Every tokenizer cuts text this way.
     """
-    return [
+    return list(_spans(text))
+
+
+@functools.lru_cache(maxsize=64)
+def _spans(text: str) -> tuple[Word, ...]:
+    """:func:`word_spans` as a tuple, kept for the last texts.
+
+    The hub's tokenizer and the matcher both cut the same message.
+    """
+    return tuple(
         Word(_APOSTROPHES.sub("", found.group()), found.start(), found.end())
         for found in _WORD.finditer(text)
-    ]
+    )
 
 
 def surface_words(text: str) -> list[str]:
@@ -303,7 +348,7 @@ def surface_words(text: str) -> list[str]:
 
 def plain_tokens(text: str) -> list[Token]:
     """The hub's tokenizer (no spaCy): words of normalised ``text`` keyed by :func:`match_key`."""
-    return [Token(match_key(word.text), word.text) for word in word_spans(text)]
+    return [Token(match_key(word.text), word.text) for word in _spans(text)]
 
 
 def _string_list(value: Any, where: str) -> list[str]:
@@ -327,6 +372,9 @@ def parse_phrase_book(document: Mapping[str, Any], *, source: str = "<memory>") 
         NO_NEED_KEY,
         REACH_STOPS_KEY,
         DECLINES_KEY,
+        GRAMMAR_KEY,
+        RESPELL_KEY,
+        REPORTS_KEY,
     }
     unknown = set(document) - {*LANGUAGES, *keys}
     if unknown:
@@ -343,10 +391,30 @@ def parse_phrase_book(document: Mapping[str, Any], *, source: str = "<memory>") 
     if not phrases:
         raise PhraseListError(f"{source}: no phrases")
 
-    def expanded(key: str) -> tuple[str, ...]:
-        patterns = _string_list(document.get(key, []), f"{source}: {key}")
+    def expanded(key: str, within: Mapping[str, Any] = document) -> tuple[str, ...]:
+        patterns = _string_list(within.get(key, []), f"{source}: {key}")
         return tuple(dict.fromkeys(t for p in patterns for t in expand_alternatives(p)))
 
+    grammar = document.get(GRAMMAR_KEY) or {}
+    if not isinstance(grammar, Mapping) or set(grammar) - set(GRAMMAR_PARTS):
+        raise PhraseListError(f"{source}: grammar takes heads, tails, persons and modifiers")
+    by_language: dict[str, list[Phrase]] = {"heads": [], "tails": [], "persons": []}
+    for part, found in by_language.items():
+        per_language = grammar.get(part) or {}
+        if not isinstance(per_language, Mapping) or set(per_language) - set(LANGUAGES):
+            raise PhraseListError(f"{source}: grammar.{part} must map languages to phrases")
+        for language in LANGUAGES:
+            where = f"{source}: grammar.{part}.{language}"
+            for pattern in _string_list(per_language.get(language, []), where):
+                found.extend(
+                    Phrase(text, language, part=part) for text in expand_alternatives(pattern)
+                )
+    respell = document.get(RESPELL_KEY) or {}
+    if not isinstance(respell, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) and k.strip() and v.strip()
+        for k, v in respell.items()
+    ):
+        raise PhraseListError(f"{source}: respell must map typed words to standard spellings")
     return PhraseBook(
         tuple(dict.fromkeys(phrases)),
         expanded(EXCLUSIONS_KEY),
@@ -356,6 +424,12 @@ def parse_phrase_book(document: Mapping[str, Any], *, source: str = "<memory>") 
         expanded(NO_NEED_KEY),
         expanded(REACH_STOPS_KEY),
         expanded(DECLINES_KEY),
+        tuple(dict.fromkeys(by_language["heads"])),
+        tuple(dict.fromkeys(by_language["tails"])),
+        tuple(dict.fromkeys(by_language["persons"])),
+        expanded("modifiers", grammar),
+        tuple((normalise(k), normalise(v)) for k, v in respell.items()),
+        tuple(normalise(word) for word in expanded(REPORTS_KEY)),
     )
 
 
@@ -398,11 +472,16 @@ class _Candidate:
 class _Index:
     """Phrases by their keys, and the lengths of the phrases that start with each key."""
 
-    def __init__(self, phrases: Iterable[Phrase], tokenizer: Tokenizer) -> None:
+    def __init__(
+        self,
+        phrases: Iterable[Phrase],
+        tokenizer: Tokenizer,
+        prepare: Callable[[str], str] = str,
+    ) -> None:
         self._entries: dict[tuple[str, ...], list[_Entry]] = {}
         lengths: dict[str, set[int]] = {}
         for rank, phrase in enumerate(phrases):
-            tokens = tokenizer(normalise(phrase.text))
+            tokens = tokenizer(prepare(normalise(phrase.text)))
             if tokens:
                 keys = tuple(token.key for token in tokens)
                 entry = _Entry(keys, tuple(token.text for token in tokens), phrase, rank)
@@ -434,17 +513,30 @@ class PhraseMatcher:
     def __init__(self, book: PhraseBook, tokenizer: Tokenizer) -> None:
         """Index the phrases, exclusions and cues of ``book`` as ``tokenizer`` cuts them."""
         self._tokenize = tokenizer
-        self._phrases = _Index(book.phrases, tokenizer)
-        self._exclusions = _Index((Phrase(text, "") for text in book.exclusions), tokenizer)
+        self._respell = respell = Respeller(dict(book.respell))
+
+        def index(phrases: Iterable[Phrase]) -> _Index:
+            return _Index(phrases, tokenizer, respell)
+
+        def keys(texts: Iterable[str]) -> frozenset[str]:
+            return frozenset(_keys((respell(normalise(t)) for t in texts), tokenizer))
+
+        self._phrases = index(book.phrases)
+        self._exclusions = index(Phrase(text, "") for text in book.exclusions)
         cues = (
             *(Phrase(text, "") for text in book.negations),
             *(Phrase(text, NO_NEED_KEY) for text in book.no_need),
         )
-        self._negations = _Index(cues, tokenizer)
-        self._fillers = frozenset(_keys(book.fillers, tokenizer))
-        self._breaks = frozenset(_keys(book.breaks, tokenizer))
-        self._stops = frozenset(_keys(book.reach_stops, tokenizer))
-        self._declines = _Index((Phrase(text, NO_NEED_KEY) for text in book.declines), tokenizer)
+        self._negations = index(cues)
+        self._fillers = keys(book.fillers)
+        self._breaks = keys(book.breaks)
+        self._stops = keys(book.reach_stops)
+        self._declines = index(Phrase(text, NO_NEED_KEY) for text in book.declines)
+        # One index for the three parts of the grammar: one pass over the words finds them all.
+        self._grammar_parts = index((*book.heads, *book.tails, *book.persons))
+        self._modifiers = keys(book.modifiers)
+        self._reports = frozenset(book.reports)
+        self._grammar_rank = len(book.phrases)
 
     def match(self, text: str, tokenizer: Tokenizer | None = None) -> ExplicitRequestMatch:
         """Whether ``text`` asks for a person, and by which phrase of the list.
@@ -456,7 +548,8 @@ class PhraseMatcher:
         """
         tokenize = tokenizer or self._tokenize
         first: ExplicitRequestMatch | None = None
-        for variant in elongation_variants(normalise(text)):
+        for elongated in elongation_variants(normalise(text)):
+            variant = self._respell(elongated)
             found = self._read(variant, tokenize(variant))
             if found.matched:
                 return found
@@ -464,16 +557,19 @@ class PhraseMatcher:
         return first or NO_MATCH
 
     def _read(self, variant: str, tokens: Sequence[Token]) -> ExplicitRequestMatch:
-        words = word_spans(variant)
+        words = _spans(variant)
         languages = _languages(variant, len(tokens))
-        clause = _clauses(variant, words, tokens, self._breaks)
+        clause, sentence = _clauses(variant, words, tokens, self._breaks)
         excluded = [(c.start, c.end, c) for c in self._exclusions.find(tokens)]
         cues = sorted(self._negations.find(tokens), key=_cue_rank)
         requests: list[_Candidate] = []
         mentions: list[_Candidate] = []
         negated: list[_Candidate] = []
         blocked: str | None = None
-        for cand in sorted(self._phrases.find(tokens), key=_rank):
+        # The grammar's parts are joined within a sentence part, even across a clause-break word
+        # ("anyone with actual authority | I can deal with").
+        found = [*self._phrases.find(tokens), *self._grammar(tokens, sentence)]
+        for cand in sorted(found, key=_rank):
             if cand.entry.phrase.language not in languages:
                 continue
             inside = next(
@@ -482,6 +578,12 @@ class PhraseMatcher:
             )
             if inside is not None:
                 blocked = blocked or f"other sense: {_span_text(words, inside)}"
+                continue
+            report = next(
+                (t.text for t in tokens[cand.start : cand.end] if t.text in self._reports), None
+            )
+            if report is not None:
+                blocked = blocked or f"{REPORTED_PREFIX}{_span_text(words, cand)}"
                 continue
             cue = next((c for c in cues if self._reaches(c, cand, tokens, clause)), None)
             if cue is not None:
@@ -505,6 +607,54 @@ class PhraseMatcher:
         if mention is None and blocked is None:
             return NO_MATCH
         return ExplicitRequestMatch(False, mention=mention, blocked=blocked)
+
+    def _grammar(self, tokens: Sequence[Token], clause: Sequence[int]) -> list[_Candidate]:
+        """Requests read by the grammar: head + person, or person + tail (see module doc)."""
+        parts: dict[str, list[_Candidate]] = {"heads": [], "tails": [], "persons": []}
+        for cand in self._grammar_parts.find(tokens):
+            parts[cand.entry.phrase.part].append(cand)
+        # Tails as typed: "someone to call me", not "someone called me".
+        tails = [t for t in parts["tails"] if t.same_words == len(t.entry.keys)]
+        heads, persons = parts["heads"], parts["persons"]
+        if not persons or not (heads or tails):
+            return []
+        joined = [
+            self._joined(head, person, head, tokens)
+            for head in heads
+            for person in persons
+            if _together(head, person) and self._bridged(tokens, clause, head.end, person.start)
+        ]
+        joined.extend(
+            self._joined(person, tail, tail, tokens)
+            for person in persons
+            for tail in tails
+            if _together(tail, person) and self._bridged(tokens, clause, person.end, tail.start)
+        )
+        return joined
+
+    def _bridged(
+        self, tokens: Sequence[Token], clause: Sequence[int], end: int, start: int
+    ) -> bool:
+        """Whether only modifiers stand between ``end`` and ``start``, with no punctuation."""
+        return (
+            0 <= start - end <= MAX_MODIFIERS
+            and clause[end - 1] == clause[start]
+            and all(token.key in self._modifiers for token in tokens[end:start])
+        )
+
+    def _joined(
+        self, first: _Candidate, last: _Candidate, frame: _Candidate, tokens: Sequence[Token]
+    ) -> _Candidate:
+        """One candidate from ``first`` to ``last``, in the language of its head or tail."""
+        span = tokens[first.start : last.end]
+        text = " ".join(token.text for token in span)
+        entry = _Entry(
+            tuple(token.key for token in span),
+            tuple(token.text for token in span),
+            Phrase(text, frame.entry.phrase.language),
+            self._grammar_rank + frame.entry.rank,
+        )
+        return _Candidate(first.start, last.end, entry, first.same_words + last.same_words)
 
     def _reaches(
         self, cue: _Candidate, cand: _Candidate, tokens: Sequence[Token], clause: Sequence[int]
@@ -534,6 +684,17 @@ class PhraseMatcher:
             if clause[index] == own and not cand.start <= index < cand.end
         ]
         return all(token.key in self._fillers for token in outside)
+
+
+def _together(frame: _Candidate, person: _Candidate) -> bool:
+    """Whether a head or tail goes with a person: same language, or English with Spanish.
+
+    Customers switch between the bot's two languages in one sentence ("can I talk to alguien
+    de soporte"); a person word of another language next to an English head is more likely an
+    English word ("I want mens shoes").
+    """
+    ours, theirs = frame.entry.phrase.language, person.entry.phrase.language
+    return ours == theirs or (ours in BOT_LANGUAGES and theirs in BOT_LANGUAGES)
 
 
 def _keys(texts: Iterable[str], tokenizer: Tokenizer) -> Iterator[str]:
@@ -566,29 +727,37 @@ def _span_text(words: Sequence[Word], cand: _Candidate) -> str:
 
 
 def _languages(variant: str, word_count: int) -> frozenset[str]:
-    """The phrase books that apply: the bot's languages, plus the detected one or all if short."""
+    """The phrase books that apply: the bot's languages and the detected one, or all if short.
+
+    The detector's best guess applies even when it is unsure: another language's phrases are
+    made of that language's words, so they rarely match a text in English or Spanish.
+    """
     if word_count <= SHORT_MESSAGE_WORDS:
         return frozenset(LANGUAGES)
-    found = detect(variant)
-    if found.confident:
-        return frozenset((*BOT_LANGUAGES, found.language))
-    return frozenset(BOT_LANGUAGES)
+    return frozenset((*BOT_LANGUAGES, detect(variant).language))
 
 
 def _clauses(
     variant: str, words: Sequence[Word], tokens: Sequence[Token], breaks: frozenset[str]
-) -> list[int]:
-    """The clause number of each word: punctuation and ``breaks`` words start a new clause."""
-    numbers: list[int] = []
-    current = 0
+) -> tuple[list[int], list[int]]:
+    """The clause and the sentence-part number of each word.
+
+    Punctuation starts a new clause and a new sentence part; a ``breaks`` word only a new
+    clause.
+    """
+    clauses: list[int] = []
+    parts: list[int] = []
+    clause = part = 0
     for index, word in enumerate(words):
         before = variant[words[index - 1].end : word.start] if index else ""
-        if _CLAUSE_PUNCTUATION.search(before) or (
-            index < len(tokens) and tokens[index].key in breaks
-        ):
-            current += 1
-        numbers.append(current)
-    return numbers
+        if _CLAUSE_PUNCTUATION.search(before):
+            clause += 1
+            part += 1
+        elif index < len(tokens) and tokens[index].key in breaks:
+            clause += 1
+        clauses.append(clause)
+        parts.append(part)
+    return clauses, parts
 
 
 class ExplicitRequestGuard(PhraseMatcher):

@@ -25,6 +25,7 @@ from common.explicit_request import (
     stem,
     word_spans,
 )
+from common.respelling import Respeller
 
 CORPUS_PATH = Path(__file__).resolve().parents[1] / "data" / "explicit_requests.yml"
 CORPUS: dict[str, Any] = yaml.safe_load(CORPUS_PATH.read_text(encoding="utf-8"))
@@ -128,6 +129,11 @@ def test_stem_brings_word_forms_together(forms, stem_form):
         ({"en": [1]}, "list of strings"),
         ({"en": []}, "no phrases"),
         ({"en": ["human"], "not_requests": "x"}, "not_requests"),
+        ({"en": ["human"], "grammar": {"verbs": []}}, "grammar takes"),
+        ({"en": ["human"], "grammar": {"heads": {"xx": ["talk to"]}}}, "grammar.heads"),
+        ({"en": ["human"], "grammar": {"persons": {"en": "boss"}}}, "list of strings"),
+        ({"en": ["human"], "respell": {"u": 2}}, "respell must map"),
+        ({"en": ["human"], "respell": ["u"]}, "respell must map"),
     ],
 )
 def test_parse_phrase_book_rejects_malformed_lists(document, message):
@@ -328,3 +334,72 @@ def test_other_language_phrase_books_need_that_language_in_long_messages(guard):
     assert not guard.match(
         "the shop called Mit Dem Mitarbeiter sells shoes, where is my refund"
     ).matched
+
+
+_GRAMMAR_BOOK = {
+    "en": ["human"],
+    "no_need": ["no need to"],
+    "grammar": {
+        "heads": {"en": ["talk to"], "de": ["mit"]},
+        "tails": {"en": ["to call me"]},
+        "persons": {"en": ["boss", "someone"], "es": ["alguien"], "de": ["berater"]},
+        "modifiers": ["{your|the|of|one}"],
+    },
+    "respell": {"u": "you", "2": "to", "sum1": "someone", "xfa": "por favor"},
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        ("can I talk to your boss", "talk to your boss"),
+        ("let me talk to one of your boss", "talk to one of your boss"),
+        ("can u get sum1 to call me", "someone to call me"),
+        ("talk 2 alguien xfa", "talk to alguien"),
+    ],
+)
+def test_grammar_joins_a_head_or_tail_with_a_person(text, phrase):
+    guard = ExplicitRequestGuard(parse_phrase_book(_GRAMMAR_BOOK))
+    found = guard.match(text)
+    assert found.matched
+    assert found.phrase == phrase
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "talk to the new boss",  # "new" is not a modifier
+        "talk to. boss said hi",  # punctuation between
+        "someone called me",  # tails are compared as typed
+        "talk to berater",  # a German person after an English head
+        "no need to talk to your boss",  # negation still reaches
+    ],
+)
+def test_grammar_leaves_other_sentences_alone(text):
+    guard = ExplicitRequestGuard(parse_phrase_book(_GRAMMAR_BOOK))
+    assert not guard.match(text).matched
+
+
+@pytest.mark.parametrize(
+    ("text", "respelled"),
+    [
+        ("can u put me thru 2 sum1", "can you put me through to someone"),
+        ("kiero ablar x favor", "quiero hablar por favor"),
+        ("xfa", "por favor"),
+        ("nothing to respell here", "nothing to respell here"),
+        ("you're u", "you're you"),
+    ],
+)
+def test_respeller_rewrites_listed_words_only(text, respelled):
+    spellings = {"u": "you", "thru": "through", "2": "to", "sum1": "someone", "kiero": "quiero"}
+    spellings |= {"ablar": "hablar", "x": "por", "xfa": "por favor"}
+    assert Respeller(spellings)(text) == respelled
+
+
+def test_a_reported_conversation_is_blocked_not_matched():
+    book = parse_phrase_book({"en": ["speak to someone"], "reports": ["spoke"]})
+    found = ExplicitRequestGuard(book)
+    told = found.match("I spoke to someone yesterday, when is my payment?")
+    assert not told.matched
+    assert told.blocked == "reported: spoke to someone"
+    assert found.match("can I speak to someone").matched
