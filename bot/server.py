@@ -22,11 +22,29 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 
 from bot import patches, stores
 
 BLAS_THREADS_ENV = "RASA_BLAS_THREADS"
 DEFAULT_BLAS_THREADS = 1
+
+
+def quiet_library_deprecations() -> None:
+    """Keep the libraries' deprecation warnings off a command's terminal.
+
+    Rasa 3.6's pinned libraries warn at import about their own dependencies (pkg_resources,
+    SQLAlchemy 2.0, pyparsing, keras, jax): pages of text that say nothing about this project.
+    ``PYTHONWARNINGS`` cannot stop them: importing Sanic turns every ``DeprecationWarning``
+    back on (``filterwarnings("once", ...)`` in ``sanic/app.py``). So Sanic is imported
+    first and the ignore filter goes in front of its. Our own code's deprecations are caught
+    by the test suite, which sets its own filters; Rasa's warnings about the training data
+    (``UserWarning``) still show.
+    """
+    import sanic.app  # noqa: F401 - its import-time filter must come first, ours overrides it
+
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    warnings.filterwarnings("ignore", category=PendingDeprecationWarning)
 
 
 def limit_blas_threads(environ: dict[str, str] | None = None) -> int:
@@ -67,6 +85,7 @@ def main(argv: list[str] | None = None) -> None:
         SystemExit: With the reason, when the installed versions are not the tested ones or
             ``TRACKER_STORE_URL`` / ``REDIS_URL`` cannot be used.
     """
+    quiet_library_deprecations()
     try:
         patches.apply_all()
     except patches.UnsupportedVersionError as error:

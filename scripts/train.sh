@@ -17,7 +17,7 @@ if [ -f "${fingerprint}" ] && ! cmp -s "${fingerprint}" "${trained_with}" 2>/dev
   if compgen -G "${ROOT}/models/*.tar.gz" >/dev/null; then force=(--force); fi
 fi
 start=$(date +%s)
-"${ROOT}/.venv/bin/rasa" train --config config.yml --domain domain.yml --data data --out models "${force[@]}" "$@"
+"${BOT_PY}" -m bot.rasa_cli train --config config.yml --domain domain.yml --data data --out models "${force[@]}" "$@"
 mkdir -p "${ROOT}/models"
 [ -f "${fingerprint}" ] && cp "${fingerprint}" "${trained_with}"
 echo "==> training step took $(( $(date +%s) - start )) s"

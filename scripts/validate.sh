@@ -3,4 +3,4 @@
 source "$(dirname "$0")/env.sh"
 cd "${ROOT}"
 export PYTHONPATH="${ROOT}"
-"${ROOT}/.venv/bin/rasa" data validate --config config.yml --domain domain.yml --data data
+"${BOT_PY}" -m bot.rasa_cli data validate --config config.yml --domain domain.yml --data data

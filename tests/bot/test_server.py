@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -109,3 +110,47 @@ def test_bad_blas_threads_stop_with_the_reason(blas_threads: None, raw: str) -> 
     assert isinstance(exited.value.code, str)
     assert server.BLAS_THREADS_ENV in exited.value.code
     assert repr(raw) in exited.value.code
+
+
+# Imports that warn about Rasa's pinned libraries; Sanic turns DeprecationWarnings back on first.
+NOISY_IMPORTS = "import sanic.app, pkg_resources, rasa.core.tracker_store"
+
+
+def _stderr_of(script: str) -> str:
+    done = subprocess.run(  # noqa: S603 - fixed argv, this interpreter
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+        env={**os.environ, "PYTHONWARNINGS": "ignore::DeprecationWarning"},
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stderr
+
+
+def test_library_deprecations_reach_the_terminal_without_the_filter() -> None:
+    # The control: PYTHONWARNINGS alone does not stop them (Sanic re-enables them).
+    assert "DeprecationWarning" in _stderr_of(NOISY_IMPORTS)
+
+
+def test_quiet_library_deprecations_keeps_them_off() -> None:
+    stderr = _stderr_of(
+        f"from bot.server import quiet_library_deprecations as q; q(); {NOISY_IMPORTS}"
+    )
+    assert "DeprecationWarning" not in stderr
+    assert "MovedIn20Warning" not in stderr
+
+
+def test_rasa_cli_runs_stock_rasa() -> None:
+    done = subprocess.run(  # noqa: S603 - fixed argv, this interpreter
+        [sys.executable, "-m", "bot.rasa_cli", "--version"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "3.6.21" in done.stdout
