@@ -8,7 +8,9 @@
 and :func:`apply` makes Rasa's action endpoint hand each call to rasa-sdk's own
 :class:`~rasa_sdk.executor.ActionExecutor` in this process, the executor the action server runs
 behind its webhook. The call and the answer each go through a JSON round trip (nothing is
-shared, as over the wire), and the webhook's error answers are raised as the same
+shared, as over the wire; encoded with orjson, which is several times faster than the standard
+library's encoder on these payloads, with non-string keys turned into strings as ``json`` does),
+and the webhook's error answers are raised as the same
 :class:`ClientResponseError` statuses (400 rejection, 404 unknown action, 500 failure), which
 Rasa's ``RemoteAction`` maps to its usual exceptions. An endpoint with a ``url`` still goes over
 HTTP, unchanged.
@@ -26,6 +28,7 @@ import json
 import logging
 from typing import Any
 
+import orjson
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionNotFoundException
@@ -81,7 +84,7 @@ async def run_in_process(module: str, call: Any) -> Any:
             fill its slot), 404 for an action the module does not have, 500 when the action
             raised, each with the webhook's JSON body.
     """
-    action_call = json.loads(json.dumps(call))
+    action_call = _round_trip(call)
     if not isinstance(action_call, dict):
         raise _error(400, "Bad Request", {"error": "Invalid body request"})
     try:
@@ -99,7 +102,12 @@ async def run_in_process(module: str, call: Any) -> Any:
     except Exception as exc:  # the webhook's catch-all handler answers 500
         logger.exception("custom action '%s' failed", action_call.get("next_action"))
         raise _error(500, "Internal Server Error", {"error": str(exc)}) from exc
-    return json.loads(json.dumps(result))
+    return _round_trip(result)
+
+
+def _round_trip(value: Any) -> Any:
+    """``value`` as the other side of the wire sees it: encoded to JSON and decoded again."""
+    return orjson.loads(orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS))
 
 
 async def request(

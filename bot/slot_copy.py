@@ -4,7 +4,9 @@ Every tracker Rasa builds copies each of the domain's slots (``copy.copy(slot)``
 builds dozens of trackers. Rasa's ``Slot`` classes define none of the copy hooks
 (``__slots__``, ``__reduce__``, ``__getstate__``...), so the stock copy is a new instance whose
 ``__dict__`` is a shallow copy of the original's: :func:`copy_slot` makes that directly. A
-subclass that defines one of the hooks keeps the stock protocol.
+subclass that defines one of the hooks keeps the stock protocol. An empty ``__slots__`` (as
+``abc.ABC``, a base of every slot class, declares) adds no slots and leaves the instance its
+``__dict__``, so it does not count as a hook.
 """
 
 from __future__ import annotations
@@ -18,11 +20,17 @@ _CUSTOM_HOOKS = ("__reduce__", "__reduce_ex__", "__getstate__", "__setstate__", 
 _plain_classes: dict[type, bool] = {}
 
 
+def _defines_hook(klass: type, hook: str) -> bool:
+    if hook not in klass.__dict__:
+        return False
+    return hook != "__slots__" or bool(klass.__dict__[hook])
+
+
 def _is_plain(cls: type) -> bool:
     plain = _plain_classes.get(cls)
     if plain is None:
         plain = not any(
-            hook in klass.__dict__
+            _defines_hook(klass, hook)
             for klass in cls.__mro__
             if klass is not object
             for hook in _CUSTOM_HOOKS

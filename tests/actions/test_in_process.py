@@ -8,6 +8,7 @@ answers with, so Rasa's ``RemoteAction`` raises its usual exceptions.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,16 @@ def test_the_call_is_not_shared_with_the_action() -> None:
     before = repr(body)
     asyncio.run(inprocess_actions.run_in_process("actions", body))
     assert repr(body) == before
+
+
+def test_the_round_trip_gives_what_json_over_the_wire_gives() -> None:
+    value = {"n": 1, "f": 0.1, "t": ("a", 2), 3: None, True: [{"x": "é"}]}
+    assert inprocess_actions._round_trip(value) == json.loads(json.dumps(value))
+
+
+def test_a_value_json_cannot_carry_is_refused() -> None:
+    with pytest.raises(TypeError):
+        inprocess_actions._round_trip({"x": object()})
 
 
 @pytest.mark.parametrize(

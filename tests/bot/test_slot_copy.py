@@ -46,6 +46,24 @@ def test_every_project_slot_copies_like_stock(fast: None) -> None:
         assert slot.value == slot.initial_value
 
 
+def test_every_project_slot_class_takes_the_fast_path() -> None:
+    # Every Slot class inherits abc.ABC's empty ``__slots__``; it must not count as a hook,
+    # or no slot would ever be copied the fast way (as happened before this test).
+    domain = Domain.load(str(REPO / "domain.yml"))
+    assert all(slot_copy._is_plain(type(slot)) for slot in domain.slots)
+
+
+class _SlottedSlot(TextSlot):
+    __slots__ = ("extra",)
+
+
+def test_a_slot_class_with_real_slots_keeps_the_stock_copy(fast: None) -> None:
+    assert not slot_copy._is_plain(_SlottedSlot)
+    slot = _SlottedSlot("s", mappings=[{"type": "from_text"}])
+    slot.extra = 7
+    assert copy.copy(slot).extra == 7
+
+
 def test_trackers_get_independent_slots(fast: None) -> None:
     domain = Domain.load(str(REPO / "domain.yml"))
     first = DialogueStateTracker("a", domain.slots)
