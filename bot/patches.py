@@ -50,6 +50,7 @@ PATCHES: tuple[Patch, ...] = (
     Patch("bot.state_cache", "dialogue states memoised per tracker history"),
     Patch("bot.domain_empty", "domain emptiness checked once per domain"),
     Patch("bot.slot_copy", "slots copied by attribute dictionary"),
+    Patch("bot.active_loop_state", "active loop copied for current_state by a JSON-aware walk"),
     Patch(
         "bot.debug_copies",
         "debug-log arguments copied only when debug is logged",

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import rasa.core.agent
 import rasa.core.processor
+import rasa.shared.core.trackers
 from rasa.core.actions.action import ActionExtractSlots, RemoteAction
 from rasa.core.policies.rule_policy import RulePolicy
 from rasa.shared.core.domain import Domain
@@ -38,6 +39,7 @@ def _patched_attributes() -> dict[str, Any]:
         "processor copy": rasa.core.processor.copy,
         "load_agent": rasa.core.agent.load_agent,
         "extract slots": ActionExtractSlots.run,
+        "tracker dataclasses": rasa.shared.core.trackers.dataclasses,  # type: ignore[attr-defined]
     }
 
 
