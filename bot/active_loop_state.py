@@ -38,7 +38,9 @@ def deep_copy(value: Any) -> Any:
     if kind is tuple:
         return tuple(deep_copy(item) for item in value)
     # Subclasses of containers, dataclasses, numpy values...: asdict's own handling.
-    return dataclasses.asdict(value) if dataclasses.is_dataclass(value) else _generic(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    return _generic(value)
 
 
 def _generic(value: Any) -> Any:
