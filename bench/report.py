@@ -112,6 +112,15 @@ SPEED_NOTE = """### Why the bot is fast (what changed against stock Rasa)
   no longer deep-copied while debug logging is off (`debug_copies.py`). In-process CPU time per
   message of the two bench questions (time.process_time, alternating A/B in one process): about
   5.9 -> 4.0 ms.
+- **Three more on 2026-12-03**, after the durable tracker store and the language and order
+  components had brought the in-process figure back to 5.5 ms: the slot copy above had never
+  run (every Rasa slot class inherits `abc.ABC`'s empty `__slots__`, which the patch counted as
+  a copy hook, so all ~120 slot copies of a turn took the stock path; now a test checks every
+  project slot takes the fast one), 5.5 -> 5.2 ms; the in-process actions' JSON round trip uses
+  orjson (`inprocess_actions.py`), 5.2 -> 5.0 ms; and `current_state` copies the active loop's
+  trigger message (the whole parse data) with a walk made for JSON-like data instead of
+  `dataclasses.asdict` (`active_loop_state.py`), 5.0 -> 4.9 ms. Three runs of 600 messages
+  each, in-process, structlog at INFO as the server runs.
 - **Rasa's conversations are durable at a small cost per turn** (`bot/tracker_cache.py`):
   stock `SQLTrackerStore` (issue 18 made a SQL tracker store the default) re-ran the
   session-start subquery on every read, the same query plus a `count()` on every save, and an
@@ -153,6 +162,12 @@ SPEED_NOTE = """### Why the bot is fast (what changed against stock Rasa)
   the one-sender measurement, in rotated rounds, so a slow stretch hits them alike; with the
   changes above two consecutive runs gave 3.44x and 3.64x (hub 7.95 and 6.92 ms, stock 27.3
   and 25.2 ms).
+- **On this VM a process's CPU slows the others even on the other core.** Direct REST calls to
+  our Rasa, with the client spinning the CPU for 1 ms (or 3 ms) while Rasa answered: p50 5.8-6.3
+  ms without the spin, 7.1-8.2 with 1 ms, 8.6-10.1 with 3 ms (three rounds of 100). A turn
+  through the hub has the hub's and the customer's work for the acknowledgement running while
+  Rasa answers, so Rasa's own answer takes longer there (about 8.5 ms seen from the hub against
+  6 ms from a bare REST client on 2026-12-03), beyond the hub's own ~2 ms on the path.
 - **The relay scenario is paced**: 100 conversations, each alternately agent and customer
   sending about once a second (open loop), which is what "100 concurrent conversations" means
   for latency; the closed loop with no think time measures only the hub's saturation
