@@ -39,9 +39,10 @@ Reading the sentence, not single words (issue 15):
 * **Other senses** (``not_requests``): a match inside one ("travel agent", "call me
   paranoid") is dropped and reported as ``blocked``.
 * **Reports** (``reports``): a match with a word typed in a past form of the list ("I spoke to
-  someone yesterday and...", "you called me back") tells what happened, it does not ask; it
-  is dropped and reported as ``blocked`` ("reported: ..."). The typed word is compared, not
-  its stem or lemma, since "talked" and "talk" share both.
+  someone yesterday and...", "you called me back"), or followed by one in its clause ("mit
+  einem Mitarbeiter gesprochen"), tells what happened, it does not ask; it is dropped and
+  reported as ``blocked`` ("reported: ..."). The typed word is compared, not its stem or
+  lemma, since "talked" and "talk" share both.
 * **Languages**: English and Spanish (the bot's languages) always apply; German, French,
   Portuguese, Italian and Dutch apply when ``common.language`` detects the message in that
   language (its best guess, even when unsure), and to messages of at most
@@ -633,8 +634,15 @@ class PhraseMatcher:
             if inside is not None:
                 blocked = blocked or f"other sense: {_span_text(words, inside)}"
                 continue
+            # The word right after the span too, in its clause: a participle at the end ("mit
+            # einem Mitarbeiter gesprochen", "met een medewerker gesproken").
+            after = (
+                cand.end + 1
+                if cand.end < len(tokens) and clause[cand.end] == clause[cand.end - 1]
+                else cand.end
+            )
             report = next(
-                (t.text for t in tokens[cand.start : cand.end] if t.text in self._reports), None
+                (t.text for t in tokens[cand.start : after] if t.text in self._reports), None
             )
             if report is not None:
                 blocked = blocked or f"{REPORTED_PREFIX}{_span_text(words, cand)}"
