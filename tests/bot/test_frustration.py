@@ -105,6 +105,8 @@ def test_calm_questions_about_problems_do_not_fire(component, model, text):
         ("we're going round in circles", "frustration_phrase"),
         ("this chat doesn't solve anything", "frustration_phrase"),
         ("great, really helpful", "complaint"),
+        ("you're just repeating yourself", "frustration_phrase"),
+        ("what is the point of this chat", "frustration_phrase"),
     ],
 )
 def test_each_signal_fires_on_its_own(component, model, text, signal):

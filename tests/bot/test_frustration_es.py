@@ -137,6 +137,9 @@ FIRING = [
     ("esto ya es el colmo", "frustration_phrase"),
     ("este bot no resuelve nada", "frustration_phrase"),
     ("mil gracias por nada", "frustration_phrase"),
+    ("esto no lleva a ningún lado", "frustration_phrase"),
+    ("estoy harta de repetir lo mismo", "frustration_phrase"),
+    ("no me resuelves nada", "frustration_phrase"),
 ]
 
 
