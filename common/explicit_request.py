@@ -39,9 +39,10 @@ Reading the sentence, not single words (issue 15):
 * **Other senses** (``not_requests``): a match inside one ("travel agent", "call me
   paranoid") is dropped and reported as ``blocked``.
 * **Reports** (``reports``): a match with a word typed in a past form of the list ("I spoke to
-  someone yesterday and...", "you called me back") tells what happened, it does not ask; it
-  is dropped and reported as ``blocked`` ("reported: ..."). The typed word is compared, not
-  its stem or lemma, since "talked" and "talk" share both.
+  someone yesterday and...", "you called me back"), or followed by one in its clause ("mit
+  einem Mitarbeiter gesprochen"), tells what happened, it does not ask; it is dropped and
+  reported as ``blocked`` ("reported: ..."). The typed word is compared, not its stem or
+  lemma, since "talked" and "talk" share both.
 * **Languages**: English and Spanish (the bot's languages) always apply; German, French,
   Portuguese, Italian and Dutch apply when ``common.language`` detects the message in that
   language (its best guess, even when unsure), and to messages of at most
@@ -56,9 +57,16 @@ Reading the sentence, not single words (issue 15):
   requests ("can I talk to alguien de soporte", "pásame con someone real") are read too.
   Tails are compared as typed, not by stem or lemma, so that a past tense ("someone called
   me", "el asesor me llamó") is not read as a request.
+  A *pronoun* ("them", "him") counts as a person only after an *antecedent* that names a
+  person by role earlier in the message ("who's in charge over there? I want to speak to
+  them", "whoever handles complaints, put me through to them"): "someone at the store said
+  so, I'll talk to them" has no antecedent and is not a request.
 * **Respelling** (``respell``, :mod:`common.respelling`): txt-speak and common misspellings
   ("thru", "sum1", "kiero", "ablar", "x favor") are rewritten to their standard spelling in
-  the text and in the phrases before anything is matched.
+  the text and in the phrases before anything is matched. The person words of ``typos``
+  are also read with one slip of the keyboard: a letter left out or two letters swapped
+  ("agnte", "asesr", "prsona", "supervsior"), unless the slip spells a word the phrase book
+  uses (:func:`typo_spellings`).
 """
 
 from __future__ import annotations
@@ -94,9 +102,14 @@ GRAMMAR_KEY = "grammar"
 REPORTS_KEY = "reports"
 REPORTED_PREFIX = "reported: "
 RESPELL_KEY = "respell"
+TYPOS_KEY = "typos"
+# Words of at least this many letters get their one-slip misspellings read (``typos``).
+TYPO_MIN_LETTERS = 5
 # At most this many ``modifiers`` words stand between a head (or a tail) and its person.
 MAX_MODIFIERS = 4
-GRAMMAR_PARTS = ("heads", "tails", "persons", "modifiers")
+GRAMMAR_PARTS = ("heads", "tails", "persons", "modifiers", "pronouns", "antecedents")
+# The parts of the grammar listed per language.
+_GRAMMAR_LANGUAGE_PARTS = ("heads", "tails", "persons", "pronouns", "antecedents")
 # Messages of at most this many words are matched against every language's phrases: requests
 # in the languages the bot does not speak are short ("preciso falar com um atendente", "ik wil
 # met iemand praten"), and the detector is least reliable on short texts.
@@ -147,7 +160,8 @@ class Phrase:
     language: str
     alone: bool = False
     part: str = ""
-    """For the grammar: which of its parts the phrase is ("heads", "tails", "persons")."""
+    """For the grammar: which of its parts the phrase is ("heads", "tails", "persons",
+    "pronouns", "antecedents")."""
 
 
 @dataclass(frozen=True)
@@ -174,6 +188,8 @@ class PhraseBook:
     tails: tuple[Phrase, ...] = ()
     persons: tuple[Phrase, ...] = ()
     modifiers: tuple[str, ...] = ()
+    pronouns: tuple[Phrase, ...] = ()
+    antecedents: tuple[Phrase, ...] = ()
     respell: tuple[tuple[str, str], ...] = ()
     reports: tuple[str, ...] = ()
 
@@ -375,6 +391,7 @@ def parse_phrase_book(document: Mapping[str, Any], *, source: str = "<memory>") 
         GRAMMAR_KEY,
         RESPELL_KEY,
         REPORTS_KEY,
+        TYPOS_KEY,
     }
     unknown = set(document) - {*LANGUAGES, *keys}
     if unknown:
@@ -397,8 +414,8 @@ def parse_phrase_book(document: Mapping[str, Any], *, source: str = "<memory>") 
 
     grammar = document.get(GRAMMAR_KEY) or {}
     if not isinstance(grammar, Mapping) or set(grammar) - set(GRAMMAR_PARTS):
-        raise PhraseListError(f"{source}: grammar takes heads, tails, persons and modifiers")
-    by_language: dict[str, list[Phrase]] = {"heads": [], "tails": [], "persons": []}
+        raise PhraseListError(f"{source}: grammar takes the parts {GRAMMAR_PARTS}")
+    by_language: dict[str, list[Phrase]] = {part: [] for part in _GRAMMAR_LANGUAGE_PARTS}
     for part, found in by_language.items():
         per_language = grammar.get(part) or {}
         if not isinstance(per_language, Mapping) or set(per_language) - set(LANGUAGES):
@@ -415,6 +432,15 @@ def parse_phrase_book(document: Mapping[str, Any], *, source: str = "<memory>") 
         for k, v in respell.items()
     ):
         raise PhraseListError(f"{source}: respell must map typed words to standard spellings")
+    spellings = {normalise(k): normalise(v) for k, v in respell.items()}
+    listed = {
+        word
+        for phrase in (*phrases, *(p for found in by_language.values() for p in found))
+        for word in surface_words(phrase.text)
+    }
+    listed.update(surface_words(" ".join((*expanded(FILLERS_KEY), *spellings.values()))))
+    typo_words = expanded(TYPOS_KEY)
+    typos = typo_spellings(typo_words, exclude=listed | set(spellings) | set(typo_words))
     return PhraseBook(
         tuple(dict.fromkeys(phrases)),
         expanded(EXCLUSIONS_KEY),
@@ -428,9 +454,36 @@ def parse_phrase_book(document: Mapping[str, Any], *, source: str = "<memory>") 
         tuple(dict.fromkeys(by_language["tails"])),
         tuple(dict.fromkeys(by_language["persons"])),
         expanded("modifiers", grammar),
-        tuple((normalise(k), normalise(v)) for k, v in respell.items()),
+        tuple(dict.fromkeys(by_language["pronouns"])),
+        tuple(dict.fromkeys(by_language["antecedents"])),
+        tuple({**typos, **spellings}.items()),
         tuple(normalise(word) for word in expanded(REPORTS_KEY)),
     )
+
+
+def typo_spellings(words: Iterable[str], exclude: set[str]) -> dict[str, str]:
+    """One-slip misspellings of ``words`` mapped to the word: a letter dropped, two swapped.
+
+    A dropped letter is never the first one.
+
+    Only words of at least :data:`TYPO_MIN_LETTERS` letters, and never a slip that spells a
+    word of ``exclude`` (the phrase book's own words: "persona" less one letter is "person") or
+    a slip shared by two of ``words``.
+    """
+    found: dict[str, set[str]] = {}
+    for word in (normalise(w) for w in words):
+        if len(word) < TYPO_MIN_LETTERS or " " in word:
+            continue
+        # The first letter is kept: "lease", "peak" and "gent" are words, not slips.
+        slips = {word[:i] + word[i + 1 :] for i in range(1, len(word))}
+        slips |= {word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(len(word) - 1)}
+        for slip in slips - {word}:
+            found.setdefault(slip, set()).add(word)
+    return {
+        slip: next(iter(targets))
+        for slip, targets in sorted(found.items())
+        if len(targets) == 1 and slip not in exclude
+    }
 
 
 def load_phrase_book(path: Path | None = None) -> PhraseBook:
@@ -533,7 +586,9 @@ class PhraseMatcher:
         self._stops = keys(book.reach_stops)
         self._declines = index(Phrase(text, NO_NEED_KEY) for text in book.declines)
         # One index for the three parts of the grammar: one pass over the words finds them all.
-        self._grammar_parts = index((*book.heads, *book.tails, *book.persons))
+        self._grammar_parts = index(
+            (*book.heads, *book.tails, *book.persons, *book.pronouns, *book.antecedents)
+        )
         self._modifiers = keys(book.modifiers)
         self._reports = frozenset(book.reports)
         self._grammar_rank = len(book.phrases)
@@ -579,8 +634,15 @@ class PhraseMatcher:
             if inside is not None:
                 blocked = blocked or f"other sense: {_span_text(words, inside)}"
                 continue
+            # The word right after the span too, in its clause: a participle at the end ("mit
+            # einem Mitarbeiter gesprochen", "met een medewerker gesproken").
+            after = (
+                cand.end + 1
+                if cand.end < len(tokens) and clause[cand.end] == clause[cand.end - 1]
+                else cand.end
+            )
             report = next(
-                (t.text for t in tokens[cand.start : cand.end] if t.text in self._reports), None
+                (t.text for t in tokens[cand.start : after] if t.text in self._reports), None
             )
             if report is not None:
                 blocked = blocked or f"{REPORTED_PREFIX}{_span_text(words, cand)}"
@@ -610,12 +672,21 @@ class PhraseMatcher:
 
     def _grammar(self, tokens: Sequence[Token], clause: Sequence[int]) -> list[_Candidate]:
         """Requests read by the grammar: head + person, or person + tail (see module doc)."""
-        parts: dict[str, list[_Candidate]] = {"heads": [], "tails": [], "persons": []}
+        parts: dict[str, list[_Candidate]] = {part: [] for part in _GRAMMAR_LANGUAGE_PARTS}
         for cand in self._grammar_parts.find(tokens):
             parts[cand.entry.phrase.part].append(cand)
         # Tails as typed: "someone to call me", not "someone called me".
         tails = [t for t in parts["tails"] if t.same_words == len(t.entry.keys)]
-        heads, persons = parts["heads"], parts["persons"]
+        heads = parts["heads"]
+        # "them" is a person when a role came before it ("who's in charge? ... speak to them").
+        persons = [
+            *parts["persons"],
+            *(
+                pronoun
+                for pronoun in parts["pronouns"]
+                if any(a.end <= pronoun.start for a in parts["antecedents"])
+            ),
+        ]
         if not persons or not (heads or tails):
             return []
         joined = [

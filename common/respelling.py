@@ -26,22 +26,19 @@ class Respeller:
     def __init__(self, spellings: Mapping[str, str]) -> None:
         """``spellings``: typed word (normalised, one word, no apostrophe) -> standard words."""
         self._spellings = dict(spellings)
-        # One regular expression for every listed word: a text without any of them (most
-        # messages) is scanned once, in C, and returned as it is.
-        words = sorted(self._spellings, key=len, reverse=True)
-        self._pattern = (
-            re.compile(
-                f"(?<![{_WORD_CHARS}])(?:{'|'.join(map(re.escape, words))})(?![{_WORD_CHARS}])"
-            )
-            if words
-            else None
-        )
+        # Each run of word characters is looked up in the list (a dict): the cost does not
+        # grow with the list, which the one-slip typos of the phrase book make long.
+        self._words = re.compile(f"[{_WORD_CHARS}]+") if self._spellings else None
 
     def __call__(self, text: str) -> str:
         """``text`` with every listed word replaced (the same text when none is listed)."""
-        if self._pattern is None:
+        if self._words is None:
             return text
-        return self._pattern.sub(self._standard, text)
+        spellings = self._spellings
+        if not any(word in spellings for word in self._words.findall(text)):
+            return text
+        return self._words.sub(self._standard, text)
 
     def _standard(self, found: re.Match[str]) -> str:
-        return self._spellings[found.group()]
+        word = found.group()
+        return self._spellings.get(word, word)

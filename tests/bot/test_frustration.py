@@ -65,6 +65,9 @@ def signal_names(report: dict[str, Any]) -> set[str]:
         "How many times can I pay late?",
         "My ORDER ORD-104233 EUR 45.50",
         "thank you so much!!",
+        "great, thanks",
+        "brilliant, that's all I needed",
+        "perfect, thank you",
         "",
     ],
 )
@@ -95,6 +98,15 @@ def test_calm_questions_about_problems_do_not_fire(component, model, text):
         ("WHERE IS MY REFUND", "anger_form"),
         ("where is my refund!!!", "anger_form"),
         ("I hate this terrible awful service", "negative_sentiment"),
+        # round 6: sarcasm that cannot be sincere, weariness, the bot repeating itself
+        ("wonderful, thanks for nothing", "frustration_phrase"),
+        ("you told me that already", "frustration_phrase"),
+        ("that's not an answer", "frustration_phrase"),
+        ("we're going round in circles", "frustration_phrase"),
+        ("this chat doesn't solve anything", "frustration_phrase"),
+        ("great, really helpful", "complaint"),
+        ("you're just repeating yourself", "frustration_phrase"),
+        ("what is the point of this chat", "frustration_phrase"),
     ],
 )
 def test_each_signal_fires_on_its_own(component, model, text, signal):

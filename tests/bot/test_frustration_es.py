@@ -77,6 +77,8 @@ CALM = [
     "una persona de la tienda me dijo que el reembolso tarda unos días",
     "¡muchas gracias!",
     "¡¡genial!!",
+    "genial, gracias",
+    "perfecto, muy útil",
 ]
 
 
@@ -129,6 +131,15 @@ FIRING = [
     ("¡¡¡¿DÓNDE ESTÁ MI REEMBOLSO?!!!", "anger_form"),
     ("¡¡¡contesten!!!", "anger_form"),
     ("odio esta horrible y terrible empresa", "negative_sentiment"),
+    # round 6: weariness, the same answer again, the last straw, sarcasm
+    ("ya le expliqué", "frustration_phrase"),
+    ("de nuevo la misma respuesta", "frustration_phrase"),
+    ("esto ya es el colmo", "frustration_phrase"),
+    ("este bot no resuelve nada", "frustration_phrase"),
+    ("mil gracias por nada", "frustration_phrase"),
+    ("esto no lleva a ningún lado", "frustration_phrase"),
+    ("estoy harta de repetir lo mismo", "frustration_phrase"),
+    ("no me resuelves nada", "frustration_phrase"),
 ]
 
 

@@ -23,6 +23,7 @@ from common.explicit_request import (
     parse_phrase_book,
     plain_tokens,
     stem,
+    typo_spellings,
     word_spans,
 )
 from common.respelling import Respeller
@@ -403,3 +404,45 @@ def test_a_reported_conversation_is_blocked_not_matched():
     assert not told.matched
     assert told.blocked == "reported: spoke to someone"
     assert found.match("can I speak to someone").matched
+
+
+_PRONOUN_BOOK = {
+    "en": ["human"],
+    "grammar": {
+        "heads": {"en": ["talk to"]},
+        "persons": {"en": ["manager"]},
+        "pronouns": {"en": ["{them|him}"]},
+        "antecedents": {"en": ["who {handles|is in charge}"]},
+        "modifiers": ["{the|a}"],
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "matched"),
+    [
+        ("who handles refunds there? I want to talk to them", True),
+        ("who is in charge, talk to him", True),
+        ("I want to talk to them", False),  # no role before the pronoun
+        ("talk to them, who handles refunds?", False),  # the role comes after it
+    ],
+)
+def test_a_pronoun_is_a_person_only_after_a_role(text, matched):
+    guard = ExplicitRequestGuard(parse_phrase_book(_PRONOUN_BOOK))
+    assert guard.match(text).matched is matched
+
+
+def test_typo_spellings_drop_or_swap_one_letter_but_never_spell_a_listed_word():
+    slips = typo_spellings(["agente", "persona"], exclude={"person", "agent"})
+    assert slips["agnte"] == "agente"
+    assert slips["pesrona"] == "persona"
+    assert slips["prsona"] == "persona"
+    assert "person" not in slips  # "persona" less its "a" is a word of the book
+    assert "gente" not in slips  # the first letter is never dropped
+    assert "agent" not in slips
+
+
+def test_the_typos_of_the_book_are_read_as_the_word(guard):
+    found = guard.match("pasame con un agnte")
+    assert found.matched
+    assert found.language == "es"
