@@ -40,9 +40,31 @@ def quiet_library_deprecations() -> None:
     first and the ignore filter goes in front of its. Our own code's deprecations are caught
     by the test suite, which sets its own filters; Rasa's warnings about the training data
     (``UserWarning``) still show.
+
+    Rasa's own logging set-up (``rasa.utils.common._filter_warnings``, run by every command)
+    later puts ``filterwarnings("once", category=UserWarning)`` in front, and pyparsing 3.3's
+    ``PyparsingDeprecationWarning`` is both a ``UserWarning`` and a ``DeprecationWarning``:
+    matplotlib and packaging then printed a page of them in ``rasa test``. So the ignore
+    filters are put back in front each time Rasa sets up its filters.
     """
     import sanic.app  # noqa: F401 - its import-time filter must come first, ours overrides it
 
+    _ignore_deprecations()
+    import rasa.utils.common as rasa_common
+
+    rasa_filter = rasa_common._filter_warnings
+    if getattr(rasa_filter, "keeps_deprecations_quiet", False):
+        return
+
+    def filter_warnings(log_level: int | None, warn_only_once: bool = True) -> None:
+        rasa_filter(log_level, warn_only_once)
+        _ignore_deprecations()
+
+    filter_warnings.keeps_deprecations_quiet = True  # type: ignore[attr-defined]
+    rasa_common._filter_warnings = filter_warnings
+
+
+def _ignore_deprecations() -> None:
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     warnings.filterwarnings("ignore", category=PendingDeprecationWarning)
 

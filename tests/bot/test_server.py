@@ -143,3 +143,19 @@ def test_quiet_library_deprecations_keeps_them_off() -> None:
     )
     assert "DeprecationWarning" not in stderr
     assert "MovedIn20Warning" not in stderr
+
+
+def test_library_deprecations_stay_quiet_after_rasa_sets_its_filters() -> None:
+    # pyparsing 3.3's deprecation warning is also a UserWarning, which Rasa's own set-up
+    # shows "once": matplotlib printed a page of them in `rasa test` before the fix.
+    import warnings
+
+    import pyparsing
+    from rasa.utils.common import configure_logging_and_warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        server.quiet_library_deprecations()
+        configure_logging_and_warnings(None)
+        warnings.warn("old API", pyparsing.PyparsingDeprecationWarning, stacklevel=1)
+        warnings.warn("about the training data", UserWarning, stacklevel=1)
+    assert [str(w.message) for w in caught] == ["about the training data"]

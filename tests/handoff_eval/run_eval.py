@@ -273,6 +273,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    from bot.server import quiet_library_deprecations
+
+    quiet_library_deprecations()
     quiet_rasa()
 
     cases = load_cases(args.split)
