@@ -41,6 +41,8 @@ TEMPLATE: Final = REPO / "deploy" / "haproxy.cfg.tmpl"
 # Generous: two Rasa servers load their models at once on a busy two-core machine.
 RASA_STARTUP_SECONDS: Final = 900.0
 HUB_STARTUP_SECONDS: Final = 180.0
+# The address HAProxy connects to the hubs from (everything runs on loopback here).
+LB_SOURCE: Final = "127.0.0.1/32"
 
 
 class ClusterError(RuntimeError):
@@ -374,6 +376,9 @@ class Cluster:
             "HUB_HOST": "127.0.0.1",
             "HUB_PORT": str(self.port(f"hub{index}")),
             "RASA_URLS": ",".join(self.rasa_url(i) for i in servers),
+            # HAProxy connects from here and says who the client was (option forwardfor):
+            # without it every customer's and agent's throttles count against the proxy.
+            "HUB_TRUSTED_PROXIES": LB_SOURCE,
             "PAYASSIST_DEMO": "1" if self.demo else "0",
             **self.hub_env,
         }
