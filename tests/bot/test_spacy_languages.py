@@ -159,9 +159,9 @@ def test_a_pipeline_of_the_wrong_language_is_refused(pipelines, tmp_path) -> Non
         _create(SpacyNLP, config, tmp_path)
 
 
-@pytest.mark.parametrize(
-    "text", ["quiero hablar con una persona", "necesito un asesor", "me pueden llamar"]
-)
+# Requests the matchers read only on the English doc. "quiero hablar con una persona" was one
+# until the round-6 grammar (docs/handoff.md), which now reads it on either doc.
+@pytest.mark.parametrize("text", ["necesito un asesor", "me pueden llamar"])
 def test_phrase_matchers_read_the_english_doc_they_are_keyed_on(graph: Graph, text: str) -> None:
     # With the Spanish doc these Spanish requests would not match (Spanish lemmas), so the
     # matchers run between SpacyNLP and LanguageDocs (config.yml).
