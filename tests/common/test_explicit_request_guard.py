@@ -463,7 +463,10 @@ _PASSIVE_BOOK = {
 @pytest.mark.parametrize(
     ("text", "phrase"),
     [
-        ("I'd like my complaint forwarded to a manager", "like my complaint forwarded to a manager"),
+        (
+            "I'd like my complaint forwarded to a manager",
+            "like my complaint forwarded to a manager",
+        ),
         ("can my case be referred to a supervisor", "can my case be referred to a supervisor"),
         ("please get this passed on to the manager", "get this passed on to the manager"),
         ("can this be looked at by a human", "can this be looked at by a human"),
