@@ -30,6 +30,7 @@ Reading the sentence, not single words (issue 15):
 * **Negation scope**: a frame or a mention right after a cue of ``negations`` in the same
   clause ("don't bother escalating", "nothing to escalate") is dropped and reported as
   ``blocked`` ("negated: ..."); a cue inside the phrase itself ("not a bot") is part of it.
+  A one-word cue counts only as typed ("passed" has the key of the French "pas").
   The cues of ``no_need`` say outright that no person is wanted ("no need to transfer me",
   "sin necesidad de hablar con un agente", "no quiero hablar con un agente") and are reported
   as "no need: ..." (:data:`NO_NEED_PREFIX`): the bot then disregards the NLU's
@@ -57,6 +58,11 @@ Reading the sentence, not single words (issue 15):
   requests ("can I talk to alguien de soporte", "pásame con someone real") are read too.
   Tails are compared as typed, not by stem or lemma, so that a past tense ("someone called
   me", "el asesor me llamó") is not read as a request.
+  A *passive* ("forwarded to", "looked at by", "a call with") is a head only after a *lead*
+  ("want", "like", "can", "please"), typed as listed, at most :data:`LEAD_REACH` words
+  before it in its sentence part, whatever words name the matter between: "I'd like my
+  complaint forwarded to a manager", "can my case be referred to someone senior"; "my
+  complaint was forwarded to a manager" has no lead and is a statement.
   A *pronoun* ("them", "him") counts as a person only after an *antecedent* that names a
   person by role earlier in the message ("who's in charge over there? I want to speak to
   them", "whoever handles complaints, put me through to them"): "someone at the store said
@@ -107,9 +113,30 @@ TYPOS_KEY = "typos"
 TYPO_MIN_LETTERS = 5
 # At most this many ``modifiers`` words stand between a head (or a tail) and its person.
 MAX_MODIFIERS = 4
-GRAMMAR_PARTS = ("heads", "tails", "persons", "modifiers", "pronouns", "antecedents")
+GRAMMAR_PARTS = (
+    "heads",
+    "tails",
+    "persons",
+    "modifiers",
+    "pronouns",
+    "antecedents",
+    "leads",
+    "passives",
+)
 # The parts of the grammar listed per language.
-_GRAMMAR_LANGUAGE_PARTS = ("heads", "tails", "persons", "pronouns", "antecedents")
+_GRAMMAR_LANGUAGE_PARTS = (
+    "heads",
+    "tails",
+    "persons",
+    "pronouns",
+    "antecedents",
+    "leads",
+    "passives",
+)
+# A passive ("escalated to", "passed on to") is a head when a lead ("want", "please", "can"),
+# typed as listed, ends at most this many words before it in its sentence part: "I want my
+# complaint forwarded to", "can my case be referred to", "please get this passed on to".
+LEAD_REACH = 4
 # Messages of at most this many words are matched against every language's phrases: requests
 # in the languages the bot does not speak are short ("preciso falar com um atendente", "ik wil
 # met iemand praten"), and the detector is least reliable on short texts.
@@ -190,6 +217,8 @@ class PhraseBook:
     modifiers: tuple[str, ...] = ()
     pronouns: tuple[Phrase, ...] = ()
     antecedents: tuple[Phrase, ...] = ()
+    leads: tuple[Phrase, ...] = ()
+    passives: tuple[Phrase, ...] = ()
     respell: tuple[tuple[str, str], ...] = ()
     reports: tuple[str, ...] = ()
 
@@ -456,6 +485,8 @@ def parse_phrase_book(document: Mapping[str, Any], *, source: str = "<memory>") 
         expanded("modifiers", grammar),
         tuple(dict.fromkeys(by_language["pronouns"])),
         tuple(dict.fromkeys(by_language["antecedents"])),
+        tuple(dict.fromkeys(by_language["leads"])),
+        tuple(dict.fromkeys(by_language["passives"])),
         tuple({**typos, **spellings}.items()),
         tuple(normalise(word) for word in expanded(REPORTS_KEY)),
     )
@@ -587,7 +618,15 @@ class PhraseMatcher:
         self._declines = index(Phrase(text, NO_NEED_KEY) for text in book.declines)
         # One index for the three parts of the grammar: one pass over the words finds them all.
         self._grammar_parts = index(
-            (*book.heads, *book.tails, *book.persons, *book.pronouns, *book.antecedents)
+            (
+                *book.heads,
+                *book.tails,
+                *book.persons,
+                *book.pronouns,
+                *book.antecedents,
+                *book.leads,
+                *book.passives,
+            )
         )
         self._modifiers = keys(book.modifiers)
         self._reports = frozenset(book.reports)
@@ -616,7 +655,11 @@ class PhraseMatcher:
         languages = _languages(variant, len(tokens))
         clause, sentence = _clauses(variant, words, tokens, self._breaks)
         excluded = [(c.start, c.end, c) for c in self._exclusions.find(tokens)]
-        cues = sorted(self._negations.find(tokens), key=_cue_rank)
+        # A one-word cue counts only as typed: "passed" must not be the French "pas".
+        cues = sorted(
+            (c for c in self._negations.find(tokens) if len(c.entry.keys) > 1 or c.same_words),
+            key=_cue_rank,
+        )
         requests: list[_Candidate] = []
         mentions: list[_Candidate] = []
         negated: list[_Candidate] = []
@@ -677,7 +720,7 @@ class PhraseMatcher:
             parts[cand.entry.phrase.part].append(cand)
         # Tails as typed: "someone to call me", not "someone called me".
         tails = [t for t in parts["tails"] if t.same_words == len(t.entry.keys)]
-        heads = parts["heads"]
+        heads = [*parts["heads"], *_led_passives(parts["leads"], parts["passives"], clause)]
         # "them" is a person when a role came before it ("who's in charge? ... speak to them").
         persons = [
             *parts["persons"],
@@ -755,6 +798,35 @@ class PhraseMatcher:
             if clause[index] == own and not cand.start <= index < cand.end
         ]
         return all(token.key in self._fillers for token in outside)
+
+
+def _led_passives(
+    leads: Sequence[_Candidate], passives: Sequence[_Candidate], clause: Sequence[int]
+) -> Iterator[_Candidate]:
+    """Passives that a lead makes a head, each spanning from its nearest lead.
+
+    "I'd like my complaint forwarded to": the lead "like", typed as listed, ends at most
+    :data:`LEAD_REACH` words before the passive "forwarded to", in the same sentence part and
+    language; "the receipt was sent to your team" has no lead and stays a statement.
+    """
+    typed = [lead for lead in leads if lead.same_words == len(lead.entry.keys)]
+    for passive in passives:
+        lead = max(
+            (
+                lead
+                for lead in typed
+                if lead.end <= passive.start
+                and passive.start - lead.end <= LEAD_REACH
+                and clause[lead.start] == clause[passive.start]
+                and lead.entry.phrase.language == passive.entry.phrase.language
+            ),
+            key=lambda lead: lead.end,
+            default=None,
+        )
+        if lead is not None:
+            yield _Candidate(
+                lead.start, passive.end, passive.entry, lead.same_words + passive.same_words
+            )
 
 
 def _together(frame: _Candidate, person: _Candidate) -> bool:

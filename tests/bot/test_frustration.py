@@ -68,6 +68,10 @@ def signal_names(report: dict[str, Any]) -> set[str]:
         "great, thanks",
         "brilliant, that's all I needed",
         "perfect, thank you",
+        # round 8: loyalty said calmly, "treat" in another sense
+        "I've been a customer for years, can I get a bigger limit?",
+        "thanks, I've been with you for ages and never had a problem",
+        "how do you treat a payment made on a weekend?",
         "",
     ],
 )
@@ -107,6 +111,11 @@ def test_calm_questions_about_problems_do_not_fire(component, model, text):
         ("great, really helpful", "complaint"),
         ("you're just repeating yourself", "frustration_phrase"),
         ("what is the point of this chat", "frustration_phrase"),
+        # round 8: indignation, the customer's loyalty thrown back
+        ("is this how you treat loyal customers?", "frustration_phrase"),
+        ("six years with you and this is the thanks I get", "frustration_phrase"),
+        ("absolutely disgraceful", "frustration_phrase"),
+        ("unreal, seriously", "frustration_phrase"),
     ],
 )
 def test_each_signal_fires_on_its_own(component, model, text, signal):

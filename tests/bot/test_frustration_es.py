@@ -79,6 +79,10 @@ CALM = [
     "¡¡genial!!",
     "genial, gracias",
     "perfecto, muy útil",
+    # round 8: loyalty said calmly, "tratar" in another sense
+    "soy cliente desde hace años, ¿puedo pagar por adelantado?",
+    "llevo años con ustedes, ¿tienen algún descuento?",
+    "¿cómo tratan los pagos en días festivos?",
 ]
 
 
@@ -140,6 +144,10 @@ FIRING = [
     ("esto no lleva a ningún lado", "frustration_phrase"),
     ("estoy harta de repetir lo mismo", "frustration_phrase"),
     ("no me resuelves nada", "frustration_phrase"),
+    # round 8: indignation, the customer's loyalty thrown back
+    ("¿así es como tratan a sus clientes?", "frustration_phrase"),
+    ("después de tantos años como cliente y esto", "frustration_phrase"),
+    ("qué falta de respeto", "frustration_phrase"),
 ]
 
 

@@ -446,3 +446,56 @@ def test_the_typos_of_the_book_are_read_as_the_word(guard):
     found = guard.match("pasame con un agnte")
     assert found.matched
     assert found.language == "es"
+
+
+_PASSIVE_BOOK = {
+    "en": ["talk to a human"],
+    "negations": ["{not|pas}"],
+    "grammar": {
+        "persons": {"en": ["{manager|supervisor|human}"]},
+        "leads": {"en": ["{want|like|can|please|get}"]},
+        "passives": {"en": ["{forwarded|passed on|referred} to", "looked at by"]},
+        "modifiers": ["{a|the}"],
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        (
+            "I'd like my complaint forwarded to a manager",
+            "like my complaint forwarded to a manager",
+        ),
+        ("can my case be referred to a supervisor", "can my case be referred to a supervisor"),
+        ("please get this passed on to the manager", "get this passed on to the manager"),
+        ("can this be looked at by a human", "can this be looked at by a human"),
+    ],
+)
+def test_a_passive_after_a_lead_is_a_head(text, phrase):
+    guard = ExplicitRequestGuard(parse_phrase_book(_PASSIVE_BOOK))
+    found = guard.match(text)
+    assert found.matched
+    assert found.phrase == phrase
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my complaint was forwarded to a manager last week",  # no lead: a statement
+        "it was looked at by a human already",
+        "I liked it. forwarded to a manager",  # the lead is typed as listed, in the same part
+        "can you tell me when my very old case got referred to a supervisor",  # lead too far
+        "I'd like the refund forwarded to the card",  # no person after the passive
+    ],
+)
+def test_a_passive_without_a_lead_is_not_a_request(text):
+    guard = ExplicitRequestGuard(parse_phrase_book(_PASSIVE_BOOK))
+    assert not guard.match(text).matched
+
+
+def test_a_one_word_negation_cue_counts_only_as_typed():
+    # "passed" stems like the French cue "pas"; it must not negate what follows it.
+    guard = ExplicitRequestGuard(parse_phrase_book(_PASSIVE_BOOK))
+    assert guard.match("it passed talk to a human").matched
+    assert not guard.match("pas talk to a human").matched
