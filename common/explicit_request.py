@@ -123,16 +123,8 @@ GRAMMAR_PARTS = (
     "leads",
     "passives",
 )
-# The parts of the grammar listed per language.
-_GRAMMAR_LANGUAGE_PARTS = (
-    "heads",
-    "tails",
-    "persons",
-    "pronouns",
-    "antecedents",
-    "leads",
-    "passives",
-)
+# The parts of the grammar listed per language (each a ``PhraseBook`` field of that name).
+_GRAMMAR_LANGUAGE_PARTS = tuple(part for part in GRAMMAR_PARTS if part != "modifiers")
 # A passive ("escalated to", "passed on to") is a head when a lead ("want", "please", "can"),
 # typed as listed, ends at most this many words before it in its sentence part: "I want my
 # complaint forwarded to", "can my case be referred to", "please get this passed on to".
@@ -616,17 +608,9 @@ class PhraseMatcher:
         self._breaks = keys(book.breaks)
         self._stops = keys(book.reach_stops)
         self._declines = index(Phrase(text, NO_NEED_KEY) for text in book.declines)
-        # One index for the three parts of the grammar: one pass over the words finds them all.
+        # One index for every per-language part of the grammar: one pass finds them all.
         self._grammar_parts = index(
-            (
-                *book.heads,
-                *book.tails,
-                *book.persons,
-                *book.pronouns,
-                *book.antecedents,
-                *book.leads,
-                *book.passives,
-            )
+            phrase for part in _GRAMMAR_LANGUAGE_PARTS for phrase in getattr(book, part)
         )
         self._modifiers = keys(book.modifiers)
         self._reports = frozenset(book.reports)
