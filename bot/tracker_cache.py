@@ -138,8 +138,15 @@ class CachedSQLTrackerStore(SQLTrackerStore):  # type: ignore[misc]
     # -- writing -------------------------------------------------------------------------
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        """Store the events not yet stored, as stock ``save`` does, in one transaction."""
+        """Store the events not yet stored, as stock ``save`` does, in one transaction.
+
+        A tracker without events has nothing to store and nothing to check: Rasa saves the
+        empty tracker it creates for a new conversation (``get_tracker``) before the turn
+        adds anything, and stock ``save`` writes no row for it either.
+        """
         await self.stream_events(tracker)
+        if not tracker.events:
+            return
         sender_id = tracker.sender_id
         with self.engine.begin() as connection:
             known = self._refresh(connection, sender_id)
@@ -172,3 +179,4 @@ class CachedSQLTrackerStore(SQLTrackerStore):  # type: ignore[misc]
             "action_name": data.get("name"),
             "data": json.dumps(data),
         }
+

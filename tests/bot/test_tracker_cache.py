@@ -133,3 +133,26 @@ def test_random_interleavings_of_two_servers_and_stock_agree(tmp_path: Path) -> 
         expected = _events(run(stock.retrieve(sender)))
         assert _events(run(first.retrieve(sender))) == expected
         assert _events(run(second.retrieve(sender))) == expected
+
+
+def test_an_empty_tracker_is_saved_without_a_database_call(tmp_path: Path) -> None:
+    # Rasa saves the empty tracker it creates for a new conversation before the turn adds
+    # anything; stock writes no row for it, and the cached store does not even ask.
+    url, cached, stock = _stores(tmp_path)
+    statements: list[str] = []
+    sa.event.listen(
+        cached.engine, "before_cursor_execute", lambda *args: statements.append(args[2])
+    )
+    created = run(cached.get_or_create_tracker("conv-new", append_action_listen=False))
+    assert not created.events
+    assert all(statement.lstrip().startswith("SELECT") for statement in statements)
+    reads = len(statements)
+    run(cached.save(DialogueStateTracker("conv-new", DOMAIN.slots)))
+    assert len(statements) == reads
+    assert run(stock.retrieve("conv-new")) is None
+    # The first save with events writes them all, as stock does.
+    _turn(created, 1)
+    run(cached.save(created))
+    assert _events(run(stock.retrieve("conv-new"))) == _events(created)
+    with sa.create_engine(url).connect() as connection:
+        assert connection.execute(sa.text("SELECT count(*) FROM events")).scalar() == 5
