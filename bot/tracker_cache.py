@@ -179,4 +179,3 @@ class CachedSQLTrackerStore(SQLTrackerStore):  # type: ignore[misc]
             "action_name": data.get("name"),
             "data": json.dumps(data),
         }
-
