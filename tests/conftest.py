@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+import warnings
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -18,6 +19,18 @@ from store.db import create_engine_from_url, make_session_factory
 from store.repository import PaymentsRepository
 from store.seed import seed_demo_data
 from tests.store.pgcluster import Cluster, find_bindir, start_cluster
+
+try:
+    # Sanic (which Rasa imports) calls filterwarnings("once", DeprecationWarning) when it is
+    # imported, which puts that filter in front of pyproject's filters. pytest applies those
+    # before it loads the initial conftests (this one, then tests/bot's, which imports Rasa),
+    # so every deprecation a library raised at import after Sanic was printed in the summary.
+    # Import Sanic first, then put the project's filter back in front of Sanic's.
+    import sanic.app  # noqa: F401
+except ImportError:  # the hub's environment has no Sanic
+    pass
+else:
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 
 @pytest.fixture
