@@ -31,6 +31,8 @@ from urllib.parse import urlsplit
 
 import yaml  # type: ignore[import-untyped]
 
+from common.sqlite_wal import enable_wal
+
 REPO_ROOT: Final = Path(__file__).resolve().parent.parent
 GENERATED_DIR: Final = REPO_ROOT / "var" / "run"
 # Rasa's SQLTrackerStore (same table, same rows), remembering each conversation's rows.
@@ -123,7 +125,7 @@ def tune_sqlite_tracker(url: str) -> None:
         try:
             files = [row[2] for row in cursor.execute("PRAGMA database_list").fetchall()]
             if target in files:
-                cursor.execute("PRAGMA journal_mode=WAL")
+                enable_wal(cursor, 5.0)
                 cursor.execute("PRAGMA synchronous=NORMAL")
                 cursor.execute("PRAGMA busy_timeout=5000")
         finally:

@@ -33,6 +33,8 @@ from sqlalchemy import Column, MetaData, create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.pool import NullPool
 
+from common.sqlite_wal import enable_wal
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR: Final = Path(__file__).resolve().parent
@@ -311,7 +313,7 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_LOCK_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode=WAL")
+        enable_wal(cursor, SQLITE_LOCK_TIMEOUT_MS / 1000)
     finally:
         cursor.close()
 

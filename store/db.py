@@ -17,6 +17,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool, StaticPool
 
+from common.sqlite_wal import enable_wal
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SQLITE_PATH = REPO_ROOT / "var" / "payassist.db"
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -51,7 +53,7 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
     def set_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute("PRAGMA journal_mode=WAL")
+            enable_wal(cursor, busy_timeout_ms / 1000)
             # With WAL, NORMAL syncs at checkpoints instead of on every commit: a commit
             # survives a crash of the process (it is in the WAL file); only an OS crash or
             # power cut can lose the last commits.
