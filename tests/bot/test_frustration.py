@@ -72,6 +72,8 @@ def signal_names(report: dict[str, Any]) -> set[str]:
         "I've been a customer for years, can I get a bigger limit?",
         "thanks, I've been with you for ages and never had a problem",
         "how do you treat a payment made on a weekend?",
+        # round 10: "professional" in a calm question
+        "is the refund handled by a professional team?",
         "",
     ],
 )
@@ -116,6 +118,9 @@ def test_calm_questions_about_problems_do_not_fire(component, model, text):
         ("six years with you and this is the thanks I get", "frustration_phrase"),
         ("absolutely disgraceful", "frustration_phrase"),
         ("unreal, seriously", "frustration_phrase"),
+        # round 10: a company that is not serious
+        ("so unprofessional", "frustration_phrase"),
+        ("what a shambles", "frustration_phrase"),
     ],
 )
 def test_each_signal_fires_on_its_own(component, model, text, signal):

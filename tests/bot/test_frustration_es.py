@@ -83,6 +83,9 @@ CALM = [
     "soy cliente desde hace años, ¿puedo pagar por adelantado?",
     "llevo años con ustedes, ¿tienen algún descuento?",
     "¿cómo tratan los pagos en días festivos?",
+    # round 10: "formalidad" and "seriedad" in a calm question
+    "¿qué formalidades hacen falta para pagar por adelantado?",
+    "¿es una empresa seria? quiero saber cómo pagan los reembolsos",
 ]
 
 
@@ -148,6 +151,9 @@ FIRING = [
     ("¿así es como tratan a sus clientes?", "frustration_phrase"),
     ("después de tantos años como cliente y esto", "frustration_phrase"),
     ("qué falta de respeto", "frustration_phrase"),
+    # round 10: a company that is not serious
+    ("qué poca seriedad", "frustration_phrase"),
+    ("son unos informales", "frustration_phrase"),
 ]
 
 
