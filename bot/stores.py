@@ -39,6 +39,8 @@ GENERATED_DIR: Final = REPO_ROOT / "var" / "run"
 TRACKER_STORE_TYPE: Final = "bot.tracker_cache.CachedSQLTrackerStore"
 _SQL_TYPES: Final = {"sql", TRACKER_STORE_TYPE.lower()}
 _TUNED: set[str] = set()  # tracker files whose connections get the pragmas
+# How long a connection to the SQLite tracker file waits for another one's lock.
+TRACKER_BUSY_TIMEOUT_MS: Final = 5000
 
 
 class StoreConfigError(ValueError):
@@ -125,9 +127,9 @@ def tune_sqlite_tracker(url: str) -> None:
         try:
             files = [row[2] for row in cursor.execute("PRAGMA database_list").fetchall()]
             if target in files:
-                enable_wal(cursor, 5.0)
+                cursor.execute(f"PRAGMA busy_timeout={TRACKER_BUSY_TIMEOUT_MS}")
+                enable_wal(cursor, TRACKER_BUSY_TIMEOUT_MS / 1000)
                 cursor.execute("PRAGMA synchronous=NORMAL")
-                cursor.execute("PRAGMA busy_timeout=5000")
         finally:
             cursor.close()
 
