@@ -135,7 +135,11 @@ SPEED_NOTE = """### Why the bot is fast (what changed against stock Rasa)
   against the hub for the two cores. Through the hub at 20 senders on a busy machine, four
   alternating runs: Rasa's CPU per message 13.9 and 16.1 ms with one thread against 22.8 and
   17.7 ms without, hub throughput 40 and 52 against 25 and 35 msgs/s; one language detection
-  0.06 against 0.19 ms.
+  0.06 against 0.19 ms. **The hub too** (`connectors/__main__.py`, one thread, `common/blas.py`):
+  its language detector is its only numpy user, and with OpenBLAS's default every detection
+  woke a worker the busy cores could not run. Per message at 20 senders through the hub, three
+  runs each (`/proc` CPU of the hub process): 6.1, 9.0 and 6.6 ms before, 3.4, 3.4 and 3.5 ms
+  after; Rasa's own CPU unchanged (5.7-6.2 ms).
 - **The hub keeps Rasa inside its comfortable load** (`HUB_RASA_CONCURRENCY`, default 8 at
   once, the rest wait in order) instead of letting a burst run into `HUB_RASA_TIMEOUT` and turn
   into `bot_failure` handoffs; its SQLite writes queue on a lock in the process instead of

@@ -10,12 +10,10 @@ For ``run`` it also gives Rasa its stores (:mod:`bot.stores`): the SQL tracker s
 ``TRACKER_STORE_URL`` (default ``var/tracker.db``) and, with ``REDIS_URL``, the Redis lock store,
 through a generated copy of the ``--endpoints`` file.
 
-For ``run`` it also limits numpy's BLAS (OpenBLAS) to one thread (:func:`limit_blas_threads`).
-A server answers many small messages at once; every matrix it multiplies per message is tiny
-(the language detector's, the intent classifier's), and OpenBLAS's worker threads only spin
-against the hub and the other requests for the machine's cores. Measured on the 2-core box,
-20 customers through the hub: 0.19 ms against 0.06 ms per language detection, and the
-process's CPU per message falls by a third. More processes, not more BLAS threads, scale it.
+For ``run`` it also limits numpy's BLAS (OpenBLAS) to one thread (:func:`limit_blas_threads`,
+``RASA_BLAS_THREADS``; why: :mod:`common.blas`). Measured on the 2-core box, 20 customers
+through the hub: 0.19 ms against 0.06 ms per language detection, and the process's CPU per
+message falls by a third.
 """
 
 from __future__ import annotations
@@ -25,9 +23,10 @@ import sys
 import warnings
 
 from bot import patches, stores
+from common.blas import BlasThreadsError, blas_threads_from
+from common.blas import limit_blas_threads as limit_blas_threads_to
 
 BLAS_THREADS_ENV = "RASA_BLAS_THREADS"
-DEFAULT_BLAS_THREADS = 1
 
 
 def quiet_library_deprecations() -> None:
@@ -72,26 +71,16 @@ def _ignore_deprecations() -> None:
 def limit_blas_threads(environ: dict[str, str] | None = None) -> int:
     """Limit the BLAS libraries numpy loaded to ``RASA_BLAS_THREADS`` threads (default 1).
 
-    Uses threadpoolctl (scikit-learn's own library for this), so it applies to the OpenBLAS
-    that is loaded whatever its symbol suffix; call it after numpy is imported.
+    See :mod:`common.blas`; returns the thread count set.
 
     Raises:
         SystemExit: With the reason, when ``RASA_BLAS_THREADS`` is not a positive integer.
     """
-    from threadpoolctl import threadpool_limits
-
-    raw = (os.environ if environ is None else environ).get(BLAS_THREADS_ENV, "")
-    threads = DEFAULT_BLAS_THREADS
-    if raw.strip():
-        try:
-            threads = int(raw)
-        except ValueError:
-            threads = 0
-        if threads < 1:
-            raise SystemExit(
-                f"bot.server: {BLAS_THREADS_ENV} must be a positive integer, not {raw!r}"
-            )
-    threadpool_limits(limits=threads, user_api="blas")
+    try:
+        threads = blas_threads_from(os.environ if environ is None else environ, BLAS_THREADS_ENV)
+    except BlasThreadsError as error:
+        raise SystemExit(f"bot.server: {error}") from error
+    limit_blas_threads_to(threads)
     return threads
 
 

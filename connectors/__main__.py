@@ -19,6 +19,7 @@ from typing import TextIO
 
 from aiohttp import web
 
+from common.blas import limit_blas_threads
 from connectors.app import create_app
 from connectors.http import SERVICES
 from hub.domain.errors import ConfigError
@@ -33,6 +34,11 @@ logger = logging.getLogger("hub")
 # shorter, so the event loop gets it back sooner from the database threads (relay tail
 # latency; measurements in docs/design-notes.md).
 GIL_SWITCH_INTERVAL_S = 0.0005
+# numpy's BLAS threads (the language detector's matrix products): one, as in a serving Rasa.
+# OpenBLAS's default (a worker per core) made every detection wait for a worker the busy
+# cores could not run: 6-9 ms of hub CPU per bot message at 20 customers, 3.4 ms with one
+# thread (common/blas.py).
+BLAS_THREADS = 1
 # Shutdown stays short whatever clients do: requests still running this long after SIGTERM are
 # cancelled (clients reconnect and resume), and a request body nobody reads any more (a refused
 # upload) is drained for at most LINGER_S instead of aiohttp's 10 s per connection.
@@ -91,6 +97,15 @@ def prepare_demo_accounts(services: HubServices, settings: HubSettings, out: Tex
     out.flush()
 
 
+def configure_process() -> None:
+    """Process-wide tuning: the GIL switch interval and numpy's BLAS threads.
+
+    Set by the entry point and not by ``create_app``: tests build many apps in one process.
+    """
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
+    limit_blas_threads(BLAS_THREADS)
+
+
 def main() -> int:
     """Build the app from the environment and serve it until interrupted."""
     try:
@@ -101,7 +116,7 @@ def main() -> int:
         sys.stderr.write(f"hub: {exc}\n")
         return 2
     prepare_demo_accounts(app[SERVICES], settings, sys.stdout)
-    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)  # process-wide, so set here and not in create_app
+    configure_process()
     log_event(logger, "hub.listening", host=settings.host, port=settings.port)
     web.run_app(
         app,

@@ -34,6 +34,22 @@ else:
 
 
 @pytest.fixture
+def blas_threads() -> Iterator[Callable[[], set[int]]]:
+    """numpy's BLAS thread counts, as a callable; every count is put back after the test."""
+    import numpy  # noqa: F401 - loads the BLAS that threadpoolctl reads and limits
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    def counts() -> set[int]:
+        return {info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"}
+
+    before = {info["filepath"]: info["num_threads"] for info in threadpool_info()}
+    yield counts
+    for info in threadpool_info():
+        if info["filepath"] in before:
+            threadpool_limits(limits=before[info["filepath"]], user_api=info["user_api"])
+
+
+@pytest.fixture
 def seed_today() -> date:
     """The reference day the demo data is seeded relative to (fixed, so tests are exact)."""
     return date(2026, 12, 1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -77,36 +77,22 @@ def test_apply_runtime_fixes_is_the_one_place(restored: None) -> None:
     assert server.apply_runtime_fixes() == patches.apply_all()
 
 
-@pytest.fixture
-def blas_threads() -> Iterator[None]:
-    import numpy  # noqa: F401 - loads the BLAS that threadpoolctl limits
-    from threadpoolctl import threadpool_info, threadpool_limits
-
-    before = {info["filepath"]: info["num_threads"] for info in threadpool_info()}
-    yield
-    for info in threadpool_info():
-        if info["filepath"] in before:
-            threadpool_limits(limits=before[info["filepath"]], user_api=info["user_api"])
-
-
-def blas_thread_counts() -> set[int]:
-    from threadpoolctl import threadpool_info
-
-    return {info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"}
-
-
-def test_run_limits_blas_to_one_thread_by_default(blas_threads: None) -> None:
+def test_run_limits_blas_to_one_thread_by_default(
+    blas_threads: Callable[[], set[int]],
+) -> None:
     assert server.limit_blas_threads({}) == 1
-    assert blas_thread_counts() == {1}
+    assert blas_threads() == {1}
 
 
-def test_blas_threads_can_be_raised(blas_threads: None) -> None:
+def test_blas_threads_can_be_raised(blas_threads: Callable[[], set[int]]) -> None:
     assert server.limit_blas_threads({server.BLAS_THREADS_ENV: "2"}) == 2
-    assert blas_thread_counts() == {2}
+    assert blas_threads() == {2}
 
 
 @pytest.mark.parametrize("raw", ["0", "-1", "two", "1.5"])
-def test_bad_blas_threads_stop_with_the_reason(blas_threads: None, raw: str) -> None:
+def test_bad_blas_threads_stop_with_the_reason(
+    blas_threads: Callable[[], set[int]], raw: str
+) -> None:
     with pytest.raises(SystemExit) as exited:
         server.limit_blas_threads({server.BLAS_THREADS_ENV: raw})
     assert isinstance(exited.value.code, str)
