@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import uuid
 import warnings
 from collections.abc import Callable, Iterator
@@ -47,6 +49,30 @@ def blas_threads() -> Iterator[Callable[[], set[int]]]:
     for info in threadpool_info():
         if info["filepath"] in before:
             threadpool_limits(limits=before[info["filepath"]], user_api=info["user_api"])
+
+
+@pytest.fixture
+def fresh_python() -> Callable[[str], str]:
+    """Run a script in a fresh interpreter at the repository root; its stdout, stripped.
+
+    For process-wide settings (thread pools, interpreter switches) a test must not change in
+    the test process itself.
+    """
+    repo = Path(__file__).resolve().parents[1]
+
+    def run(script: str) -> str:
+        done = subprocess.run(  # noqa: S603 - fixed argv, this interpreter
+            [sys.executable, "-c", script],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    return run
 
 
 @pytest.fixture

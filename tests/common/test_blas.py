@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
@@ -15,8 +12,6 @@ from common.blas import (
     blas_threads_from,
     limit_blas_threads,
 )
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def test_unset_or_blank_means_one_thread() -> None:
@@ -45,14 +40,13 @@ def test_the_limit_applies_to_numpys_blas(
     assert blas_threads() == {threads}
 
 
-def test_the_limit_holds_for_a_blas_loaded_only_by_this_call() -> None:
+def test_the_limit_holds_for_a_blas_loaded_only_by_this_call(
+    fresh_python: Callable[[str], str],
+) -> None:
     # A fresh interpreter that has not imported numpy yet, like a starting hub or Rasa.
     script = (
         "from common.blas import limit_blas_threads; limit_blas_threads(1); "
         "from threadpoolctl import threadpool_info; "
         "print(sorted({i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas'}))"
     )
-    out = subprocess.run(  # noqa: S603 - fixed argv, this interpreter
-        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True
-    )
-    assert out.stdout.strip() == "[1]"
+    assert fresh_python(script) == "[1]"
