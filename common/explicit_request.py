@@ -744,8 +744,7 @@ class PhraseMatcher:
             self._joined(asker, action, action, tokens)
             for asker in parts["askers"]
             for person in persons
-            if _together(asker, person)
-            and self._bridged(tokens, clause, asker.end, person.start)
+            if _together(asker, person) and self._bridged(tokens, clause, asker.end, person.start)
             for action in asked
             if action.entry.phrase.language == asker.entry.phrase.language
             and self._bridged(tokens, clause, person.end, action.start)
