@@ -63,6 +63,10 @@ Reading the sentence, not single words (issue 15):
   before it in its sentence part, whatever words name the matter between: "I'd like my
   complaint forwarded to a manager", "can my case be referred to someone senior"; "my
   complaint was forwarded to a manager" has no lead and is a statement.
+  An *asker* (a modal: "can", "could", "kann", "pourrait") before a person and an *asked*
+  action after it, as typed ("call me", "ring us", "text me back", "mir antworten"), are a
+  request together: "could someone from support phone me, gracias", "can an agent ring us on
+  the landline"; neither is one alone ("someone called me", "can someone tell me the APR").
   A *pronoun* ("them", "him") counts as a person only after an *antecedent* that names a
   person by role earlier in the message ("who's in charge over there? I want to speak to
   them", "whoever handles complaints, put me through to them"): "someone at the store said
@@ -122,6 +126,8 @@ GRAMMAR_PARTS = (
     "antecedents",
     "leads",
     "passives",
+    "askers",
+    "asked",
 )
 # The parts of the grammar listed per language (each a ``PhraseBook`` field of that name).
 _GRAMMAR_LANGUAGE_PARTS = tuple(part for part in GRAMMAR_PARTS if part != "modifiers")
@@ -180,7 +186,7 @@ class Phrase:
     alone: bool = False
     part: str = ""
     """For the grammar: which of its parts the phrase is ("heads", "tails", "persons",
-    "pronouns", "antecedents")."""
+    "pronouns", "antecedents", "leads", "passives", "askers", "asked")."""
 
 
 @dataclass(frozen=True)
@@ -211,6 +217,8 @@ class PhraseBook:
     antecedents: tuple[Phrase, ...] = ()
     leads: tuple[Phrase, ...] = ()
     passives: tuple[Phrase, ...] = ()
+    askers: tuple[Phrase, ...] = ()
+    asked: tuple[Phrase, ...] = ()
     respell: tuple[tuple[str, str], ...] = ()
     reports: tuple[str, ...] = ()
 
@@ -479,6 +487,8 @@ def parse_phrase_book(document: Mapping[str, Any], *, source: str = "<memory>") 
         tuple(dict.fromkeys(by_language["antecedents"])),
         tuple(dict.fromkeys(by_language["leads"])),
         tuple(dict.fromkeys(by_language["passives"])),
+        tuple(dict.fromkeys(by_language["askers"])),
+        tuple(dict.fromkeys(by_language["asked"])),
         tuple({**typos, **spellings}.items()),
         tuple(normalise(word) for word in expanded(REPORTS_KEY)),
     )
@@ -714,7 +724,9 @@ class PhraseMatcher:
                 if any(a.end <= pronoun.start for a in parts["antecedents"])
             ),
         ]
-        if not persons or not (heads or tails):
+        # "could | someone from support | phone me": a modal asks, the person does the action.
+        asked = [a for a in parts["asked"] if a.same_words == len(a.entry.keys)]
+        if not persons or not (heads or tails or asked):
             return []
         joined = [
             self._joined(head, person, head, tokens)
@@ -727,6 +739,15 @@ class PhraseMatcher:
             for person in persons
             for tail in tails
             if _together(tail, person) and self._bridged(tokens, clause, person.end, tail.start)
+        )
+        joined.extend(
+            self._joined(asker, action, action, tokens)
+            for asker in parts["askers"]
+            for person in persons
+            if _together(asker, person) and self._bridged(tokens, clause, asker.end, person.start)
+            for action in asked
+            if action.entry.phrase.language == asker.entry.phrase.language
+            and self._bridged(tokens, clause, person.end, action.start)
         )
         return joined
 

@@ -24,7 +24,10 @@ class Respeller:
     """Rewrites the listed words of a normalised text to their standard spelling."""
 
     def __init__(self, spellings: Mapping[str, str]) -> None:
-        """``spellings``: typed word (normalised, one word, no apostrophe) -> standard words."""
+        """``spellings``: typed word (normalised, one word) -> standard words.
+
+        A typed word may hold an apostrophe, as the matcher's words do (French "qu'une").
+        """
         self._spellings = dict(spellings)
         # Each run of word characters is looked up in the list (a dict): the cost does not
         # grow with the list, which the one-slip typos of the phrase book make long.

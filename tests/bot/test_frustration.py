@@ -74,6 +74,10 @@ def signal_names(report: dict[str, Any]) -> set[str]:
         "how do you treat a payment made on a weekend?",
         # round 10: "professional" in a calm question
         "is the refund handled by a professional team?",
+        # round 12: "patience", "tried", "drive" in calm messages
+        "thanks for your patience",
+        "I tried once, should I try again?",
+        "can I drive to the store to return it?",
         "",
     ],
 )
@@ -121,6 +125,10 @@ def test_calm_questions_about_problems_do_not_fire(component, model, text):
         # round 10: a company that is not serious
         ("so unprofessional", "frustration_phrase"),
         ("what a shambles", "frustration_phrase"),
+        # round 12: exasperation as an idiom, attempts counted
+        ("this app is driving me round the bend", "frustration_phrase"),
+        ("I'm running out of patience", "frustration_phrase"),
+        ("I've tried five times", "complaint"),
     ],
 )
 def test_each_signal_fires_on_its_own(component, model, text, signal):

@@ -86,6 +86,12 @@ CALM = [
     # round 10: "formalidad" and "seriedad" in a calm question
     "¿qué formalidades hacen falta para pagar por adelantado?",
     "¿es una empresa seria? quiero saber cómo pagan los reembolsos",
+    # round 12: "pregunto", "de verdad", "me parece" and the conditions in calm messages
+    "¿te puedo preguntar otra cosa?",
+    "lo pregunto porque cobro la nómina a fin de mes",
+    "de verdad, muchas gracias",
+    "me parece bien, gracias",
+    "¿dónde puedo leer las condiciones?",
 ]
 
 
@@ -154,6 +160,13 @@ FIRING = [
     # round 10: a company that is not serious
     ("qué poca seriedad", "frustration_phrase"),
     ("son unos informales", "frustration_phrase"),
+    # round 12: a question asked again, an answer that does not answer, indignation stressed
+    ("se lo vuelvo a preguntar: ¿cuánto debo?", "frustration_phrase"),
+    ("ya te lo he preguntado tres veces", "frustration_phrase"),
+    ("eso no contesta a mi pregunta", "frustration_phrase"),
+    ("no me mandes otra vez a las condiciones", "frustration_phrase"),
+    ("me parece inaceptable", "frustration_phrase"),
+    ("madre mía", "complaint"),
 ]
 
 

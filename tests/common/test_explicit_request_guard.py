@@ -499,3 +499,44 @@ def test_a_one_word_negation_cue_counts_only_as_typed():
     guard = ExplicitRequestGuard(parse_phrase_book(_PASSIVE_BOOK))
     assert guard.match("it passed talk to a human").matched
     assert not guard.match("pas talk to a human").matched
+
+
+_ASKER_BOOK = {
+    "en": ["talk to a human"],
+    "grammar": {
+        "persons": {"en": ["{someone|someone from support|agent}"]},
+        "askers": {"en": ["{can|could}"]},
+        "asked": {"en": ["{call|ring} {me|us|my}"]},
+        "modifiers": ["{a|an|the}"],
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        ("could someone from support call me, gracias", "could someone from support call me"),
+        ("can an agent ring us on the landline", "can an agent ring us"),
+        ("can someone call my husband", "can someone call my"),
+    ],
+)
+def test_an_asker_a_person_and_an_asked_action_are_a_request(text, phrase):
+    guard = ExplicitRequestGuard(parse_phrase_book(_ASKER_BOOK))
+    found = guard.match(text)
+    assert found.matched
+    assert found.phrase == phrase
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "someone call me",  # no asker
+        "can someone tell me the fee",  # no asked action
+        "can someone called me yesterday",  # the action as typed: a past form is not one
+        "can my husband call me",  # no person between
+        "can someone. call me later",  # punctuation between the person and the action
+    ],
+)
+def test_an_asker_or_an_action_alone_is_not_a_request(text):
+    guard = ExplicitRequestGuard(parse_phrase_book(_ASKER_BOOK))
+    assert not guard.match(text).matched
