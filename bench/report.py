@@ -1,8 +1,10 @@
 """Tables for the terminal and ``docs/benchmarks.md``, built from the results JSON files.
 
-``python -m bench.report`` (either environment) regenerates the page from
-``bench/results/nlu-latest.json`` and ``bench/results/latency-latest.json``; a missing file or
-part shows as "not measured" rather than as a number from some earlier run.
+``python -m bench.report`` (either environment) regenerates the page from the latest result
+of every part (``bench/results/*-latest.json``, committed with the page, so regenerating after
+one part's run keeps every other part's last figures) and the hand-written sections in
+``bench/sections/`` (measurements made outside these scripts, each with its date and command);
+a part with no result file shows as "not measured".
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ __all__ = ["surge_table"]
 
 REPO = Path(__file__).resolve().parents[1]
 NOT_MEASURED = "not measured"
+SECTIONS = Path(__file__).resolve().parent / "sections"
+# Hand-written sections placed after the generated NLU section (file name in bench/sections/).
+NLU_SECTIONS = ("spanish_nlu.md",)
 DESIGN_NOTES_LINK = (
     "Why the hub and the bot runtime are built as they are, with the measurements behind each"
     " choice: docs/design-notes.md (written by hand)."
@@ -505,6 +510,8 @@ def render(
             out += ["", spread]
     else:
         out.append(f"{NOT_MEASURED} (run `bash scripts/bench.sh nlu`).")
+    for name in NLU_SECTIONS:
+        out += ["", (SECTIONS / name).read_text(encoding="utf-8").rstrip("\n")]
     out += ["", *surge_section(*surge)]
     out += ["", *render_section(tracker, cluster)]
     out += ["", ENCODER_NOTE, "", DESIGN_NOTES_LINK]
