@@ -43,7 +43,9 @@ Reading the sentence, not single words (issue 15):
   someone yesterday and...", "you called me back"), or followed by one in its clause ("mit
   einem Mitarbeiter gesprochen"), tells what happened, it does not ask; it is dropped and
   reported as ``blocked`` ("reported: ..."). The typed word is compared, not its stem or
-  lemma, since "talked" and "talk" share both.
+  lemma, since "talked" and "talk" share both. After a ``wishes`` word in the match ("I'd
+  rather a real person dealt with it") the past form that follows is a subjunctive, not a
+  report.
 * **Languages**: English and Spanish (the bot's languages) always apply; German, French,
   Portuguese, Italian and Dutch apply when ``common.language`` detects the message in that
   language (its best guess, even when unsure), and to messages of at most
@@ -110,6 +112,7 @@ DECLINES_KEY = "declines"
 BREAKS_KEY = "clause_breaks"
 GRAMMAR_KEY = "grammar"
 REPORTS_KEY = "reports"
+WISHES_KEY = "wishes"
 REPORTED_PREFIX = "reported: "
 RESPELL_KEY = "respell"
 TYPOS_KEY = "typos"
@@ -221,6 +224,7 @@ class PhraseBook:
     asked: tuple[Phrase, ...] = ()
     respell: tuple[tuple[str, str], ...] = ()
     reports: tuple[str, ...] = ()
+    wishes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -420,6 +424,7 @@ def parse_phrase_book(document: Mapping[str, Any], *, source: str = "<memory>") 
         GRAMMAR_KEY,
         RESPELL_KEY,
         REPORTS_KEY,
+        WISHES_KEY,
         TYPOS_KEY,
     }
     unknown = set(document) - {*LANGUAGES, *keys}
@@ -491,6 +496,7 @@ def parse_phrase_book(document: Mapping[str, Any], *, source: str = "<memory>") 
         tuple(dict.fromkeys(by_language["asked"])),
         tuple({**typos, **spellings}.items()),
         tuple(normalise(word) for word in expanded(REPORTS_KEY)),
+        tuple(normalise(word) for word in expanded(WISHES_KEY)),
     )
 
 
@@ -624,6 +630,7 @@ class PhraseMatcher:
         )
         self._modifiers = keys(book.modifiers)
         self._reports = frozenset(book.reports)
+        self._wishes = frozenset(book.wishes)
         self._grammar_rank = len(book.phrases)
 
     def match(self, text: str, tokenizer: Tokenizer | None = None) -> ExplicitRequestMatch:
@@ -673,9 +680,12 @@ class PhraseMatcher:
                 continue
             # The word right after the span too, in its clause: a participle at the end ("mit
             # einem Mitarbeiter gesprochen", "met een medewerker gesproken").
+            # Not after a wish ("I'd rather a real person dealt with it": a subjunctive).
             after = (
                 cand.end + 1
-                if cand.end < len(tokens) and clause[cand.end] == clause[cand.end - 1]
+                if cand.end < len(tokens)
+                and clause[cand.end] == clause[cand.end - 1]
+                and not any(t.text in self._wishes for t in tokens[cand.start : cand.end])
                 else cand.end
             )
             report = next(

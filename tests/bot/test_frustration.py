@@ -78,6 +78,12 @@ def signal_names(report: dict[str, Any]) -> set[str]:
         "thanks for your patience",
         "I tried once, should I try again?",
         "can I drive to the store to return it?",
+        # round 14: "mistake", "system", "frustrating", "money" in calm messages
+        "oh I see, my mistake, I forgot to pay",
+        "is your system down today?",
+        "it's not frustrating, I'm just curious",
+        "can you hold my order until Friday?",
+        "how long do you keep my card details?",
         "",
     ],
 )
@@ -129,6 +135,14 @@ def test_calm_questions_about_problems_do_not_fire(component, model, text):
         ("this app is driving me round the bend", "frustration_phrase"),
         ("I'm running out of patience", "frustration_phrase"),
         ("I've tried five times", "complaint"),
+        # round 14: plain-word frustration, money kept, a fine for the company's mistake, blame
+        ("ugh this is so frustrating", "frustration_phrase"),
+        ("how annoying", "frustration_phrase"),
+        ("at this point you're just keeping my money", "frustration_phrase"),
+        ("so I'm being fined for your mistake?", "frustration_phrase"),
+        ("the payment failed because of YOUR system", "complaint"),
+        ("I've waited long enough", "complaint"),
+        ("it's still not in my account", "complaint"),
     ],
 )
 def test_each_signal_fires_on_its_own(component, model, text, signal):

@@ -92,6 +92,11 @@ CALM = [
     "de verdad, muchas gracias",
     "me parece bien, gracias",
     "¿dónde puedo leer las condiciones?",
+    # round 14: "culpa", "otra vez", "frustrante", "dinero" in calm messages
+    "ah vale, es que cambié de cuenta, culpa mía",
+    "vale, no es nada frustrante, solo quería saberlo",
+    "¿otra vez el mismo importe que el mes pasado?",
+    "¿con cuánto dinero me quedo después de la cuota?",
 ]
 
 
@@ -167,6 +172,13 @@ FIRING = [
     ("no me mandes otra vez a las condiciones", "frustration_phrase"),
     ("me parece inaceptable", "frustration_phrase"),
     ("madre mía", "complaint"),
+    # round 14: "harto de", money kept, a fine for the company's mistake, blame, in vain
+    ("estoy harta de esta aplicación", "frustration_phrase"),
+    ("se están quedando con mi dinero", "frustration_phrase"),
+    ("¿me cobráis por vuestro error?", "frustration_phrase"),
+    ("el pago falló por culpa de vuestro sistema", "complaint"),
+    ("ya lo intenté como dices", "complaint"),
+    ("otra vez el mismo error", "complaint"),
 ]
 
 
