@@ -108,6 +108,15 @@ async def rasa_rest(
         return await closed_loop(concurrency, total, one, into)
 
 
+def hub_fields(body: dict[str, Any]) -> dict[str, Any]:
+    """A ``bot_uttered`` body with the hub's additions at the top level.
+
+    The body has Rasa's shapes; the hub's ``id``, ``sender``, ``ts`` and ``handoff_status``
+    are under ``metadata`` (``connectors.payloads.customer_payload``).
+    """
+    return {**body, **(body.get("metadata") or {})}
+
+
 class Customer:
     """A hub customer socket that records ``bot_uttered`` arrivals with their times."""
 
@@ -123,8 +132,7 @@ class Customer:
     async def _on_bot_uttered(self, data: Any) -> None:
         if isinstance(data, dict):
             arrived = time.perf_counter()
-            # Rasa's shapes, with the hub's id, sender and handoff state under ``metadata``.
-            data = {**data, **(data.get("metadata") or {})}
+            data = hub_fields(data)
             self.utterances.append((arrived, data))
             if isinstance(data.get("id"), int):
                 self.arrivals[data["id"]] = arrived

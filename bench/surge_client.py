@@ -30,6 +30,7 @@ from typing import Any
 
 import socketio
 
+from bench.load import hub_fields
 from bench.stats import percentile
 from hub.domain.texts import BOT_FAILURE_TEXT
 
@@ -78,6 +79,8 @@ class SurgeCustomer:
         async def record(data: Any) -> None:
             if not isinstance(data, dict):
                 return
+            if event == "bot_uttered":
+                data = hub_fields(data)
             if event == "bot_uttered" and isinstance(data.get("id"), int):
                 if data["id"] in self._seen:
                     self.duplicated += 1

@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
 
 from bench.report_surge import surge_section, surge_table
 from bench.surge_client import Outcome, SurgeCustomer, tally
+from connectors.payloads import customer_payload
 from hub.domain.texts import BOT_FAILURE_TEXT, BOT_RETRY_TEXT, STATUS_TEXT
+from hub.domain.views import MessageView
 
 
 def _bot(message_id: int, sender: str, text: str, **extra: Any) -> dict[str, Any]:
+    # What the recorder keeps: the hub's metadata lifted to the top (see the test below).
     return {"id": message_id, "sender": {"type": sender}, "text": text, **extra}
+
+
+async def test_the_hubs_own_bot_uttered_is_read_once() -> None:
+    # The body exactly as the hub sends it (its id and sender under Rasa's ``metadata``).
+    customer = SurgeCustomer("http://127.0.0.1:1", 0)
+    view = MessageView(11, "c1", "bot", None, "Hi!", None, None, datetime.now(timezone.utc))
+    record = customer._recorder("bot_uttered")
+    await record(customer_payload(view))
+    await record(customer_payload(view))
+    assert customer.duplicated == 1
+    [(_, event, data)] = customer._events
+    assert customer._classify(event, data, after=10, latency_s=0.5) == Outcome(
+        "reply", latency_s=0.5
+    )
 
 
 @pytest.mark.parametrize(
