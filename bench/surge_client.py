@@ -81,11 +81,11 @@ class SurgeCustomer:
                 return
             if event == "bot_uttered":
                 data = hub_fields(data)
-            if event == "bot_uttered" and isinstance(data.get("id"), int):
-                if data["id"] in self._seen:
-                    self.duplicated += 1
-                    return
-                self._seen.add(data["id"])
+                if isinstance(data.get("id"), int):
+                    if data["id"] in self._seen:
+                        self.duplicated += 1
+                        return
+                    self._seen.add(data["id"])
             self._events.append((time.perf_counter(), event, data))
             self._arrived.set()
 
