@@ -141,7 +141,6 @@ class RasaClient:
         self._base_url = base_url.rstrip("/")
         self._auth_token = auth_token
         self._max_concurrency = max_concurrency
-        self._answer_timeout = timeout_seconds
         self._queue_timeout = queue_timeout_seconds
         self._failure_threshold = failure_threshold
         self._gate = FifoGate(max_concurrency)
@@ -151,10 +150,15 @@ class RasaClient:
         self._health_failures = 0
         self._last_failure_at = 0.0
         self._probe_interval = probe_interval_seconds
-        # The whole answer is timed from the moment of sending (``_request``); these only
-        # bound the socket steps, and the pool never makes a request wait (the gate does).
+        # The socket steps are bounded for every request; the pool never makes a request
+        # wait (the gate does).
         self._timeout = aiohttp.ClientTimeout(
             total=None, sock_connect=timeout_seconds, sock_read=timeout_seconds
+        )
+        # The whole answer is timed from the moment of sending (``_request``) by aiohttp's
+        # own timer on the request: no task per request, as ``asyncio.wait_for`` would make.
+        self._answer_limit = aiohttp.ClientTimeout(
+            total=timeout_seconds, sock_connect=timeout_seconds, sock_read=timeout_seconds
         )
         self._metrics = metrics
         self._session: aiohttp.ClientSession | None = None
@@ -244,9 +248,7 @@ class RasaClient:
             started = time.perf_counter()
             try:
                 # The timer starts here, once the request leaves the line.
-                payload = await asyncio.wait_for(
-                    self._post(self._session, endpoint, path, body, api=api), self._answer_timeout
-                )
+                payload = await self._post(self._session, endpoint, path, body, api=api)
             except asyncio.TimeoutError as exc:
                 raise RasaTimeout(f"Rasa did not answer {endpoint} in time") from exc
             except aiohttp.ClientConnectionError as exc:
@@ -269,7 +271,9 @@ class RasaClient:
         self, session: aiohttp.ClientSession, endpoint: str, path: str, body: Any, *, api: bool
     ) -> Any:
         params = {"token": self._auth_token} if api and self._auth_token else None
-        async with session.post(f"{self._base_url}{path}", json=body, params=params) as response:
+        async with session.post(
+            f"{self._base_url}{path}", json=body, params=params, timeout=self._answer_limit
+        ) as response:
             if response.status >= 400:
                 raise RasaBadResponse(f"Rasa answered HTTP {response.status} on {endpoint}")
             try:

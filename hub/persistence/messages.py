@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Final
 
 from sqlalchemy import bindparam, insert, select, update
@@ -133,6 +134,21 @@ class MessageRepository:
             {"conversation_id": values["conversation_id"], "last_message_id": message_id},
         )
         return message_id
+
+    def insert_messages(
+        self, s: Session | Connection, conversation_id: str, rows: Sequence[dict[str, Any]]
+    ) -> list[int]:
+        """Insert several messages of one conversation in order; returns their ids.
+
+        As :meth:`insert_message` (the caller holds the row lock), with the conversation's
+        last message set once, to the last of them.
+        """
+        ids = [int(s.execute(_INSERT_MESSAGE, values).inserted_primary_key[0]) for values in rows]
+        if ids:
+            s.execute(
+                _SET_LAST_MESSAGE, {"conversation_id": conversation_id, "last_message_id": ids[-1]}
+            )
+        return ids
 
     def messages_after(
         self, s: Session, conversation_id: str, after_id: int | None, limit: int | None = None

@@ -168,6 +168,9 @@ class BotTurns:
                 conversation_id, session_id, stored.message, metadata, stored.state, changes_before
             )
             self._start(turn)
+            # The new turn runs up to its first wait (sending the message to the bot) before
+            # the caller sends the ack: the customer waits for the answer, not for the ack.
+            await asyncio.sleep(0)
         elif stored.turn_state in OPEN_TURN_STATES and stored.message.id not in self._running:
             # ---- re-drive (issue 13): acknowledged before, never answered ----
             log_event(logger, "customer.turn_redriven", conversation_id=conversation_id)

@@ -36,24 +36,38 @@ class BusyNotice:
     async def answer(
         self, conversation_id: str, ask: Coroutine[Any, Any, list[BotReply]]
     ) -> list[BotReply]:
-        """The bot's answer (or its error); tells the customer once if it is slow."""
-        task = asyncio.ensure_future(ask)
+        """The bot's answer (or its error); tells the customer once if it is slow.
+
+        The answer is awaited directly, on the turn's own task: a timer, not a second task,
+        watches the clock (a task per answer cost each turn two more event-loop rounds). A
+        notice that started is finished before the answer is returned, so it is stored
+        before the answer it announces.
+        """
+        if self._after is None:
+            return await ask
+        late: list[asyncio.Task[None] | None] = []  # the notice when the timer fired
+        timer = asyncio.get_running_loop().call_later(
+            self._after, self._slow, conversation_id, late
+        )
         try:
-            if self._after is None:
-                return await task
-            done, _ = await asyncio.wait({task}, timeout=self._after)
-            if done:
-                self._told.pop(conversation_id, None)  # quick again: a new spell may tell
-                return task.result()
-            now = time.monotonic()
-            told = self._told.get(conversation_id)
-            if told is None or now - told > BUSY_SPELL_SECONDS:
-                self._remember(conversation_id, now)
-                await self._notices.announce(conversation_id, "bot_busy")
-            return await task
+            replies = await ask
         finally:
-            if not task.done():
-                task.cancel()
+            timer.cancel()
+            if late and late[0] is not None:
+                await asyncio.shield(late[0])
+        if not late:
+            self._told.pop(conversation_id, None)  # quick again: a new spell may tell
+        return replies
+
+    def _slow(self, conversation_id: str, late: list[asyncio.Task[None] | None]) -> None:
+        """The answer is late: announce it, unless told within the current spell."""
+        now = time.monotonic()
+        told = self._told.get(conversation_id)
+        if told is not None and now - told <= BUSY_SPELL_SECONDS:
+            late.append(None)
+            return
+        self._remember(conversation_id, now)
+        late.append(asyncio.ensure_future(self._notices.announce(conversation_id, "bot_busy")))
 
     def _remember(self, conversation_id: str, now: float) -> None:
         if len(self._told) >= PRUNE_AT:

@@ -27,7 +27,6 @@ from hub.domain.policy import HubConfig
 from hub.domain.state import bot_may_speak
 from hub.domain.views import MessageView, PendingTurn, StoredMessage, TurnAnswer
 from hub.persistence.mapping import message_view
-from hub.persistence.messages import OPEN_TURN_STATES
 from hub.persistence.store import HubStore
 from hub.services.accounts import AgentDirectory
 from hub.services.clock import Clock, utc_now
@@ -302,16 +301,17 @@ class MessageService:
             turn = repo.turn(conn, conversation_id, turn_id)
             if turn is None:
                 raise NotFound("message", str(turn_id))
-            if turn.turn_state not in OPEN_TURN_STATES or repo.answer(conn, turn_id):
+            if turn.turn_state != "pending":
+                # Answered before (``answered`` still owes its handoff): its answer is stored,
+                # since a turn leaves ``pending`` only in the transaction that stores it.
                 stored = tuple(message_view(r) for r in repo.answer(conn, turn_id))
                 kept = turn.turn_handoff if turn.turn_state == "answered" else None
                 return TurnAnswer(stored, False, kept)
             if not bot_may_speak(target.state):
                 repo.set_turn(conn, turn_id, "done")
                 return TurnAnswer((), True, None)
-            previous, messages = target.last_message_id or 0, []
-            for text, payload in replies:
-                values = {
+            rows: list[dict[str, Any]] = [
+                {
                     "conversation_id": conversation_id,
                     "sender_type": "bot",
                     "sender_name": None,
@@ -322,12 +322,15 @@ class MessageService:
                     "created_at": now,
                     "reply_to": turn_id,
                 }
-                message_id = repo.insert_message(conn, values)
-                view = MessageView(
-                    message_id, conversation_id, "bot", None, text, payload, None, now, previous
-                )
-                messages.append(view)
-                previous = message_id
+                for text, payload in replies
+            ]
+            ids = repo.insert_messages(conn, conversation_id, rows)
+            previous = [target.last_message_id or 0, *ids[:-1]]
+            messages = [
+                MessageView(id_, conversation_id, "bot", None, row["text"], row["payload"],
+                            None, now, before)
+                for id_, row, before in zip(ids, rows, previous, strict=True)
+            ]  # fmt: skip
             repo.set_turn(conn, turn_id, "answered" if handoff else "done", handoff)
         return TurnAnswer(tuple(messages), True, handoff)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Iterator
 from typing import Any
 
@@ -33,6 +34,26 @@ def applied() -> Iterator[None]:
     warm_start.apply()
     yield
     warm_start.restore()
+    gc.unfreeze()  # the test process's objects go back to the collector
+
+
+def test_the_loaded_model_is_frozen_and_a_later_load_thaws_the_old_one_first(
+    applied: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    frozen_when_loading: list[int] = []
+
+    async def stock_load(*args: Any, **kwargs: Any) -> _Agent:
+        frozen_when_loading.append(gc.get_freeze_count())
+        return _Agent(True)
+
+    monkeypatch.setattr(warm_start, "_stock_load_agent", stock_load)
+    first = asyncio.run(rasa.core.agent.load_agent(model_path="m"))
+    assert gc.get_freeze_count() > 0
+    assert all(o is not first for o in gc.get_objects())  # out of the collector's generations
+    second = asyncio.run(rasa.core.agent.load_agent(model_path="m"))
+    assert frozen_when_loading == [0, 0]  # thawed before each load: the old model can go
+    assert second is not first
+    assert gc.get_freeze_count() > 0
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""``python -m connectors`` tunes its process: GIL switch interval and one BLAS thread."""
+"""``python -m connectors`` tunes its process: GIL switch interval, one BLAS thread, frozen heap."""
 
 from __future__ import annotations
 
@@ -19,3 +19,16 @@ def test_the_hub_process_runs_numpy_on_one_blas_thread(
         "sys.getswitchinterval() == GIL_SWITCH_INTERVAL_S)"
     )
     assert fresh_python(script) == "[1] True"
+
+
+def test_what_the_built_hub_holds_is_frozen_out_of_the_collectors_generations(
+    fresh_python: Callable[[str], str],
+) -> None:
+    script = (
+        "import gc; from common.explicit_request import default_guard; guard = default_guard(); "
+        "before = gc.get_freeze_count(); "
+        "from connectors.__main__ import configure_process; configure_process(); "
+        "print(before, gc.get_freeze_count() > 100_000, "
+        "all(o is not guard for o in gc.get_objects()))"
+    )
+    assert fresh_python(script) == "0 True True"
