@@ -32,11 +32,6 @@ _MESSAGE_TARGET: Final = (
     .where(_CONVERSATIONS.c.id == bindparam("conversation_id"))
     .with_for_update()
 )
-_SET_LANGUAGE: Final = (
-    update(_CONVERSATIONS)
-    .where(_CONVERSATIONS.c.id == bindparam("conversation_id"))
-    .values(language=bindparam("language"), page_language=bindparam("page_language"))
-)
 _LANGUAGE: Final = select(_CONVERSATIONS.c.language).where(
     _CONVERSATIONS.c.id == bindparam("conversation_id")
 )
@@ -70,6 +65,10 @@ _SET_LAST_MESSAGE: Final = (
     .where(_CONVERSATIONS.c.id == bindparam("conversation_id"))
     .values(last_message_id=bindparam("last_message_id"))
 )
+# The same, when the message also changed the conversation's language (one statement).
+_SET_LAST_MESSAGE_AND_LANGUAGE: Final = _SET_LAST_MESSAGE.values(
+    language=bindparam("language"), page_language=bindparam("page_language")
+)
 
 
 class MessageRepository:
@@ -86,23 +85,6 @@ class MessageRepository:
             raise NotFound("conversation", conversation_id)
         return row
 
-    def set_language(
-        self,
-        s: Session | Connection,
-        conversation_id: str,
-        language: str,
-        page_language: str | None,
-    ) -> None:
-        """Keep the conversation's language and the page's tag (the caller holds the row lock)."""
-        s.execute(
-            _SET_LANGUAGE,
-            {
-                "conversation_id": conversation_id,
-                "language": language,
-                "page_language": page_language,
-            },
-        )
-
     def language(self, s: Session | Connection, conversation_id: str) -> str | None:
         """The conversation's stored language (None: not decided yet, or no such conversation)."""
         value = s.execute(_LANGUAGE, {"conversation_id": conversation_id}).scalar_one_or_none()
@@ -117,7 +99,13 @@ class MessageRepository:
             {"conversation_id": conversation_id, "client_msg_id": client_msg_id},
         ).one_or_none()
 
-    def insert_message(self, s: Session | Connection, values: dict[str, Any]) -> int:
+    def insert_message(
+        self,
+        s: Session | Connection,
+        values: dict[str, Any],
+        *,
+        language: tuple[str, str | None] | None = None,
+    ) -> int:
         """Insert a message row and make it the conversation's last message; returns its id.
 
         The caller holds the conversation's row lock (``message_target``), so ids within a
@@ -127,12 +115,19 @@ class MessageRepository:
         Args:
             s: Open transaction (session or connection).
             values: Columns of ``hub_messages`` (not ``id``; the turn columns may be left out).
+            language: ``(language, page_language)`` the conversation keeps from now on, when
+                this message changed them (stored by the same update).
         """
         message_id = int(s.execute(_INSERT_MESSAGE, values).inserted_primary_key[0])
-        s.execute(
-            _SET_LAST_MESSAGE,
-            {"conversation_id": values["conversation_id"], "last_message_id": message_id},
-        )
+        params: dict[str, Any] = {
+            "conversation_id": values["conversation_id"],
+            "last_message_id": message_id,
+        }
+        if language is None:
+            s.execute(_SET_LAST_MESSAGE, params)
+        else:
+            params["language"], params["page_language"] = language
+            s.execute(_SET_LAST_MESSAGE_AND_LANGUAGE, params)
         return message_id
 
     def insert_messages(

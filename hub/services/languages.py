@@ -11,37 +11,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
-
 from common.language import choose_language
 from hub.domain.language import served_language
 from hub.domain.views import PendingTurn
 from hub.persistence.mapping import message_view
-from hub.persistence.store import HubStore
 
 
-def decide_language(
-    store: HubStore, tx: Session | Connection, target: Any, text: str, page_language: str | None
-) -> tuple[str, str | None]:
-    """The conversation's language after this customer message; stored when it changed.
+def language_after(
+    target: Any, text: str, page_language: str | None
+) -> tuple[str, str | None, bool]:
+    """The conversation's language after this customer message, and whether it changed.
 
     Args:
-        store: The hub store.
-        tx: The transaction storing the message (holding the conversation's row lock).
-        target: The conversation's row as ``MessageRepository.message_target`` read it.
+        target: The conversation's row as ``MessageRepository.message_target`` read it
+            (under the row lock of the transaction that stores the message).
         text: The (masked) message.
         page_language: The page's tag sent with this message; None keeps the one stored.
 
     Returns:
-        ``(language, page_language)`` now stored with the conversation.
+        ``(language, page_language, changed)``; the caller stores a change with the message
+        (``MessageRepository.insert_message``).
     """
     page = page_language or target.page_language
     choice = choose_language(text, page_language=page, previous_language=target.language)
     language = served_language(choice.code)
-    if (language, page) != (target.language, target.page_language):
-        store.messages.set_language(tx, str(target.id), language, page)
-    return language, page
+    return language, page, (language, page) != (target.language, target.page_language)
 
 
 def pending_turn(row: Any) -> PendingTurn:

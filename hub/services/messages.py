@@ -30,7 +30,7 @@ from hub.persistence.mapping import message_view
 from hub.persistence.store import HubStore
 from hub.services.accounts import AgentDirectory
 from hub.services.clock import Clock, utc_now
-from hub.services.languages import decide_language, pending_turn
+from hub.services.languages import language_after, pending_turn
 
 SENDER_TYPES: Final = ("customer", "bot", "agent", "system")
 # Whose typed text is masked before it is stored (the bot only ever sees masked text).
@@ -228,8 +228,11 @@ class MessageService:
                     tx, conversation_id, state, "reopen", now=now, reason="customer_returned"
                 )
             language, page = target.language, target.page_language
+            changed_language: tuple[str, str | None] | None = None
             if sender_type == "customer" and text:
-                language, page = decide_language(self._store, tx, target, text, page_language)
+                language, page, changed = language_after(target, text, page_language)
+                if changed:
+                    changed_language = (language, page)
             name = (sender_name or None) and sender_name[:MAX_SENDER_NAME_CHARS]
             # Every customer message is a turn, pending until answered (same transaction).
             turn_state = "pending" if sender_type == "customer" else None
@@ -246,6 +249,7 @@ class MessageService:
                     "created_at": now,
                     "turn_state": turn_state,
                 },
+                language=changed_language,
             )
         message = MessageView(
             id=message_id,

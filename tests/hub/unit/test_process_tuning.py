@@ -32,3 +32,15 @@ def test_what_the_built_hub_holds_is_frozen_out_of_the_collectors_generations(
         "all(o is not guard for o in gc.get_objects()))"
     )
     assert fresh_python(script) == "0 True True"
+
+
+def test_the_hub_serves_on_uvloop() -> None:
+    import uvloop
+
+    from connectors.__main__ import new_event_loop
+
+    loop = new_event_loop()
+    try:
+        assert isinstance(loop, uvloop.Loop)
+    finally:
+        loop.close()
