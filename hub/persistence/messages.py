@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Final
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.orm import Session
 
@@ -51,8 +51,27 @@ _OPEN_TURNS: Final = (
 _ANSWER: Final = (
     select(_MESSAGES).where(_MESSAGES.c.reply_to == bindparam("turn_id")).order_by(_MESSAGES.c.id)
 )
-_TURN: Final = select(_MESSAGES.c.turn_state, _MESSAGES.c.turn_handoff).where(
-    _MESSAGES.c.id == bindparam("turn_id"), _MESSAGES.c.conversation_id == bindparam("cid")
+# ``_MESSAGE_TARGET`` and the turn's own columns in one statement, for storing its answer.
+# Both rows are locked: on PostgreSQL a statement that waited for a lock re-reads only the rows
+# it locks, so a turn answered meanwhile by another process is seen as answered.
+_ANSWER_TARGET: Final = (
+    select(
+        _CONVERSATIONS.c.state,
+        _CONVERSATIONS.c.last_message_id,
+        _MESSAGES.c.turn_state,
+        _MESSAGES.c.turn_handoff,
+    )
+    .select_from(
+        _CONVERSATIONS.join(
+            _MESSAGES,
+            and_(
+                _MESSAGES.c.id == bindparam("turn_id"),
+                _MESSAGES.c.conversation_id == _CONVERSATIONS.c.id,
+            ),
+        )
+    )
+    .where(_CONVERSATIONS.c.id == bindparam("conversation_id"))
+    .with_for_update()
 )
 _SET_TURN: Final = (
     update(_MESSAGES)
@@ -157,9 +176,20 @@ class MessageRepository:
             query = query.limit(limit)
         return list(s.execute(query).scalars())
 
-    def turn(self, s: Session | Connection, conversation_id: str, turn_id: int) -> Row | None:
-        """A customer message's ``turn_state`` and ``turn_handoff`` (None: no such message)."""
-        return s.execute(_TURN, {"turn_id": turn_id, "cid": conversation_id}).one_or_none()
+    def answer_target(self, s: Session | Connection, conversation_id: str, turn_id: int) -> Row:
+        """A turn's conversation and its customer message, both rows locked, in one statement.
+
+        :meth:`message_target`'s ``state`` and ``last_message_id``, and the message
+        ``turn_id``'s ``turn_state`` and ``turn_handoff``. Raises NotFound for an unknown
+        conversation or a message it does not have.
+        """
+        row = s.execute(
+            _ANSWER_TARGET, {"conversation_id": conversation_id, "turn_id": turn_id}
+        ).one_or_none()
+        if row is None:
+            self.message_target(s, conversation_id)  # NotFound if the conversation is unknown
+            raise NotFound("message", str(turn_id))
+        return row
 
     def answer(self, s: Session | Connection, turn_id: int) -> list[Row]:
         """The messages that answer the customer message ``turn_id``, in order."""

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from common.sensitive import mask_sensitive
-from hub.domain.errors import NotAllowed, NotFound, SessionEnded, ValidationFailed
+from hub.domain.errors import NotAllowed, SessionEnded, ValidationFailed
 from hub.domain.language import served_language
 from hub.domain.policy import HubConfig
 from hub.domain.state import bot_may_speak
@@ -301,10 +301,7 @@ class MessageService:
         now = utc_now(self._clock)
         repo = self._store.messages
         with self._store.write() as conn:
-            target = repo.message_target(conn, conversation_id)
-            turn = repo.turn(conn, conversation_id, turn_id)
-            if turn is None:
-                raise NotFound("message", str(turn_id))
+            target = turn = repo.answer_target(conn, conversation_id, turn_id)
             if turn.turn_state != "pending":
                 # Answered before (``answered`` still owes its handoff): its answer is stored,
                 # since a turn leaves ``pending`` only in the transaction that stores it.

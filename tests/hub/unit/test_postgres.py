@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from hub.domain.errors import ClaimConflict
+from hub.domain.errors import ClaimConflict, NotFound
 from hub.persistence.store import HubStore
 from hub.services.wiring import build_services
 from tests.hub.unit.conftest import PASSWORD, FakeClock, cheap_hasher
@@ -98,5 +98,31 @@ def test_postgres_messages_keep_order_under_concurrency(migrated_postgres_url, c
         stored = service.messages.messages_after(conv, None)
         assert [m.id for m in stored] == sorted(m.id for m in stored)
         assert sorted(str(m.client_msg_id) for m in stored) == ["c0", "c1", "c2", "c3"]
+    finally:
+        store.dispose()
+
+
+def test_postgres_a_turn_is_answered_once_under_concurrency(migrated_postgres_url, config):
+    # Two hub processes re-driving the same turn: the row lock lets one store the answer.
+    store = HubStore.from_url(migrated_postgres_url)
+    service = build_services(store, None, config, FakeClock(), password_hasher=cheap_hasher())
+    try:
+        conv = service.sessions.open_session(None, None).conversation_id
+        turn = service.messages.record_customer_message(conv, "¿cuándo es mi próximo pago?", None)
+        assert turn.language == "es"
+        replies = [("El 5 de enero.", None), ("¿Algo más?", None)]
+        results = _race(
+            6, lambda i: service.messages.answer_turn(conv, turn.message.id, replies, None)
+        )
+        answers = [r for r in results if not isinstance(r, Exception)]
+        assert sum(a.created for a in answers) == 1
+        assert {tuple(m.text for m in a.messages) for a in answers} == {
+            ("El 5 de enero.", "¿Algo más?")
+        }
+        stored = service.messages.messages_after(conv, None)
+        assert [m.text for m in stored] == ["¿cuándo es mi próximo pago?", *[t for t, _ in replies]]
+        assert service.messages.conversation_language(conv) == "es"
+        with pytest.raises(NotFound):
+            service.messages.answer_turn(conv, stored[-1].id + 100, replies, None)
     finally:
         store.dispose()
