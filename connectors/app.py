@@ -150,6 +150,10 @@ def create_app(
         serializer=HubPacket,
         cors_allowed_origins=cors,
         max_http_buffer_size=MAX_TRANSPORT_BYTES,
+        # A socket's events are handled in order on its own reader, not each in a new task:
+        # every handler is short (a bot turn runs in the background), and a task per event
+        # cost every customer message another event-loop round.
+        async_handlers=False,
         logger=False,
         engineio_logger=False,
     )
