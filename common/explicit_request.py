@@ -755,11 +755,12 @@ class PhraseMatcher:
         # "who handles complaints? I want to lodge one": a question for the person in charge
         # and a complaint, in either order, in one message.
         inquired = [
-            self._joined(*sorted((inquiry, grievance), key=lambda c: c.start), inquiry, tokens)
+            self._joined(first, last, inquiry, tokens)
             for inquiry in parts["inquiries"]
             for grievance in parts["grievances"]
             if not _overlap(inquiry, grievance)
             and inquiry.entry.phrase.language == grievance.entry.phrase.language
+            for first, last in [sorted((inquiry, grievance), key=lambda c: c.start)]
         ]
         if not persons or not (heads or tails or asked):
             return inquired
