@@ -113,6 +113,8 @@ BREAKS_KEY = "clause_breaks"
 GRAMMAR_KEY = "grammar"
 REPORTS_KEY = "reports"
 WISHES_KEY = "wishes"
+AMBIGUOUS_REPORTS_KEY = "ambiguous_reports"
+REPORT_FOLLOWERS_KEY = "report_followers"
 REPORTED_PREFIX = "reported: "
 RESPELL_KEY = "respell"
 TYPOS_KEY = "typos"
@@ -131,6 +133,8 @@ GRAMMAR_PARTS = (
     "passives",
     "askers",
     "asked",
+    "inquiries",
+    "grievances",
 )
 # The parts of the grammar listed per language (each a ``PhraseBook`` field of that name).
 _GRAMMAR_LANGUAGE_PARTS = tuple(part for part in GRAMMAR_PARTS if part != "modifiers")
@@ -225,6 +229,10 @@ class PhraseBook:
     respell: tuple[tuple[str, str], ...] = ()
     reports: tuple[str, ...] = ()
     wishes: tuple[str, ...] = ()
+    inquiries: tuple[Phrase, ...] = ()
+    grievances: tuple[Phrase, ...] = ()
+    ambiguous_reports: tuple[str, ...] = ()
+    report_followers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -425,6 +433,8 @@ def parse_phrase_book(document: Mapping[str, Any], *, source: str = "<memory>") 
         RESPELL_KEY,
         REPORTS_KEY,
         WISHES_KEY,
+        AMBIGUOUS_REPORTS_KEY,
+        REPORT_FOLLOWERS_KEY,
         TYPOS_KEY,
     }
     unknown = set(document) - {*LANGUAGES, *keys}
@@ -497,6 +507,10 @@ def parse_phrase_book(document: Mapping[str, Any], *, source: str = "<memory>") 
         tuple({**typos, **spellings}.items()),
         tuple(normalise(word) for word in expanded(REPORTS_KEY)),
         tuple(normalise(word) for word in expanded(WISHES_KEY)),
+        tuple(dict.fromkeys(by_language["inquiries"])),
+        tuple(dict.fromkeys(by_language["grievances"])),
+        tuple(normalise(word) for word in expanded(AMBIGUOUS_REPORTS_KEY)),
+        tuple(normalise(word) for word in expanded(REPORT_FOLLOWERS_KEY)),
     )
 
 
@@ -631,6 +645,8 @@ class PhraseMatcher:
         self._modifiers = keys(book.modifiers)
         self._reports = frozenset(book.reports)
         self._wishes = frozenset(book.wishes)
+        self._ambiguous = frozenset(book.ambiguous_reports)
+        self._followers = frozenset(book.report_followers)
         self._grammar_rank = len(book.phrases)
 
     def match(self, text: str, tokenizer: Tokenizer | None = None) -> ExplicitRequestMatch:
@@ -645,15 +661,15 @@ class PhraseMatcher:
         first: ExplicitRequestMatch | None = None
         for elongated in elongation_variants(normalise(text)):
             variant = self._respell(elongated)
-            found = self._read(variant, tokenize(variant))
+            found = self._read(variant, tokenize(variant), text)
             if found.matched:
                 return found
             first = first or found
         return first or NO_MATCH
 
-    def _read(self, variant: str, tokens: Sequence[Token]) -> ExplicitRequestMatch:
+    def _read(self, variant: str, tokens: Sequence[Token], typed: str) -> ExplicitRequestMatch:
         words = _spans(variant)
-        languages = _languages(variant, len(tokens))
+        languages = _languages(typed, len(tokens))
         clause, sentence = _clauses(variant, words, tokens, self._breaks)
         excluded = [(c.start, c.end, c) for c in self._exclusions.find(tokens)]
         # A one-word cue counts only as typed: "passed" must not be the French "pas".
@@ -690,7 +706,7 @@ class PhraseMatcher:
             )
             report = next(
                 (t.text for t in tokens[cand.start : after] if t.text in self._reports), None
-            )
+            ) or self._reported_later(tokens, sentence, cand)
             if report is not None:
                 blocked = blocked or f"{REPORTED_PREFIX}{_span_text(words, cand)}"
                 continue
@@ -736,14 +752,25 @@ class PhraseMatcher:
         ]
         # "could | someone from support | phone me": a modal asks, the person does the action.
         asked = [a for a in parts["asked"] if a.same_words == len(a.entry.keys)]
+        # "who handles complaints? I want to lodge one": a question for the person in charge
+        # and a complaint, in either order, in one message.
+        inquired = [
+            self._joined(first, last, inquiry, tokens)
+            for inquiry in parts["inquiries"]
+            for grievance in parts["grievances"]
+            if not _overlap(inquiry, grievance)
+            and inquiry.entry.phrase.language == grievance.entry.phrase.language
+            for first, last in [sorted((inquiry, grievance), key=lambda c: c.start)]
+        ]
         if not persons or not (heads or tails or asked):
-            return []
-        joined = [
+            return inquired
+        joined = inquired
+        joined.extend(
             self._joined(head, person, head, tokens)
             for head in heads
             for person in persons
             if _together(head, person) and self._bridged(tokens, clause, head.end, person.start)
-        ]
+        )
         joined.extend(
             self._joined(person, tail, tail, tokens)
             for person in persons
@@ -760,6 +787,27 @@ class PhraseMatcher:
             and self._bridged(tokens, clause, person.end, action.start)
         )
         return joined
+
+    def _reported_later(
+        self, tokens: Sequence[Token], sentence: Sequence[int], cand: _Candidate
+    ) -> str | None:
+        """A past form later in the sentence part that makes an ambiguous match a report.
+
+        "hablé con alguien en correos y me dijeron ...": typed without its accent, "hable"
+        is also the request "hable con un agente"; a past form of the same sentence part after
+        the match ("dijeron", "ayer") tells it was a report.
+        """
+        if not any(t.text in self._ambiguous for t in tokens[cand.start : cand.end]):
+            return None
+        own = sentence[cand.start]
+        return next(
+            (
+                t.text
+                for index, t in enumerate(tokens[cand.end :], start=cand.end)
+                if sentence[index] == own and t.text in self._followers
+            ),
+            None,
+        )
 
     def _bridged(
         self, tokens: Sequence[Token], clause: Sequence[int], end: int, start: int
@@ -884,15 +932,18 @@ def _span_text(words: Sequence[Word], cand: _Candidate) -> str:
     return " ".join(word.text for word in words[cand.start : cand.end])
 
 
-def _languages(variant: str, word_count: int) -> frozenset[str]:
+def _languages(typed: str, word_count: int) -> frozenset[str]:
     """The phrase books that apply: the bot's languages and the detected one, or all if short.
+
+    The language is detected on the message as typed: its accents and apostrophes tell French
+    from Spanish ("il y a quelqu'un de réel là ?" reads as Spanish once they are stripped).
 
     The detector's best guess applies even when it is unsure: another language's phrases are
     made of that language's words, so they rarely match a text in English or Spanish.
     """
     if word_count <= SHORT_MESSAGE_WORDS:
         return frozenset(LANGUAGES)
-    return frozenset((*BOT_LANGUAGES, detect(variant).language))
+    return frozenset((*BOT_LANGUAGES, detect(typed).language))
 
 
 def _clauses(

@@ -84,6 +84,9 @@ def signal_names(report: dict[str, Any]) -> set[str]:
         "it's not frustrating, I'm just curious",
         "can you hold my order until Friday?",
         "how long do you keep my card details?",
+        # round 16: reviews, worst case and cancelling asked about calmly
+        "where can I leave a review?",
+        "what's the worst case if I pay a day late?",
         "",
     ],
 )
@@ -143,6 +146,11 @@ def test_calm_questions_about_problems_do_not_fire(component, model, text):
         ("the payment failed because of YOUR system", "complaint"),
         ("I've waited long enough", "complaint"),
         ("it's still not in my account", "complaint"),
+        # round 16: a superlative verdict, bad reviews, the regulator, everything cancelled
+        ("worst customer service I have ever dealt with", "frustration_phrase"),
+        ("I'll be writing one star reviews", "frustration_phrase"),
+        ("I'm taking this to the ombudsman", "frustration_phrase"),
+        ("just cancel it all", "complaint"),
     ],
 )
 def test_each_signal_fires_on_its_own(component, model, text, signal):

@@ -97,6 +97,9 @@ CALM = [
     "vale, no es nada frustrante, solo quería saberlo",
     "¿otra vez el mismo importe que el mes pasado?",
     "¿con cuánto dinero me quedo después de la cuota?",
+    # round 16: opinions and cancelling asked about calmly
+    "¿dónde puedo dejar una opinión?",
+    "¿puedo cancelar un pedido?",
 ]
 
 
@@ -179,6 +182,11 @@ FIRING = [
     ("el pago falló por culpa de vuestro sistema", "complaint"),
     ("ya lo intenté como dices", "complaint"),
     ("otra vez el mismo error", "complaint"),
+    # round 16: a superlative verdict, bad reviews, consumer authorities, everything cancelled
+    ("la peor atención que he tenido", "frustration_phrase"),
+    ("pienso poner opiniones negativas", "frustration_phrase"),
+    ("los voy a denunciar", "frustration_phrase"),
+    ("cancelad todo", "complaint"),
 ]
 
 

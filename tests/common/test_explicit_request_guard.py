@@ -540,3 +540,44 @@ def test_an_asker_a_person_and_an_asked_action_are_a_request(text, phrase):
 def test_an_asker_or_an_action_alone_is_not_a_request(text):
     guard = ExplicitRequestGuard(parse_phrase_book(_ASKER_BOOK))
     assert not guard.match(text).matched
+
+
+def test_an_ambiguous_form_is_a_report_only_with_a_past_form_after_it():
+    book = parse_phrase_book(
+        {
+            "es": ["hable con {un asesor|alguien}"],
+            "ambiguous_reports": ["hable"],
+            "report_followers": ["{dijo|ayer}"],
+        }
+    )
+    guard = ExplicitRequestGuard(book)
+    told = guard.match("hablé con un asesor y me dijo que ya estaba pagado")
+    assert not told.matched
+    assert told.blocked == "reported: hable con un asesor"
+    assert not guard.match("hable con alguien ayer, ¿cuánto debo?").matched
+    assert guard.match("hable con un asesor por favor").matched
+    # the follower counts only in the same sentence part
+    assert guard.match("hable con un asesor por favor. ayer no pude").matched
+
+
+_INQUIRY_BOOK = {
+    "en": ["agent"],
+    "grammar": {
+        "inquiries": {"en": ["who {handles|is in charge of}"]},
+        "grievances": {"en": ["{complaint|complaints}", "lodge one"]},
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "matched"),
+    [
+        ("who handles complaints? I want to lodge one", True),
+        ("I have a complaint, who is in charge of billing?", True),
+        ("who handles the delivery, you or the shop?", False),
+        ("I have a complaint about the courier", False),
+    ],
+)
+def test_an_inquiry_and_a_grievance_together_ask_for_a_person(text: str, matched: bool):
+    guard = ExplicitRequestGuard(parse_phrase_book(_INQUIRY_BOOK))
+    assert guard.match(text).matched is matched
