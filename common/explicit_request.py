@@ -135,6 +135,8 @@ GRAMMAR_PARTS = (
     "asked",
     "inquiries",
     "grievances",
+    "tasks",
+    "vague",
 )
 # The parts of the grammar listed per language (each a ``PhraseBook`` field of that name).
 _GRAMMAR_LANGUAGE_PARTS = tuple(part for part in GRAMMAR_PARTS if part != "modifiers")
@@ -142,6 +144,9 @@ _GRAMMAR_LANGUAGE_PARTS = tuple(part for part in GRAMMAR_PARTS if part != "modif
 # typed as listed, ends at most this many words before it in its sentence part: "I want my
 # complaint forwarded to", "can my case be referred to", "please get this passed on to".
 LEAD_REACH = 4
+# A TASK verb ("check", "prüfen", "nakijken") may stand this many words after its person in
+# the same clause: German and Dutch put the verb last ("kann ein Mensch meine Zahlung prüfen").
+TASK_REACH = 5
 # Messages of at most this many words are matched against every language's phrases: requests
 # in the languages the bot does not speak are short ("preciso falar com um atendente", "ik wil
 # met iemand praten"), and the detector is least reliable on short texts.
@@ -233,6 +238,8 @@ class PhraseBook:
     grievances: tuple[Phrase, ...] = ()
     ambiguous_reports: tuple[str, ...] = ()
     report_followers: tuple[str, ...] = ()
+    tasks: tuple[Phrase, ...] = ()
+    vague: tuple[Phrase, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -511,6 +518,8 @@ def parse_phrase_book(document: Mapping[str, Any], *, source: str = "<memory>") 
         tuple(dict.fromkeys(by_language["grievances"])),
         tuple(normalise(word) for word in expanded(AMBIGUOUS_REPORTS_KEY)),
         tuple(normalise(word) for word in expanded(REPORT_FOLLOWERS_KEY)),
+        tuple(dict.fromkeys(by_language["tasks"])),
+        tuple(dict.fromkeys(by_language["vague"])),
     )
 
 
@@ -762,7 +771,11 @@ class PhraseMatcher:
             and inquiry.entry.phrase.language == grievance.entry.phrase.language
             for first, last in [sorted((inquiry, grievance), key=lambda c: c.start)]
         ]
-        if not persons or not (heads or tails or asked):
+        # "could | a human | check why ...": a modal asks, a named person does a task; not a
+        # vague "someone" ("can someone else check my order if I give them the number").
+        tasks = [t for t in parts["tasks"] if t.same_words == len(t.entry.keys)]
+        vague = {(v.start, v.end) for v in parts["vague"]}
+        if not persons or not (heads or tails or asked or tasks):
             return inquired
         joined = inquired
         joined.extend(
@@ -785,6 +798,18 @@ class PhraseMatcher:
             for action in asked
             if action.entry.phrase.language == asker.entry.phrase.language
             and self._bridged(tokens, clause, person.end, action.start)
+        )
+        joined.extend(
+            self._joined(asker, task, task, tokens)
+            for asker in parts["askers"]
+            for person in persons
+            if (person.start, person.end) not in vague
+            and _together(asker, person)
+            and self._bridged(tokens, clause, asker.end, person.start)
+            for task in tasks
+            if task.entry.phrase.language == asker.entry.phrase.language
+            and 0 <= task.start - person.end <= TASK_REACH
+            and clause[person.end - 1] == clause[task.start]
         )
         return joined
 
