@@ -87,6 +87,12 @@ def signal_names(report: dict[str, Any]) -> set[str]:
         # round 16: reviews, worst case and cancelling asked about calmly
         "where can I leave a review?",
         "what's the worst case if I pay a day late?",
+        # round 18: "same", "waste time", "sort it out" in calm messages
+        "same as last month then?",
+        "is the amount the same as before?",
+        "I got the same answer from the app, thanks",
+        "I don't want to waste time, what's the quickest way to pay?",
+        "can you sort it out for me please?",
         "",
     ],
 )
@@ -151,6 +157,14 @@ def test_calm_questions_about_problems_do_not_fire(component, model, text):
         ("I'll be writing one star reviews", "frustration_phrase"),
         ("I'm taking this to the ombudsman", "frustration_phrase"),
         ("just cancel it all", "complaint"),
+        # round 18: the bot's repetition said in words, time wasted, fed up, never again
+        ("that's the same answer as before", "frustration_phrase"),
+        ("that's literally the same reply you gave me earlier", "frustration_phrase"),
+        ("we're just going in circles", "frustration_phrase"),
+        ("this is wasting time I don't have", "frustration_phrase"),
+        ("fed up.", "frustration_phrase"),
+        ("never using this app again", "complaint"),
+        ("fix it now", "complaint"),
     ],
 )
 def test_each_signal_fires_on_its_own(component, model, text, signal):

@@ -100,6 +100,8 @@ CALM = [
     # round 16: opinions and cancelling asked about calmly
     "¿dónde puedo dejar una opinión?",
     "¿puedo cancelar un pedido?",
+    # round 18: "lo mismo" calmly
+    "vale, lo mismo que el mes pasado entonces",
 ]
 
 
@@ -187,6 +189,11 @@ FIRING = [
     ("pienso poner opiniones negativas", "frustration_phrase"),
     ("los voy a denunciar", "frustration_phrase"),
     ("cancelad todo", "complaint"),
+    # round 18: the bot's repetition said in words, never again, fix it now
+    ("siempre me das la misma respuesta", "frustration_phrase"),
+    ("me contestas lo mismo que antes", "frustration_phrase"),
+    ("no vuelvo a usar este chat", "complaint"),
+    ("arregladlo ya", "complaint"),
 ]
 
 
