@@ -177,9 +177,10 @@ SPEED_NOTE = """### Why the bot is fast (what changed against stock Rasa)
   a socket's events on its reader (`async_handlers=False`) instead of a task per event; the hub
   serves on uvloop (as sanic serves Rasa); both Rasa (after the warm-up parse) and the hub (once
   built) `gc.freeze` what they loaded, so full collections stop walking the model and the
-  guard's phrase index. Hub minus our Rasa at one sender went from 2.95 ms (2026-12-04 23:24)
-  to 2.2 ms (2026-12-05 02:02); relay throughput 524 -> 589 msgs/s, hub CPU per relayed
-  message 1.81 -> 1.64 ms.
+  guard's phrase index. Hub minus our Rasa at one sender went from 2.95 ms (2026-12-04 23:24,
+  p50 ratio 2.67x) to 2.2 and 2.06 ms in the two runs after (2026-12-05 02:02 and 02:38, both
+  on a quiet machine: 3.11x and 3.16x; throughput at 20 4.35x and 4.16x); relay throughput 524
+  -> 589 msgs/s, hub CPU per relayed message 1.81 -> 1.64 ms (02:02 run).
 - **One sender is measured interleaved**: on this 2-vCPU VM how fast a process answers depends
   on how long it idled before (our Rasa: 4.7 ms back to back, 5.7-7.2 ms after 2-20 ms pauses),
   and a turn through the hub wakes four processes (customer -> hub -> Rasa -> hub -> customer)
