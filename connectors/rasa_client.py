@@ -150,13 +150,9 @@ class RasaClient:
         self._health_failures = 0
         self._last_failure_at = 0.0
         self._probe_interval = probe_interval_seconds
-        # The socket steps are bounded for every request; the pool never makes a request
-        # wait (the gate does).
-        self._timeout = aiohttp.ClientTimeout(
-            total=None, sock_connect=timeout_seconds, sock_read=timeout_seconds
-        )
-        # The whole answer is timed from the moment of sending (``_request``) by aiohttp's
-        # own timer on the request: no task per request, as ``asyncio.wait_for`` would make.
+        # One limit on the whole answer, timed from the moment of sending by aiohttp's own
+        # timer on each request (no task per request, as ``asyncio.wait_for`` would make).
+        # The pool never makes a request wait (the gate does), so the limit starts on send.
         self._answer_limit = aiohttp.ClientTimeout(
             total=timeout_seconds, sock_connect=timeout_seconds, sock_read=timeout_seconds
         )
@@ -173,7 +169,7 @@ class RasaClient:
             connector = aiohttp.TCPConnector(
                 limit=self._max_concurrency + 1, limit_per_host=self._max_concurrency + 1
             )
-            self._session = aiohttp.ClientSession(connector=connector, timeout=self._timeout)
+            self._session = aiohttp.ClientSession(connector=connector, timeout=self._answer_limit)
             self._health_session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=1),
                 timeout=aiohttp.ClientTimeout(total=2),
@@ -271,9 +267,7 @@ class RasaClient:
         self, session: aiohttp.ClientSession, endpoint: str, path: str, body: Any, *, api: bool
     ) -> Any:
         params = {"token": self._auth_token} if api and self._auth_token else None
-        async with session.post(
-            f"{self._base_url}{path}", json=body, params=params, timeout=self._answer_limit
-        ) as response:
+        async with session.post(f"{self._base_url}{path}", json=body, params=params) as response:
             if response.status >= 400:
                 raise RasaBadResponse(f"Rasa answered HTTP {response.status} on {endpoint}")
             try:
