@@ -137,6 +137,8 @@ GRAMMAR_PARTS = (
     "grievances",
     "tasks",
     "vague",
+    "preferences",
+    "companions",
 )
 # The parts of the grammar listed per language (each a ``PhraseBook`` field of that name).
 _GRAMMAR_LANGUAGE_PARTS = tuple(part for part in GRAMMAR_PARTS if part != "modifiers")
@@ -147,6 +149,9 @@ LEAD_REACH = 4
 # A TASK verb ("check", "prüfen", "nakijken") may stand this many words after its person in
 # the same clause: German and Dutch put the verb last ("kann ein Mensch meine Zahlung prüfen").
 TASK_REACH = 5
+# A PREFERENCE ("I'd rather", "prefiero") may stand this many words before its COMPANION word
+# ("with", "con") in the same sentence part: "I'd rather go through the whole plan with a human".
+PREFERENCE_REACH = 7
 # Messages of at most this many words are matched against every language's phrases: requests
 # in the languages the bot does not speak are short ("preciso falar com um atendente", "ik wil
 # met iemand praten"), and the detector is least reliable on short texts.
@@ -240,6 +245,8 @@ class PhraseBook:
     report_followers: tuple[str, ...] = ()
     tasks: tuple[Phrase, ...] = ()
     vague: tuple[Phrase, ...] = ()
+    preferences: tuple[Phrase, ...] = ()
+    companions: tuple[Phrase, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -520,6 +527,8 @@ def parse_phrase_book(document: Mapping[str, Any], *, source: str = "<memory>") 
         tuple(normalise(word) for word in expanded(REPORT_FOLLOWERS_KEY)),
         tuple(dict.fromkeys(by_language["tasks"])),
         tuple(dict.fromkeys(by_language["vague"])),
+        tuple(dict.fromkeys(by_language["preferences"])),
+        tuple(dict.fromkeys(by_language["companions"])),
     )
 
 
@@ -652,6 +661,10 @@ class PhraseMatcher:
             phrase for part in _GRAMMAR_LANGUAGE_PARTS for phrase in getattr(book, part)
         )
         self._modifiers = keys(book.modifiers)
+        # One-word negation cues, as typed: "I'd rather not go through it with a person".
+        self._negation_words = frozenset(
+            normalise(text) for text in book.negations if len(surface_words(text)) == 1
+        )
         self._reports = frozenset(book.reports)
         self._wishes = frozenset(book.wishes)
         self._ambiguous = frozenset(book.ambiguous_reports)
@@ -775,9 +788,20 @@ class PhraseMatcher:
         # vague "someone" ("can someone else check my order if I give them the number").
         tasks = [t for t in parts["tasks"] if t.same_words == len(t.entry.keys)]
         vague = {(v.start, v.end) for v in parts["vague"]}
-        if not persons or not (heads or tails or asked or tasks):
+        # "I'd rather go through the whole plan | with | a human": a preference, words naming
+        # the matter, then "with" and a person that is not vague.
+        preferred = list(self._preferred(parts["preferences"], parts["companions"], tokens, clause))
+        if not persons or not (heads or tails or asked or tasks or preferred):
             return inquired
         joined = inquired
+        joined.extend(
+            self._joined(head, person, head, tokens)
+            for head in preferred
+            for person in persons
+            if (person.start, person.end) not in vague
+            and _together(head, person)
+            and self._bridged(tokens, clause, head.end, person.start)
+        )
         joined.extend(
             self._joined(head, person, head, tokens)
             for head in heads
@@ -812,6 +836,39 @@ class PhraseMatcher:
             and clause[person.end - 1] == clause[task.start]
         )
         return joined
+
+    def _preferred(
+        self,
+        preferences: Sequence[_Candidate],
+        companions: Sequence[_Candidate],
+        tokens: Sequence[Token],
+        sentence: Sequence[int],
+    ) -> Iterator[_Candidate]:
+        """Companion words that a preference before them makes a head (see ``PREFERENCE_REACH``).
+
+        The preference is typed as listed, in the companion's language and sentence part, with
+        no negation word between ("I'd rather not discuss it with a person" is no request).
+        """
+        for companion in companions:
+            for preference in preferences:
+                if (
+                    preference.same_words == len(preference.entry.keys)
+                    and preference.end <= companion.start
+                    and companion.start - preference.end <= PREFERENCE_REACH
+                    and sentence[preference.start] == sentence[companion.start]
+                    and preference.entry.phrase.language == companion.entry.phrase.language
+                    and not any(
+                        t.text in self._negation_words
+                        for t in tokens[preference.end : companion.start]
+                    )
+                ):
+                    yield _Candidate(
+                        preference.start,
+                        companion.end,
+                        companion.entry,
+                        preference.same_words + companion.same_words,
+                    )
+                    break
 
     def _reported_later(
         self, tokens: Sequence[Token], sentence: Sequence[int], cand: _Candidate

@@ -93,6 +93,12 @@ def signal_names(report: dict[str, Any]) -> set[str]:
         "I got the same answer from the app, thanks",
         "I don't want to waste time, what's the quickest way to pay?",
         "can you sort it out for me please?",
+        # round 20: anger words, "again", "still", durations in calm messages
+        "I'm not angry, just asking when the refund lands",
+        "is there a late fee if I'm a week late?",
+        "it has been a week since I ordered, where is it?",
+        "phew, that's a relief",
+        "did I type the card number wrong?",
         "",
     ],
 )
@@ -165,6 +171,14 @@ def test_calm_questions_about_problems_do_not_fire(component, model, text):
         ("fed up.", "frustration_phrase"),
         ("never using this app again", "complaint"),
         ("fix it now", "complaint"),
+        # round 20: anger said outright, the bot wrong again, a problem dragging on
+        ("I'm seriously angry now", "frustration_phrase"),
+        ("honestly I'm absolutely furious", "frustration_phrase"),
+        ("really fuming about this", "frustration_phrase"),
+        ("nope, wrong again", "frustration_phrase"),
+        ("still not fixed", "frustration_phrase"),
+        ("this has been going on for a week", "frustration_phrase"),
+        ("it's dragged on for ages", "frustration_phrase"),
     ],
 )
 def test_each_signal_fires_on_its_own(component, model, text, signal):

@@ -102,6 +102,11 @@ CALM = [
     "¿puedo cancelar un pedido?",
     # round 18: "lo mismo" calmly
     "vale, lo mismo que el mes pasado entonces",
+    # round 20: "otra vez", "nadie", "aguantar" calmly
+    "¿me lo puedes decir otra vez?",
+    "nadie más usa mi tarjeta, ¿puedo cambiarla?",
+    "uf, menos mal",
+    "¿cuánto tiempo lleva procesar un reembolso?",
 ]
 
 
@@ -194,6 +199,14 @@ FIRING = [
     ("me contestas lo mismo que antes", "frustration_phrase"),
     ("no vuelvo a usar este chat", "complaint"),
     ("arregladlo ya", "complaint"),
+    # round 20: exasperation idioms, nobody answers, wrong again, a problem dragging on
+    ("me tienen hasta la coronilla", "frustration_phrase"),
+    ("estoy hasta las narices", "frustration_phrase"),
+    ("ya no aguanto más", "frustration_phrase"),
+    ("estoy harta", "frustration_phrase"),
+    ("nadie me da una respuesta clara", "frustration_phrase"),
+    ("otra vez mal", "frustration_phrase"),
+    ("esto lleva semanas así", "frustration_phrase"),
 ]
 
 
