@@ -24,6 +24,7 @@ Decision order (first match wins):
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
@@ -32,6 +33,8 @@ from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 
 import yaml  # type: ignore[import-untyped]
+
+from bot.calm_lexicon import is_calm_text
 
 # The policy's class name (bot/handoff_policy.py), as config.yml names it.
 HANDOFF_POLICY_CLASS = "HandoffPolicy"
@@ -116,6 +119,22 @@ DEFAULT_REPEAT_IGNORED_INTENTS: tuple[str, ...] = (
     "nlu_fallback",
     "request_human",
     "no_order_number",
+)
+
+
+# A complaint says the answer did not help even when the NLU's frustration score is low.
+COMPLAINT_INTENTS: frozenset[str] = frozenset({"complain"})
+# Share of the shorter message's topic words that must come back for a question asked again.
+REPHRASE_OVERLAP = 0.5
+_TOPIC_WORD = re.compile(r"[^\W\d_]{3,}")
+_FUNCTION_WORDS: frozenset[str] = frozenset(
+    """
+    the and you your are was were for with that this have has had not but can could would
+    will does did how what when where why which who whom its it's i'm i've i'd don't can't
+    there their they them from about any some just also then than into out again please
+    que qué los las del por para con una uno unos unas cómo como cuándo cuando dónde donde
+    está esta este eso esto mis tus sus pero hay puedo puede tengo tiene son más
+    """.split()
 )
 
 
@@ -495,7 +514,7 @@ def _is_fallback(turn: UserTurn, settings: SignalSettings, answered: bool = True
     message counts too when ``unanswered_counts_as_fallback`` is on: ignoring the customer is
     the bot failing, whatever the NLU thought.
     """
-    if turn.external:
+    if turn.external or is_calm_text(turn.text):
         return False
     if turn.intent in settings.calm_intents and turn.known_ratio >= settings.min_known_ratio:
         return False
@@ -543,7 +562,10 @@ def repeated_intent(turns: Sequence[UserTurn], settings: SignalSettings) -> Sign
     intents = [
         turn.intent
         for turn in turns
-        if turn.intent and not turn.external and turn.intent not in settings.repeat_ignored_intents
+        if turn.intent
+        and not turn.external
+        and turn.intent not in settings.repeat_ignored_intents
+        and not is_calm_text(turn.text)
     ]
     if not intents:
         return None
@@ -556,18 +578,60 @@ def repeated_intent(turns: Sequence[UserTurn], settings: SignalSettings) -> Sign
     )
 
 
+def _content_words(text: str) -> frozenset[str]:
+    """The words of a message that carry its topic (three letters or more, no function words)."""
+    return frozenset(
+        word for word in _TOPIC_WORD.findall(text.lower()) if word not in _FUNCTION_WORDS
+    )
+
+
+def is_rephrase(turn: UserTurn, earlier: UserTurn) -> bool:
+    """Whether ``turn`` asks again what ``earlier`` asked: half its topic words come back."""
+    words, before = _content_words(turn.text), _content_words(earlier.text)
+    if not words or not before:
+        return False
+    return len(words & before) / min(len(words), len(before)) >= REPHRASE_OVERLAP
+
+
+def _unmet(turn: UserTurn, earlier: Sequence[UserTurn], settings: SignalSettings) -> bool:
+    """The customer shows the last answer did not give them what they needed.
+
+    They were not understood, they are confused or annoyed, they complain, or they ask again
+    what a message answered with the same text asked. A calm customer acknowledging an answer
+    or moving on to a different question the bot happens to answer alike is none of these.
+    """
+    return (
+        _is_fallback(turn, settings)
+        or turn.confused
+        or turn.frustration >= settings.message_floor
+        or turn.intent in COMPLAINT_INTENTS
+        or any(is_rephrase(turn, before) for before in earlier)
+    )
+
+
 def repeated_bot_answer(turns: Sequence[UserTurn], settings: SignalSettings) -> Signal | None:
-    """The bot sent the same text several times: it is going round in circles."""
-    texts = [
-        " ".join(text.split()).lower()
-        for turn in turns
-        if turn.intent not in settings.calm_intents
-        for text in turn.bot_texts
-    ]
-    texts = [text for text in texts if text]
-    if not texts:
+    """The bot sent the same text again to a customer it had not helped: it goes in circles.
+
+    A repeat counts only when the message it answered shows the need was not met
+    (:func:`_unmet`); the first time a text is sent counts once.
+    """
+    answered: dict[str, list[UserTurn]] = {}
+    counts: Counter[str] = Counter()
+    for turn in turns:
+        if turn.intent in settings.calm_intents or is_calm_text(turn.text):
+            continue
+        for raw in turn.bot_texts:
+            text = " ".join(raw.split()).lower()
+            if not text:
+                continue
+            earlier = answered.setdefault(text, [])
+            if not earlier or _unmet(turn, earlier, settings):
+                counts[text] += 1
+            if turn not in earlier:
+                earlier.append(turn)
+    if not counts:
         return None
-    text, count = Counter(texts).most_common(1)[0]
+    text, count = counts.most_common(1)[0]
     units = _units(count, settings.repeated_answer_limit, settings.max_units)
     if not units:
         return None
@@ -680,7 +744,11 @@ def decide(
         )
 
     topic_queue = settings.topic_intents.get(latest.intent or "")
-    if topic_queue is not None and latest.confidence >= settings.topic_floor:
+    if (
+        topic_queue is not None
+        and latest.confidence >= settings.topic_floor
+        and not is_calm_text(latest.text)  # "grand" is no bereavement, whatever the NLU read
+    ):
         about = TOPIC_REASONS.get(latest.intent or "")
         signal = Signal(
             "topic",

@@ -644,3 +644,60 @@ def test_turns_restart_after_handback_and_restart_but_keep_rewound_messages() ->
     # The rewound message still counts: the customer sent it and the bot could not handle it.
     assert [(t.number, t.intent) for t in turns] == [(3, "greet"), (4, "complain")]
     assert turns_from_event_dicts([*events, {"event": "restart"}]) == []
+
+
+# --- round 22: calm words, repeated answers to different questions ------------------------
+
+
+def test_a_bare_acknowledgement_never_counts_as_not_understood_whatever_the_nlu() -> None:
+    turns = turns_of(
+        {"text": "how do refunds work for returned items", "intent": "nlu_fallback"},
+        {"text": "ok", "intent": "nlu_fallback", "actions": ("action_default_fallback",)},
+    )
+    assert consecutive_fallbacks(turns, SETTINGS) is None
+    assert decide(turns, SETTINGS) is None
+    # the same two turns with a real message in place of "ok" are two not understood
+    turns = turns_of(
+        {"text": "how do refunds work for returned items", "intent": "nlu_fallback"},
+        {"text": "qwerty asdf", "intent": "nlu_fallback"},
+    )
+    assert consecutive_fallbacks(turns, SETTINGS) is not None
+
+
+def test_the_same_answer_to_different_calm_questions_is_no_failure() -> None:
+    schedule = "You pay in four instalments, two weeks apart."
+    turns = turns_of(
+        {"text": "how does pay in 4 work", "intent": "payment_schedule", "bot_texts": (schedule,)},
+        {"text": "sounds simple enough", "intent": "payment_schedule", "bot_texts": (schedule,)},
+        {"text": "do you charge if i'm late", "intent": "payment_schedule", "bot_texts": (schedule,)},
+    )
+    assert repeated_bot_answer(turns, SETTINGS) is None
+    assert repeated_intent(turns, SETTINGS) is None
+    assert decide(turns, SETTINGS) is None
+
+
+@pytest.mark.parametrize(
+    "again",
+    [
+        {"text": "but when is my next payment taken", "intent": "next_payment"},
+        {"text": "that's not what I asked", "intent": "complain"},
+        {"text": "huh", "intent": "nlu_fallback"},
+        {"text": "whatever", "intent": "inform", "frustration": 0.4},
+    ],
+)
+def test_the_same_answer_counts_when_the_customer_did_not_get_what_they_needed(
+    again: dict[str, Any],
+) -> None:
+    answer = "Your next payment is on the 3rd."
+    turns = turns_of(
+        {"text": "when is my next payment", "intent": "next_payment", "bot_texts": (answer,)},
+        {**again, "bot_texts": (answer,)},
+    )
+    assert repeated_bot_answer(turns, SETTINGS) is not None
+
+
+def test_a_calm_message_misread_as_a_topic_does_not_hand_off() -> None:
+    turns = turns_of({"text": "grand", "intent": "bereavement", "confidence": 0.9})
+    assert decide(turns, SETTINGS) is None
+    turns = turns_of({"text": "my mum passed away", "intent": "bereavement", "confidence": 0.9})
+    assert decide(turns, SETTINGS) is not None
