@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
+import yaml  # type: ignore[import-untyped]
 
 LEXICON_PATH = Path(__file__).resolve().parent / "resources" / "calm_phrases.yml"
 _WORD = re.compile(r"[a-z0-9]+")
@@ -23,7 +23,7 @@ _WORD = re.compile(r"[a-z0-9]+")
 
 def _words(text: str) -> list[str]:
     """Lowercased words without accents; apostrophes joined ("that's" -> "thats")."""
-    folded = unicodedata.normalize("NFKD", text.lower().replace("'", "").replace("’", ""))
+    folded = unicodedata.normalize("NFKD", text.lower().replace("'", "").replace("\u2019", ""))
     plain = "".join(char for char in folded if not unicodedata.combining(char))
     return _WORD.findall(plain)
 
@@ -38,6 +38,7 @@ class CalmLexicon:
 
     @property
     def longest(self) -> int:
+        """The most words in one phrase."""
         return max((len(phrase) for phrase in self.phrases), default=0)
 
     def is_calm(self, text: str) -> bool:

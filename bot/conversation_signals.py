@@ -128,13 +128,95 @@ COMPLAINT_INTENTS: frozenset[str] = frozenset({"complain"})
 REPHRASE_OVERLAP = 0.5
 _TOPIC_WORD = re.compile(r"[^\W\d_]{3,}")
 _FUNCTION_WORDS: frozenset[str] = frozenset(
-    """
-    the and you your are was were for with that this have has had not but can could would
-    will does did how what when where why which who whom its it's i'm i've i'd don't can't
-    there their they them from about any some just also then than into out again please
-    que qué los las del por para con una uno unos unas cómo como cuándo cuando dónde donde
-    está esta este eso esto mis tus sus pero hay puedo puede tengo tiene son más
-    """.split()
+    (
+        "the",
+        "and",
+        "you",
+        "your",
+        "are",
+        "was",
+        "were",
+        "for",
+        "with",
+        "that",
+        "this",
+        "have",
+        "has",
+        "had",
+        "not",
+        "but",
+        "can",
+        "could",
+        "would",
+        "will",
+        "does",
+        "did",
+        "how",
+        "what",
+        "when",
+        "where",
+        "why",
+        "which",
+        "who",
+        "whom",
+        "its",
+        "it's",
+        "i'm",
+        "i've",
+        "i'd",
+        "don't",
+        "can't",
+        "there",
+        "their",
+        "they",
+        "them",
+        "from",
+        "about",
+        "any",
+        "some",
+        "just",
+        "also",
+        "then",
+        "than",
+        "into",
+        "out",
+        "again",
+        "please",
+        "que",
+        "qué",
+        "los",
+        "las",
+        "del",
+        "por",
+        "para",
+        "con",
+        "una",
+        "uno",
+        "unos",
+        "unas",
+        "cómo",
+        "como",
+        "cuándo",
+        "cuando",
+        "dónde",
+        "donde",
+        "está",
+        "esta",
+        "este",
+        "eso",
+        "esto",
+        "mis",
+        "tus",
+        "sus",
+        "pero",
+        "hay",
+        "puedo",
+        "puede",
+        "tengo",
+        "tiene",
+        "son",
+        "más",
+    )
 )
 
 
@@ -597,15 +679,18 @@ def _unmet(turn: UserTurn, earlier: Sequence[UserTurn], settings: SignalSettings
     """The customer shows the last answer did not give them what they needed.
 
     They were not understood, they are confused or annoyed, they complain, or they ask again
-    what a message answered with the same text asked. A calm customer acknowledging an answer
-    or moving on to a different question the bot happens to answer alike is none of these.
+    what a message answered with the same text asked: the same intent ("where's my jacket",
+    then "it's been in transit for ages, where actually is it") or the same topic words. A
+    calm customer acknowledging an answer (:func:`bot.calm_lexicon.is_calm_text`, skipped
+    before this) or moving on to a different question the bot happens to answer alike is none
+    of these.
     """
     return (
         _is_fallback(turn, settings)
         or turn.confused
         or turn.frustration >= settings.message_floor
         or turn.intent in COMPLAINT_INTENTS
-        or any(is_rephrase(turn, before) for before in earlier)
+        or any(turn.intent == before.intent or is_rephrase(turn, before) for before in earlier)
     )
 
 
