@@ -28,7 +28,13 @@ The lexicons follow the message's language (``message.data["language"]["code"]``
 language tagger, else ``common.language.detect``): English messages get VADER, better-profanity
 and ``frustration_phrases.yml`` (on spaCy lemmas); Spanish ones get the same signals from
 ``frustration_es.yml`` (``bot/frustration_es.py``); a message whose language is unsure gets
-both, the stronger score of each signal kept. ``anger_form`` reads "¡¡" and "¿¿" like "!!", "??".
+both, the stronger score of each signal kept. The phrase lists of the other language apply to
+every message too: a customer in a code-switched conversation often complains in their other
+language ("estoy harto, seriously" in an English conversation, "this is a joke, de verdad" in a
+Spanish one), and the conversation's language (the hub's decision, from its history) does not
+follow that one sentence. The phrases are multi-word and language-specific, so they do not fire
+on the other language's ordinary sentences; the sentiment lexicons stay with the message's
+language. ``anger_form`` reads "¡¡" and "¿¿" like "!!", "??".
 
 Phrase signals count each distinct match (up to ``max_matches``) as independent evidence:
 ``1 - (1 - weight) ** n``. The message score combines the signals the same way
@@ -314,7 +320,8 @@ class FrustrationSignals(GraphComponent):  # type: ignore[misc]
             text: The message as typed (capitals matter for ``anger_form``).
             nlp: The spaCy pipeline (lemmas for the English phrase matchers).
             doc: The lower-cased doc ``SpacyNLP`` already made, reused when present.
-            language: "en" or "es" picks that language's lexicons; None (unsure) applies both.
+            language: "en" or "es" picks that language's sentiment lexicon; None (unsure)
+                applies both. The phrase lists of both languages always apply.
 
         Returns:
             ``{"score": float, "signals": [{"name", "score", "evidence"}, ...]}``, strongest
@@ -327,9 +334,13 @@ class FrustrationSignals(GraphComponent):  # type: ignore[misc]
             if doc is None:
                 doc = analyse(nlp, text.lower())
             found += [self._negative_sentiment(text), *self._phrase_signals(text, doc, nlp)]
+        else:
+            # A Spanish message's doc comes from the Spanish pipeline: the English phrases
+            # read English lemmas, so they get their own doc (code-switched complaints).
+            found += self._phrase_signals(text, analyse(nlp, text.lower()), nlp)
         if language != "en":
             found += [self._sentiment_signal(self._spanish.compound(text), text)]
-            found += self._spanish_phrase_signals(text)
+        found += self._spanish_phrase_signals(text)
         strongest: dict[str, Signal] = {}
         for signal in found:
             if signal is not None and signal.score > strongest.get(signal.name, _NONE).score:

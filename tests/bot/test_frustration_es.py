@@ -241,12 +241,32 @@ def test_evidence_quotes_the_customer(component, model):
 # --- the lexicons follow the message's language -----------------------------------------
 
 
-def test_english_lexicons_do_not_apply_to_spanish_and_back(component, model):
-    assert component.score("this is useless", model.model, None, "es")["score"] == 0.0
-    assert component.score("esto no sirve", model.model, None, "en")["score"] == 0.0
-    # unsure: both apply
+def test_phrases_of_both_languages_apply_to_every_message(component, model):
+    # A code-switched complaint: the conversation's language does not follow one sentence.
+    assert component.score("this is useless", model.model, None, "es")["score"] >= FIRES
+    assert component.score("esto no sirve", model.model, None, "en")["score"] >= FIRES
     assert component.score("esto no sirve", model.model, None, None)["score"] >= FIRES
     assert component.score("this is useless", model.model, None, None)["score"] >= FIRES
+
+
+def test_sentiment_lexicons_follow_the_message_language(component, model):
+    # VADER reads English words only for English (or unsure) messages, and back.
+    assert component.score("awful terrible", model.model, None, "es")["score"] == 0.0
+    assert component.score("awful terrible", model.model, None, "en")["score"] >= FIRES / 2
+    english_words_only = component.score("awful terrible", model.model, None, "en")
+    assert {signal["name"] for signal in english_words_only["signals"]} == {"negative_sentiment"}
+
+
+def test_calm_sentences_stay_calm_under_the_other_language_phrases(component, model):
+    calm = [
+        ("no pasa nada, gracias", "en"),
+        ("vale, perfecto, ya lo veo", "en"),
+        ("no worries, thanks for checking", "es"),
+        ("ok cool, that makes sense", "es"),
+        ("I'm not angry, just asking when it arrives", "es"),
+    ]
+    for text, language in calm:
+        assert component.score(text, model.model, None, language)["score"] == 0.0, text
 
 
 @pytest.mark.parametrize(
