@@ -285,13 +285,19 @@ def test_message_language_prefers_the_tagger(data, text, expected):
 
 
 def test_component_reads_the_tagger_decision(component, model):
-    tagged = Message.build(text="ok ya te lo dije")
+    # The tag picks the sentiment lexicon: English words score for an English message only.
+    tagged = Message.build(text="awful, terrible")
     tagged.set("language", {"code": "es", "probability": 1.0, "source": "metadata"})
-    english = Message.build(text="ok ya te lo dije")
+    english = Message.build(text="awful, terrible")
     english.set("language", {"code": "en", "probability": 1.0, "source": "metadata"})
     component.process([tagged, english], model)
-    assert "frustration_phrase" in names(tagged.get(FRUSTRATION_KEY))
-    assert english.get(FRUSTRATION_KEY)["score"] == 0.0
+    assert tagged.get(FRUSTRATION_KEY)["score"] == 0.0
+    assert "negative_sentiment" in names(english.get(FRUSTRATION_KEY))
+    # The phrases apply whatever the tag (a code-switched complaint).
+    switched = Message.build(text="ok ya te lo dije")
+    switched.set("language", {"code": "en", "probability": 1.0, "source": "metadata"})
+    component.process([switched], model)
+    assert "frustration_phrase" in names(switched.get(FRUSTRATION_KEY))
 
 
 # --- the lexicon itself ------------------------------------------------------------------
