@@ -7,6 +7,9 @@ cd "${ROOT}"
 "${BOT_PY}" -m bot.spacy_pipeline --language en --out "${ROOT}/build/spacy/en_payments"
 "${BOT_PY}" -m bot.spacy_pipeline --language es --out "${ROOT}/build/spacy/es_payments"
 export PYTHONPATH="${ROOT}"
+# Rasa's RulePolicy stores rules in set order, which follows the string hash seed: a fixed
+# seed makes training reproducible (the same data gives the same model here and in CI).
+export PYTHONHASHSEED=0
 # Rasa identifies the spaCy model by its path only: when the pipelines were rebuilt (one
 # fingerprint covers both languages), cached
 # features would be stale, so force a full retrain then.
