@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -35,11 +35,11 @@ class CalmLexicon:
     phrases: frozenset[tuple[str, ...]]
     fillers: frozenset[str]
     max_words: int
+    longest: int = field(init=False)
 
-    @property
-    def longest(self) -> int:
-        """The most words in one phrase."""
-        return max((len(phrase) for phrase in self.phrases), default=0)
+    def __post_init__(self) -> None:
+        # The most words in one phrase, read once: is_calm tries every length up to it.
+        object.__setattr__(self, "longest", max(map(len, self.phrases), default=0))
 
     def is_calm(self, text: str) -> bool:
         """Whether every word is part of a calm phrase or a filler, with at least one phrase."""
@@ -79,6 +79,10 @@ def default_lexicon() -> CalmLexicon:
     return load_lexicon()
 
 
+@lru_cache(maxsize=4096)
 def is_calm_text(text: str) -> bool:
-    """Whether ``text`` is only an acknowledgement, thanks, apology or small talk."""
+    """Whether ``text`` is only an acknowledgement, thanks, apology or small talk.
+
+    Cached per text: the signals ask about every earlier turn on every prediction.
+    """
     return default_lexicon().is_calm(text)
