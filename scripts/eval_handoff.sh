@@ -8,7 +8,7 @@
 # frustrated / calm / topic targets of the other splits).
 #
 # CI gates the splits the team works on (dev, the held-out sets seen since their play, issue 15's
-# families, the Spanish split). A blind split (blind3 to blind15) is played once, when it is
+# families, the Spanish split). A blind split (blind3 to blind16) is played once, when it is
 # written, and its result is kept beside it (results_blind*.txt, docs/handoff.md): replaying it
 # on every run would turn it into one more dev set. SPLIT=all (or a list) plays any of them.
 GATED_SPLITS="dev,heldout,heldout2,families,es"

@@ -17,7 +17,7 @@ CORPUS_DIR = Path(__file__).resolve().parent
 SPLITS = (
     *("dev", "heldout", "heldout2", "families", "es"),
     *("blind3", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10"),
-    *("blind11", "blind12", "blind13", "blind14", "blind15"),
+    *("blind11", "blind12", "blind13", "blind14", "blind15", "blind16"),
 )
 CATEGORIES = ("explicit", "topic", "frustrated", "calm")
 
