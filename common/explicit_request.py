@@ -751,7 +751,8 @@ class PhraseMatcher:
             report = next(
                 (t.text for t in tokens[cand.start : after] if t.text in self._reports), None
             ) or self._reported_later(tokens, sentence, cand)
-            # "the customer service team at Northwind told me ...": the person is the speaker.
+            # "the customer service team at Northwind told me ...": the person is the speaker
+            # (a person word alone stays a mention: "an agent said it was fine, ...").
             report = report or next(
                 (
                     tokens[index].text
@@ -759,6 +760,7 @@ class PhraseMatcher:
                     if cand.end <= index <= cand.end + SPEECH_REACH
                     and clause[index] == clause[cand.start]
                     and not any(t.text in _EMBEDDERS for t in tokens[cand.start : index])
+                    and not cand.entry.phrase.alone
                 ),
                 None,
             )
