@@ -22,7 +22,10 @@ returned it, when is the refund?" (the charge before the return) is not. A conve
 so when an earlier customer message held the settling event and the latest message complains
 of a charge ("my order got cancelled, didn't it", then "so why has 45 dollars just been taken
 from my card for it"); a late-fee question is left to the NLU there ("I returned the shoes"
-then "why was I charged a late fee last month?").
+then "why was I charged a late fee last month?"). The other order counts only with a word
+that adds the settling event as one more grievance ("me cobraron dos veces", then "y encima el
+pedido está cancelado"): "I was charged for the lamp", then "I returned it, when is my
+refund?" is a routine question.
 
 The reverse is also read: a message with a settling event and no money word at all ("me
 cancelaron el pedido de la silla") is not money taken wrongly, whatever the NLU said.
@@ -68,6 +71,12 @@ _SETTLED = re.compile(
 _SINCE = re.compile(
     r"\b(?:even though|although|though|after|since|despite|already|"
     r"aunque|despues de|a pesar de|pese a|ya habia|cuando ya|ya)\b"
+)
+# "me cobraron dos veces" then "y encima el pedido está cancelado": a settling event added to
+# an earlier charge as one more grievance.
+_ON_TOP = re.compile(
+    r"\b(?:on top of that|on top of it|and yet|even though|although|encima|y ademas|"
+    r"aunque|a pesar de|pese a)\b"
 )
 # A complaint about the latest charge, in a conversation whose settling event came earlier.
 _COMPLAINT = re.compile(
@@ -116,6 +125,9 @@ def taken_after_settlement(text: str, earlier: Sequence[str] = ()) -> str | None
     """
     charge = charge_at(text)
     if charge < 0:
+        if 0 <= settled_at(text) and _ON_TOP.search(_plain(text)):
+            if any(charge_at(message) >= 0 for message in earlier):
+                return "a refund, return, cancellation or payoff on top of an earlier charge"
         return None
     plain = _plain(text)
     settled = settled_at(text)

@@ -74,3 +74,11 @@ def test_the_policy_hands_off_a_charge_after_an_earlier_cancellation() -> None:
 def test_the_policy_ignores_the_nlu_money_reading_of_a_bare_cancellation() -> None:
     turns = [UserTurn(1, "me cancelaron el pedido de la silla", "money_taken_wrongly", 0.9)]
     assert decide(turns, SETTINGS) is None
+
+
+def test_a_settling_event_on_top_of_an_earlier_charge() -> None:
+    earlier = ["you took the instalment twice"]
+    assert taken_after_settlement("and on top of that the order was cancelled", earlier)
+    assert taken_after_settlement("and on top of that the order was cancelled", ["hi"]) is None
+    routine = ["I was charged for the lamp"]
+    assert taken_after_settlement("I returned it, when is my refund?", routine) is None
