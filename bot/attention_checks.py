@@ -24,9 +24,12 @@ _WORDS = re.compile(r"[a-z0-9ñ]+")
 # Words of a short probe (only these, with at least one question mark): "hello?", "hola??",
 # "anyone there?", "¿hola? ¿hay alguien?".
 _PROBE_WORDS = frozenset(
-    "hello helo hallo hellooo hi hey heey oi oy yo hola ola alo aló oye oiga ey buenas "
-    "anyone anybody someone somebody there still alguien hay ahi alli nadie sigues sigue "
-    "estas esta are you u r is helloo holaa eh".split()
+    (
+        *("hello", "helo", "hallo", "hi", "hey", "oi", "oy", "yo", "hola", "ola", "alo"),
+        *("oye", "oiga", "ey", "eh", "buenas", "anyone", "anybody", "someone", "somebody"),
+        *("there", "still", "alguien", "hay", "ahi", "alli", "nadie", "sigues", "sigue"),
+        *("estas", "esta", "are", "you", "u", "r", "is", "helloo", "holaa", "heey"),
+    )
 )
 _PROBE_MAX_WORDS = 5
 _NOT_READ = re.compile(

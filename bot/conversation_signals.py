@@ -773,7 +773,8 @@ def attention_checks(turns: Sequence[UserTurn], settings: SignalSettings) -> Sig
     if not found:
         return None
     evidence = ", ".join(f'"{_short(turn.text, 30)}"' for turn in found[-ATTENTION_MAX:])
-    return Signal(SIGNAL_ATTENTION, float(min(len(found), ATTENTION_MAX)), found[-1].number, evidence)
+    count = float(min(len(found), ATTENTION_MAX))
+    return Signal(SIGNAL_ATTENTION, count, found[-1].number, evidence)
 
 
 def accumulated_signals(turns: Sequence[UserTurn], settings: SignalSettings) -> list[Signal]:

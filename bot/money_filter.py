@@ -74,7 +74,7 @@ class SettledWithoutChargeFilter(GraphComponent, IntentClassifier):  # type: ign
             if not settlement_only(str(message.get(TEXT) or "")):
                 continue
             top, rest = without_intent(list(message.get(INTENT_RANKING_KEY) or []), self._intent)
-            logger.debug("%s overruled (a settling event, no money word): now %s", self._intent, top)
+            logger.debug("%s overruled (settled, no money word): now %s", self._intent, top)
             message.set(
                 INTENT,
                 top or {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0},

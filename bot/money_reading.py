@@ -54,8 +54,12 @@ _CHARGE = re.compile(
 # Words right before a charge verb that make it no charge that happened: a future or a
 # hypothesis ("will I be charged", "gonna get billed"), a negation ("haven't been charged").
 _NOT_HAPPENED = frozenset(
-    "will would be gonna going if should might may get not never no nt havent hasnt hadnt "
-    "wasnt werent didnt dont doesnt isnt arent wont aint cant couldnt shouldnt nunca".split()
+    (
+        *("will", "would", "be", "gonna", "going", "if", "should", "might", "may", "get"),
+        *("not", "never", "no", "nt", "havent", "hasnt", "hadnt", "wasnt", "werent", "didnt"),
+        *("dont", "doesnt", "isnt", "arent", "wont", "aint", "cant", "couldnt", "shouldnt"),
+        "nunca",
+    )
 )
 _REVERSED = re.compile(r"^\s*back\b")
 _SETTLED = re.compile(
@@ -125,9 +129,12 @@ def taken_after_settlement(text: str, earlier: Sequence[str] = ()) -> str | None
     """
     charge = charge_at(text)
     if charge < 0:
-        if 0 <= settled_at(text) and _ON_TOP.search(_plain(text)):
-            if any(charge_at(message) >= 0 for message in earlier):
-                return "a refund, return, cancellation or payoff on top of an earlier charge"
+        if (
+            settled_at(text) >= 0
+            and _ON_TOP.search(_plain(text))
+            and any(charge_at(message) >= 0 for message in earlier)
+        ):
+            return "a refund, return, cancellation or payoff on top of an earlier charge"
         return None
     plain = _plain(text)
     settled = settled_at(text)

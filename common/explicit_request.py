@@ -121,8 +121,24 @@ SELF_SUBJECTS_KEY = "self_subjects"
 REPORTED_SPEECH_PREFIX = "reported speech: "
 SPEECH_REACH = 4
 _EMBEDDERS = frozenset(
-    ("why", "what", "how", "where", "when", "whether", "if", "that", "que", "por", "porque",
-     "si", "donde", "cuando", "como", "cuanto")
+    (
+        "why",
+        "what",
+        "how",
+        "where",
+        "when",
+        "whether",
+        "if",
+        "that",
+        "que",
+        "por",
+        "porque",
+        "si",
+        "donde",
+        "cuando",
+        "como",
+        "cuanto",
+    )
 )
 """Words that open an embedded clause: "could a human check why UPS says ..." asks, and UPS
 is the speaker of the embedded clause, not the person asked for."""

@@ -66,7 +66,8 @@ def test_the_policy_hands_off_a_charge_after_an_earlier_cancellation() -> None:
         UserTurn(3, "then why has 25 dollars just been taken from my card", "card_on_file", 0.7),
     ]
     decision = decide(turns, SETTINGS)
-    assert decision is not None and decision.reason == REASON_TOPIC
+    assert decision is not None
+    assert decision.reason == REASON_TOPIC
     assert decision.queue == "disputes"
     assert decide(turns[:2], SETTINGS) is None
 
