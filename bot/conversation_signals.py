@@ -17,7 +17,9 @@ Decision order (first match wins):
 
 1. ``explicit_request`` -- the latest message asks for a person (intent ``request_human`` at or
    above the confidence floor, or the phrase matcher's ``explicit_request.matched``).
-2. ``topic`` -- the latest message's intent is a topic that always goes to a person.
+2. ``topic`` -- the latest message's intent is a topic that always goes to a person, or its
+   words say money was taken after it was settled (:mod:`bot.money_reading`: a charge after a
+   refund, return, cancellation or payoff in it or in an earlier message).
 3. ``frustration`` / ``bot_failure`` -- the weighted sum of the accumulated signals reaches the
    threshold; the reason names the larger group (the customer's emotion, or the bot failing).
 """
@@ -34,7 +36,9 @@ from typing import Any, get_args, get_origin, get_type_hints
 
 import yaml  # type: ignore[import-untyped]
 
+from bot.attention_checks import is_attention_check
 from bot.calm_lexicon import is_calm_text
+from bot.money_reading import settlement_only, taken_after_settlement
 
 # The policy's class name (bot/handoff_policy.py), as config.yml names it.
 HANDOFF_POLICY_CLASS = "HandoffPolicy"
@@ -42,6 +46,7 @@ HANDOFF_POLICY_CLASS = "HandoffPolicy"
 REASON_EXPLICIT = "explicit_request"
 REASON_FRUSTRATION = "frustration"
 REASON_TOPIC = "topic"
+MONEY_TOPIC_INTENT = "money_taken_wrongly"
 REASON_BOT_FAILURE = "bot_failure"
 
 SIGNAL_MESSAGE = "message_frustration"
@@ -49,9 +54,12 @@ SIGNAL_FALLBACKS = "consecutive_fallbacks"
 SIGNAL_REPEATED_INTENT = "repeated_intent"
 SIGNAL_REPEATED_ANSWER = "repeated_bot_answer"
 SIGNAL_TREND = "negative_trend"
+SIGNAL_ATTENTION = "attention_checks"
 
 # Which group each conversation signal belongs to when naming the reason.
-_EMOTION_SIGNALS = frozenset({SIGNAL_MESSAGE, SIGNAL_TREND, SIGNAL_REPEATED_INTENT})
+_EMOTION_SIGNALS = frozenset(
+    {SIGNAL_MESSAGE, SIGNAL_TREND, SIGNAL_REPEATED_INTENT, SIGNAL_ATTENTION}
+)
 _BOT_FAILURE_SIGNALS = frozenset({SIGNAL_FALLBACKS, SIGNAL_REPEATED_ANSWER})
 
 DEFAULT_WEIGHTS: dict[str, float] = {
@@ -60,6 +68,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     SIGNAL_REPEATED_INTENT: 0.5,
     SIGNAL_REPEATED_ANSWER: 0.4,
     SIGNAL_TREND: 0.3,
+    SIGNAL_ATTENTION: 0.5,
 }
 
 DEFAULT_TOPIC_INTENTS: dict[str, str] = {
@@ -742,10 +751,42 @@ def negative_trend(turns: Sequence[UserTurn], settings: SignalSettings) -> Signa
     return Signal(SIGNAL_TREND, 1.0, window[-1].number, f"frustration {trail}")
 
 
+ATTENTION_MAX = 2
+"""At most this many attention checks count (value 1 each, weight ``attention_checks``)."""
+
+
+def attention_checks(turns: Sequence[UserTurn], settings: SignalSettings) -> Signal | None:
+    """The customer asked whether anyone is reading, after the bot had answered.
+
+    "hello?", "??? hola??", "are you even reading what I type" (:mod:`bot.attention_checks`)
+    count from the second message on, when the bot answered the message before; each counts
+    1 (at most :data:`ATTENTION_MAX`), so with the default weight 0.5 two of them reach the
+    threshold. A "hello?" that opens a conversation is a greeting.
+    """
+    found = [
+        turn
+        for previous, turn in pairwise(turns)
+        if not turn.external
+        and (previous.bot_texts or previous.actions)
+        and is_attention_check(turn.text)
+    ]
+    if not found:
+        return None
+    evidence = ", ".join(f'"{_short(turn.text, 30)}"' for turn in found[-ATTENTION_MAX:])
+    count = float(min(len(found), ATTENTION_MAX))
+    return Signal(SIGNAL_ATTENTION, count, found[-1].number, evidence)
+
+
 def accumulated_signals(turns: Sequence[UserTurn], settings: SignalSettings) -> list[Signal]:
     """All accumulated signals, each scored as ``weight x value`` (its contribution)."""
     raw: list[Signal] = list(message_frustration(turns, settings))
-    for check in (consecutive_fallbacks, repeated_intent, repeated_bot_answer, negative_trend):
+    for check in (
+        consecutive_fallbacks,
+        repeated_intent,
+        repeated_bot_answer,
+        negative_trend,
+        attention_checks,
+    ):
         signal = check(turns, settings)
         if signal is not None:
             raw.append(signal)
@@ -833,6 +874,8 @@ def decide(
         topic_queue is not None
         and latest.confidence >= settings.topic_floor
         and not is_calm_text(latest.text)  # "grand" is no bereavement, whatever the NLU read
+        # "me cancelaron el pedido de la silla": a settling event with no money word
+        and not (latest.intent == MONEY_TOPIC_INTENT and settlement_only(latest.text))
     ):
         about = TOPIC_REASONS.get(latest.intent or "")
         signal = Signal(
@@ -849,6 +892,17 @@ def decide(
             latest.intent,
             (signal,),
         )
+
+    money_queue = settings.topic_intents.get(MONEY_TOPIC_INTENT)
+    if money_queue is not None and not is_calm_text(latest.text):
+        # Read from the words too, beside the NLU (bot/money_reading.py): a charge after a
+        # refund, return, cancellation or payoff, in this message or an earlier one.
+        reading = taken_after_settlement(latest.text, [turn.text for turn in turns[:-1]])
+        if reading is not None:
+            signal = Signal("topic", 1.0, latest.number, f"money taken wrongly: {reading}")
+            return HandoffDecision(
+                REASON_TOPIC, money_queue, 1.0, latest.number, latest.intent, (signal,)
+            )
 
     return _accumulated_decision(turns, settings)
 

@@ -20,7 +20,9 @@ both the training and the prediction graph, with the spaCy pipeline provided by 
 customer say no person is needed ("sin necesidad de hablar con un agente, ¿cuánto debo?",
 ``blocked: "no need: ..."``), ``request_human`` is taken out of the intent ranking (the rest
 keep their confidences), so the bot answers the question, or says it did not understand,
-instead of handing off.
+instead of handing off. The same when the matcher read the message as someone else's words
+reported and no request (``blocked: "reported speech: ..."``, round 26: "el repartidor dijo
+que tenía que firmar una persona mayor de edad").
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ from bot.spacy_pipeline import analyse
 from common.explicit_request import (
     NO_MATCH,
     NO_NEED_PREFIX,
+    REPORTED_SPEECH_PREFIX,
     ExplicitRequestMatch,
     PhraseBook,
     PhraseListError,
@@ -177,6 +180,20 @@ def declined(record: Any) -> bool:
     return isinstance(blocked, str) and blocked.startswith(NO_NEED_PREFIX)
 
 
+def disregarded(record: Any) -> bool:
+    """Whether the NLU's ``request_human`` should not count for this message.
+
+    The customer declined a person, or the matcher read someone else's words reported ("my
+    bank's rep said ...", "el repartidor dijo ...") and no request in the message.
+    """
+    if declined(record):
+        return True
+    if not isinstance(record, dict) or record.get("matched"):
+        return False
+    blocked = record.get("blocked")
+    return isinstance(blocked, str) and blocked.startswith(REPORTED_SPEECH_PREFIX)
+
+
 def without_intent(
     ranking: list[dict[str, Any]], intent: str
 ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
@@ -234,7 +251,7 @@ class DeclinedRequestFilter(GraphComponent, IntentClassifier):  # type: ignore[m
         for message in messages:
             record = message.get(EXPLICIT_REQUEST_KEY)
             ranking = message.get(INTENT_RANKING_KEY) or []
-            if not declined(record) or not any(
+            if not disregarded(record) or not any(
                 item.get(INTENT_NAME_KEY) == self._intent for item in ranking
             ):
                 continue

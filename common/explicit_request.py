@@ -116,6 +116,34 @@ WISHES_KEY = "wishes"
 AMBIGUOUS_REPORTS_KEY = "ambiguous_reports"
 REPORT_FOLLOWERS_KEY = "report_followers"
 REPORTED_PREFIX = "reported: "
+SPEECH_KEY = "speech_reports"
+SELF_SUBJECTS_KEY = "self_subjects"
+REPORTED_SPEECH_PREFIX = "reported speech: "
+SPEECH_REACH = 4
+_EMBEDDERS = frozenset(
+    (
+        "why",
+        "what",
+        "how",
+        "where",
+        "when",
+        "whether",
+        "if",
+        "that",
+        "que",
+        "por",
+        "porque",
+        "si",
+        "donde",
+        "cuando",
+        "como",
+        "cuanto",
+    )
+)
+"""Words that open an embedded clause: "could a human check why UPS says ..." asks, and UPS
+is the speaker of the embedded clause, not the person asked for."""
+"""A reporting verb at most this many words after a person names that person as the one who
+spoke ("the customer service team at Northwind told me ...")."""
 RESPELL_KEY = "respell"
 TYPOS_KEY = "typos"
 # Words of at least this many letters get their one-slip misspellings read (``typos``).
@@ -247,6 +275,8 @@ class PhraseBook:
     vague: tuple[Phrase, ...] = ()
     preferences: tuple[Phrase, ...] = ()
     companions: tuple[Phrase, ...] = ()
+    speech_reports: tuple[str, ...] = ()
+    self_subjects: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -450,6 +480,8 @@ def parse_phrase_book(document: Mapping[str, Any], *, source: str = "<memory>") 
         AMBIGUOUS_REPORTS_KEY,
         REPORT_FOLLOWERS_KEY,
         TYPOS_KEY,
+        SPEECH_KEY,
+        SELF_SUBJECTS_KEY,
     }
     unknown = set(document) - {*LANGUAGES, *keys}
     if unknown:
@@ -529,6 +561,8 @@ def parse_phrase_book(document: Mapping[str, Any], *, source: str = "<memory>") 
         tuple(dict.fromkeys(by_language["vague"])),
         tuple(dict.fromkeys(by_language["preferences"])),
         tuple(dict.fromkeys(by_language["companions"])),
+        tuple(normalise(word) for word in expanded(SPEECH_KEY)),
+        tuple(normalise(word) for word in expanded(SELF_SUBJECTS_KEY)),
     )
 
 
@@ -669,6 +703,9 @@ class PhraseMatcher:
         self._wishes = frozenset(book.wishes)
         self._ambiguous = frozenset(book.ambiguous_reports)
         self._followers = frozenset(book.report_followers)
+        self._speech = frozenset(book.speech_reports)
+        self._self_subjects = frozenset(book.self_subjects)
+        self._prepositions = frozenset(_keys(("con", "with"), tokenizer))
         self._grammar_rank = len(book.phrases)
 
     def match(self, text: str, tokenizer: Tokenizer | None = None) -> ExplicitRequestMatch:
@@ -706,6 +743,7 @@ class PhraseMatcher:
         # The grammar's parts are joined within a sentence part, even across a clause-break word
         # ("anyone with actual authority | I can deal with").
         found = [*self._phrases.find(tokens), *self._grammar(tokens, sentence)]
+        speech = self._speech_at(tokens)
         for cand in sorted(found, key=_rank):
             if cand.entry.phrase.language not in languages:
                 continue
@@ -729,6 +767,19 @@ class PhraseMatcher:
             report = next(
                 (t.text for t in tokens[cand.start : after] if t.text in self._reports), None
             ) or self._reported_later(tokens, sentence, cand)
+            # "the customer service team at Northwind told me ...": the person is the speaker
+            # (a person word alone stays a mention: "an agent said it was fine, ...").
+            report = report or next(
+                (
+                    tokens[index].text
+                    for index in speech
+                    if cand.end <= index <= cand.end + SPEECH_REACH
+                    and clause[index] == clause[cand.start]
+                    and not any(t.text in _EMBEDDERS for t in tokens[cand.start : index])
+                    and not cand.entry.phrase.alone
+                ),
+                None,
+            )
             if report is not None:
                 blocked = blocked or f"{REPORTED_PREFIX}{_span_text(words, cand)}"
                 continue
@@ -751,9 +802,29 @@ class PhraseMatcher:
         if blocked is None or not blocked.startswith(NO_NEED_PREFIX):
             decline = min(self._declines.find(tokens), key=_rank, default=None)
             blocked = _negated_by(words, decline) if decline is not None else blocked
+        # Someone else's words reported ("el repartidor dijo que tenía que firmar una persona"):
+        # no request was read, and the NLU's request_human is disregarded too.
+        if speech and (blocked is None or not blocked.startswith(NO_NEED_PREFIX)):
+            blocked = f"{REPORTED_SPEECH_PREFIX}{tokens[speech[0]].text}"
         if mention is None and blocked is None:
             return NO_MATCH
         return ExplicitRequestMatch(False, mention=mention, blocked=blocked)
+
+    def _speech_at(self, tokens: Sequence[Token]) -> list[int]:
+        """Positions of reporting verbs (as typed) whose speaker is not the customer or the bot.
+
+        "my bank's rep said", "el repartidor dijo", "la de atención al cliente me dijo": a
+        third party spoke. "I told you", "you said", "I was told" are left out: the customer or
+        the bot is the speaker, or the customer is passing on what they were told.
+        """
+        found: list[int] = []
+        for index, token in enumerate(tokens):
+            if token.text not in self._speech:
+                continue
+            before = {t.text for t in tokens[max(0, index - 2) : index]}
+            if not before & self._self_subjects:
+                found.append(index)
+        return found
 
     def _grammar(self, tokens: Sequence[Token], clause: Sequence[int]) -> list[_Candidate]:
         """Requests read by the grammar: head + person, or person + tail (see module doc)."""
@@ -764,12 +835,20 @@ class PhraseMatcher:
         tails = [t for t in parts["tails"] if t.same_words == len(t.entry.keys)]
         heads = [*parts["heads"], *_led_passives(parts["leads"], parts["passives"], clause)]
         # "them" is a person when a role came before it ("who's in charge? ... speak to them").
+        pronouns = [
+            pronoun
+            for pronoun in parts["pronouns"]
+            if any(a.end <= pronoun.start for a in parts["antecedents"])
+        ]
+        # "quiero hablar con él": the head "hablar con" already holds the preposition of the
+        # pronoun "con el", so the pronoun is also read without it.
         persons = [
             *parts["persons"],
+            *pronouns,
             *(
-                pronoun
-                for pronoun in parts["pronouns"]
-                if any(a.end <= pronoun.start for a in parts["antecedents"])
+                _Candidate(p.start + 1, p.end, p.entry, p.same_words - 1)
+                for p in pronouns
+                if p.end - p.start > 1 and tokens[p.start].key in self._prepositions
             ),
         ]
         # "could | someone from support | phone me": a modal asks, the person does the action.
