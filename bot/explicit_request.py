@@ -35,7 +35,6 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.nlu.constants import SPACY_DOCS
 from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
 from rasa.shared.exceptions import InvalidConfigException
@@ -51,6 +50,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from bot.ranking_filter import RankingFilter
 from bot.spacy_pipeline import analyse
 from common.explicit_request import (
     NO_MATCH,
@@ -194,57 +194,15 @@ def disregarded(record: Any) -> bool:
     return isinstance(blocked, str) and blocked.startswith(REPORTED_SPEECH_PREFIX)
 
 
-def without_intent(
-    ranking: list[dict[str, Any]], intent: str
-) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-    """``ranking`` without ``intent``, and the new top intent (None when nothing is left).
-
-    The other confidences stay as the classifier gave them: scaling them up would turn a
-    faint second guess into a confident one (a topic that hands off), whereas left as they
-    are, ``FallbackClassifier`` reads a weak rest as "not understood", which is harmless.
-    """
-    rest = [dict(item) for item in ranking if item.get(INTENT_NAME_KEY) != intent]
-    if not rest:
-        return None, []
-    top = {
-        INTENT_NAME_KEY: rest[0][INTENT_NAME_KEY],
-        PREDICTED_CONFIDENCE_KEY: rest[0].get(PREDICTED_CONFIDENCE_KEY),
-    }
-    return top, rest
-
-
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class DeclinedRequestFilter(GraphComponent, IntentClassifier):  # type: ignore[misc]
+class DeclinedRequestFilter(RankingFilter):
     """Takes ``request_human`` out of the ranking of a message that declines a person.
 
     Goes after the intent classifier and before ``FallbackClassifier`` (which then judges the
     renormalised top intent as usual).
     """
 
-    @staticmethod
-    def get_default_config() -> dict[str, Any]:
-        """Tunables: the intent that means "a person, please"."""
-        return {"intent": "request_human"}
-
-    def __init__(self, config: dict[str, Any]) -> None:
-        """Remember which intent to take out."""
-        self._intent = str({**self.get_default_config(), **config}["intent"])
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> DeclinedRequestFilter:
-        """Create the component (nothing is trained or persisted)."""
-        return cls(config)
-
-    @classmethod
-    def required_components(cls) -> list[type]:
-        """An intent classifier (and the phrase matcher) must run first."""
-        return [IntentClassifier]
+    default_intent = "request_human"
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Overrule the classifier's ``request_human`` where the customer declined a person."""
@@ -255,19 +213,13 @@ class DeclinedRequestFilter(GraphComponent, IntentClassifier):  # type: ignore[m
                 item.get(INTENT_NAME_KEY) == self._intent for item in ranking
             ):
                 continue
-            intent = message.get(INTENT) or {}
-            top, rest = without_intent(list(ranking), self._intent)
-            if intent.get(INTENT_NAME_KEY) == self._intent:
+            confidence = (message.get(INTENT) or {}).get(PREDICTED_CONFIDENCE_KEY)
+            top = self.take_out(message)
+            if top is not None:
                 message.set(
                     EXPLICIT_REQUEST_KEY,
-                    {**record, OVERRULED_KEY: intent.get(PREDICTED_CONFIDENCE_KEY)},
+                    {**record, OVERRULED_KEY: confidence},
                     add_to_output=True,
                 )
                 logger.debug("request_human overruled (%s): now %s", record.get("blocked"), top)
-                message.set(
-                    INTENT,
-                    top or {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0},
-                    add_to_output=True,
-                )
-            message.set(INTENT_RANKING_KEY, rest, add_to_output=True)
         return messages
