@@ -355,15 +355,15 @@ def expand_alternatives(pattern: str) -> list[str]:
     if any("{" in lit or "}" in lit for lit in literals):
         raise PhraseListError(f"unbalanced braces in phrase {pattern!r}")
     options = [group.split("|") for group in groups]
-    expanded: list[str] = []
+    expanded: dict[str, None] = {}  # insertion-ordered set: a list's `in` made this quadratic
     for choice in itertools.product(*options):
         parts = [literals[0]]
         for option, literal in zip(choice, literals[1:], strict=True):
             parts.extend((option, literal))
         text = " ".join("".join(parts).split())
-        if text and text not in expanded:
-            expanded.append(text)
-    return expanded
+        if text:
+            expanded[text] = None
+    return list(expanded)
 
 
 def strip_accents(text: str) -> str:
@@ -374,6 +374,8 @@ def strip_accents(text: str) -> str:
 
 def normalise(text: str) -> str:
     """Lower case, accents dropped, unicode compatibility forms folded."""
+    if text.isascii():  # NFKC and NFKD leave ASCII as it is; casefold is lower there
+        return text.lower()
     return strip_accents(unicodedata.normalize("NFKC", text)).casefold()
 
 

@@ -172,7 +172,11 @@ def hub_process(migrated_sqlite, tmp_path) -> Iterator[tuple[subprocess.Popen[by
                     break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail((tmp_path / "hub.log").read_text(errors="replace")[-2000:])
+                    log_tail = (tmp_path / "hub.log").read_text(errors="replace")[-2000:]
+                    pytest.fail(
+                        f"the hub did not answer /health within {STARTUP_SECONDS:.0f} s"
+                        f" (exit code {process.poll()}); its log: {log_tail}"
+                    )
                 time.sleep(0.1)
         yield process, port
     finally:
